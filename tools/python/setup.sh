@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Creates (or refreshes) the project-local Python venv `.venv-tools` with Scylla's python driver
+# and cqlsh, used by the emulator's cross-client tests (test/sim/python-*.test.ts).
+# Idempotent: a venv whose pinned packages already import is left as it is.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="${SB_VENV:-$ROOT/.venv-tools}"
+PY="${PYTHON:-python3}"
+DRIVER_VERSION="3.29.12"
+CQLSH_VERSION="6.0.40"
+
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - <<PYEOF 2>/dev/null
+import importlib.metadata as m, sys
+ok = m.version('scylla-driver') == '$DRIVER_VERSION' and m.version('scylla-cqlsh') == '$CQLSH_VERSION'
+import cassandra.cluster  # the driver must import, not only be listed
+sys.exit(0 if ok else 1)
+PYEOF
+then
+  echo "tools/python/setup.sh: $VENV is up to date (scylla-driver $DRIVER_VERSION, scylla-cqlsh $CQLSH_VERSION)"
+  exit 0
+fi
+
+echo "tools/python/setup.sh: creating $VENV"
+"$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+# Prefer prebuilt wheels; if a source build is unavoidable, skip the Cython extensions, which
+# take many minutes on 2 cores and are not needed for correctness.
+export CASS_DRIVER_NO_CYTHON=1
+"$VENV/bin/python" -m pip install --quiet --prefer-binary \
+  "scylla-driver==$DRIVER_VERSION" "scylla-cqlsh==$CQLSH_VERSION"
+"$VENV/bin/python" -c 'import cassandra, cassandra.cluster; print("scylla-driver", cassandra.__version__)'
+test -x "$VENV/bin/cqlsh"
+echo "tools/python/setup.sh: ready ($VENV)"
