@@ -232,7 +232,14 @@ export class Connection {
       const c = new Connection(options, version);
       try {
         await c.open();
-        await c.handshake();
+        try {
+          await c.handshake();
+        } catch (e) {
+          // a port that accepts TCP but never speaks CQL: say so, naming the endpoint
+          if (e instanceof ClientTimeoutError) throw new ConnectError(c.endpoint, `no CQL handshake answer within ${e.timeoutMs} ms (connect timeout; is this a CQL port?)`);
+          if (e instanceof ConnectionLostError) throw new ConnectError(c.endpoint, `closed during the CQL handshake (${c.closeReason})`);
+          throw e;
+        }
         return c;
       } catch (e) {
         c.destroy(e instanceof Error ? e.message : String(e));
@@ -282,9 +289,12 @@ export class Connection {
         fail(`no answer within ${timeoutMs} ms (connect timeout)`);
         sock.destroy();
       }, timeoutMs);
+      let tcpUp = false;
+      raw.once('connect', () => { tcpUp = true; });
       sock.once('error', (e: NodeJS.ErrnoException) => {
-        const tlsFailure = o.tls && raw.readyState === 'open';
-        fail(tlsFailure ? `TLS handshake failed: ${e.message}` : describeSocketError(e), e.code);
+        // once TCP is up, a failure before secureConnect is the TLS handshake's
+        const tlsFailure = o.tls && tcpUp;
+        fail(tlsFailure ? `TLS handshake failed: ${e.code ? `${e.code}: ` : ''}${e.message}` : describeSocketError(e), e.code);
       });
       sock.once(o.tls ? 'secureConnect' : 'connect', () => {
         if (settled) { sock.destroy(); return; }
@@ -328,12 +338,11 @@ export class Connection {
     }
     for (const k of Object.keys(startup)) if (k.startsWith('SCYLLA_') || k.startsWith('TABLETS_')) this.extensions.add(k);
 
+    // Cassandra already compresses its answer to STARTUP; the parser only inflates frames that
+    // carry the compression flag, so arming it before sending is safe either way.
+    if (startup.COMPRESSION === 'lz4') this.parser.compressor = lz4BodyCodec;
     const ready = await this.requestPromise(Opcode.STARTUP, (w) => writeStartup(w, startup), this.handshakeTimeout());
-    // the server compresses everything after READY/AUTHENTICATE once negotiated
-    if (startup.COMPRESSION === 'lz4') {
-      this.compressor = lz4BodyCodec;
-      this.parser.compressor = lz4BodyCodec;
-    }
+    if (startup.COMPRESSION === 'lz4') this.compressor = lz4BodyCodec;
     if (ready.opcode === Opcode.AUTHENTICATE) await this.authenticate(new Reader(ready.body).string());
     else if (ready.opcode !== Opcode.READY) throw new ClientProtocolError(`${this.endpoint}: expected READY, got opcode ${ready.opcode}`);
 

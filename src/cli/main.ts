@@ -1,0 +1,78 @@
+/**
+ * The command line: yargs wiring only. Each command parses its flags into an options object
+ * and calls into the library; errors meant for the user (UserError) become one line on stderr
+ * and exit code 2, never a stack trace.
+ */
+import yargs from 'yargs';
+import { readFileSync } from 'node:fs';
+import { CqlError, describeError } from '../cql/errors.js';
+import { ExitCode, UserError } from './exit.js';
+import { credentialsFromEnv, tlsFromFlags } from './credentials.js';
+import { formatProbe, probe } from './probe.js';
+import { parseTargets } from './target.js';
+
+export function toolVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs the CLI; resolves to the exit code (the launcher sets process.exitCode). */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.OK;
+  const parser = yargs(argv)
+    .scriptName('scylla-bench')
+    .usage('$0 <command> [options]\n\nLoad testing and workload simulation for ScyllaDB.')
+    .version(toolVersion())
+    .strict()
+    .recommendCommands()
+    .demandCommand(1, 'name a command; see --help')
+    .command(
+      'probe',
+      'connect to a target and show what it is (release, sharding, extensions)',
+      (y) => y
+        .option('target', { type: 'string', demandOption: true, describe: 'host[:port] of one node' })
+        .option('json', { type: 'boolean', default: false, describe: 'print JSON on stdout' })
+        .option('tls', { type: 'boolean', describe: 'use TLS (system CAs unless --tls-ca)' })
+        .option('tls-ca', { type: 'string', describe: 'CA bundle (PEM file)' })
+        .option('tls-cert', { type: 'string', describe: 'client certificate (PEM file)' })
+        .option('tls-key', { type: 'string', describe: 'client key (PEM file)' })
+        .option('connect-timeout', { type: 'number', default: 5000, describe: 'connect timeout in ms' })
+        .epilog('Credentials: SCYLLA_BENCH_USERNAME and SCYLLA_BENCH_PASSWORD (or SCYLLA_BENCH_PASSWORD_FILE).'),
+      async (a) => {
+        const [ep] = parseTargets(a.target, 9042, '--target');
+        const report = await probe(ep, {
+          credentials: credentialsFromEnv(),
+          tls: tlsFromFlags({ tls: a.tls, tlsCa: a.tlsCa, tlsCert: a.tlsCert, tlsKey: a.tlsKey }),
+          connectTimeoutMs: a.connectTimeout,
+        });
+        process.stdout.write(a.json ? `${JSON.stringify(report)}\n` : `${formatProbe(report)}\n`);
+      },
+    )
+    .fail((msg, err) => {
+      // yargs validation failures (unknown flag, missing option) are bad input
+      throw err ?? new UserError(msg);
+    })
+    .help()
+    .wrap(Math.min(100, process.stdout.columns || 100));
+
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    exitCode = reportError(e);
+  }
+  return exitCode;
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof UserError) {
+    process.stderr.write(`scylla-bench: ${e.message}\n`);
+    return e.exitCode;
+  }
+  if (e instanceof CqlError) {
+    process.stderr.write(`scylla-bench: ${describeError(e)}\n`);
+    return ExitCode.BAD_INPUT;
+  }
+  // A bug: still one line for the user, the stack only on request.
+  process.stderr.write(`scylla-bench: internal error: ${e instanceof Error ? e.message : String(e)}${process.env.SCYLLA_BENCH_DEBUG ? `\n${(e as Error).stack}` : ' (set SCYLLA_BENCH_DEBUG=1 for details)'}\n`);
+  return ExitCode.CHECKS_FAILED;
+}
