@@ -198,7 +198,7 @@ export class Connection {
   private readonly waiting: Waiting[] = [];
   private waitingHead = 0;
   private inFlightCount = 0;
-  private outbox = new Writer(64 * 1024);
+  private readonly outbox = new Writer(64 * 1024);
   private flushScheduled = false;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private readonly maxInFlight: number;
@@ -448,11 +448,19 @@ export class Connection {
     this.flushScheduled = false;
     if (this.closed || this.outbox.pos === 0) return;
     const out = this.outbox;
-    const data = out.buf.subarray(0, out.pos);
-    // the socket keeps `data` until written; give the outbox a fresh buffer instead of copying
-    this.outbox = new Writer(Math.max(64 * 1024, out.buf.length));
-    this.socket.write(data);
+    const full = out.buf;
+    const data = full.subarray(0, out.pos);
+    // The socket holds `data` until it is written: swap in a spare buffer now and take this one
+    // back when the write completes, so the steady state allocates no outbox buffers at all.
+    out.buf = this.spareBuffers.pop() ?? Buffer.allocUnsafe(full.length);
+    out.pos = 0;
+    this.socket.write(data, () => {
+      if (this.spareBuffers.length < 4 && full.length <= 1024 * 1024) this.spareBuffers.push(full);
+    });
   };
+
+  /** Outbox buffers whose writes completed, ready for reuse. */
+  private readonly spareBuffers: Buffer[] = [];
 
   private requestPromise(opcode: number, encode: (w: Writer) => void, timeoutMs = this.requestTimeoutMs, flags = 0): Promise<Frame> {
     return new Promise((resolve, reject) => {
