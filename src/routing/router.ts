@@ -1,0 +1,114 @@
+/**
+ * Picks the connection for a request and tells what it knows about it: the node, the shard
+ * that owns the token (from the sharding formula, or from the tablet cache), and the shard of
+ * the connection used. The engine counts requests per (node, shard) and misroutes from this,
+ * without asking the server.
+ *
+ *   shard-aware : a replica node, the connection on the owner shard;
+ *   token-aware : the same replica node, any of its connections (what stock drivers do);
+ *   round-robin : any node, any connection.
+ */
+import type { Connection } from '../cql/connection.js';
+import { NoHostAvailableError } from '../cql/errors.js';
+import { murmur3Halves, halvesToToken, type TokenHalves } from './murmur3.js';
+import type { NodePool } from './pool.js';
+import type { ReplicationStrategy, TokenRing } from './ring.js';
+import { strategyCacheKey } from './ring.js';
+import { shardOfHalves } from './sharding.js';
+import type { TabletCache } from './tablets.js';
+
+export type RouterMode = 'shard-aware' | 'token-aware' | 'round-robin';
+
+export interface Route {
+  conn: Connection;
+  node: number;
+  /** Owner shard of the token on that node; -1 when unknown (no routing key, or not Scylla). */
+  ownerShard: number;
+  /** Shard of the connection used; -1 when the server is not sharded. */
+  connShard: number;
+}
+
+export interface KeyspaceRouting {
+  strategy: ReplicationStrategy;
+  strategyKey: string;
+  tablets: boolean;
+}
+
+export class Router {
+  private rrNode = 0;
+  private readonly halves: TokenHalves = { hi: 0, lo: 0 };
+  private readonly hostIdToNode = new Map<string, number>();
+
+  constructor(
+    readonly mode: RouterMode,
+    /** pools[i] belongs to ring node i; null where the node is down or not connected. */
+    readonly pools: (NodePool | null)[],
+    readonly ring: TokenRing,
+    hostIds: (string | undefined)[],
+    readonly tabletCache?: TabletCache,
+  ) {
+    hostIds.forEach((h, i) => { if (h) this.hostIdToNode.set(h, i); });
+  }
+
+  static keyspace(strategy: ReplicationStrategy, tablets = false): KeyspaceRouting {
+    return { strategy, strategyKey: strategyCacheKey(strategy), tablets };
+  }
+
+  /**
+   * Routes by a serialized partition key (partitionKeyBytes form). `replicaPick` chooses among
+   * the replicas (e.g. a per-worker counter) so load spreads over RF nodes like drivers do.
+   */
+  routeKey(key: Uint8Array, ks: KeyspaceRouting, replicaPick: number, table?: string): Route {
+    if (this.mode === 'round-robin') return this.routeAny();
+    murmur3Halves(key, this.halves);
+    return this.routeHalves(this.halves.hi, this.halves.lo, ks, replicaPick, table);
+  }
+
+  routeHalves(hi: number, lo: number, ks: KeyspaceRouting, replicaPick: number, table?: string): Route {
+    if (this.mode === 'round-robin') return this.routeAny();
+    const token = halvesToToken(hi, lo);
+    if (ks.tablets && table && this.tabletCache) {
+      const t = this.tabletCache.lookup(table, token);
+      if (t) {
+        const live = t.replicas.filter((r) => { const n = this.hostIdToNode.get(r.hostId); return n !== undefined && this.pools[n]?.healthy; });
+        if (live.length > 0) {
+          const r = live[replicaPick % live.length];
+          const node = this.hostIdToNode.get(r.hostId)!;
+          return this.onNode(node, r.shard);
+        }
+      }
+    }
+    const replicas = this.ring.replicasOf(token, ks.strategy, ks.strategyKey);
+    let node = -1;
+    for (let i = 0; i < replicas.length; i++) {
+      const cand = replicas[(replicaPick + i) % replicas.length];
+      if (this.pools[cand]?.healthy) { node = cand; break; }
+    }
+    if (node < 0) return this.routeAny();
+    const pool = this.pools[node]!;
+    // Under vnodes the owner shard depends on the token only; for a tablets table whose tablet
+    // we have not learned yet, this is a guess that the payload will correct.
+    const owner = pool.sharding ? shardOfHalves(hi, lo, pool.sharding.nrShards, pool.sharding.ignoreMsb) : -1;
+    return this.onNode(node, owner);
+  }
+
+  private onNode(node: number, ownerShard: number): Route {
+    const pool = this.pools[node]!;
+    const conn = this.mode === 'shard-aware' && ownerShard >= 0 ? pool.forShard(ownerShard) : pool.any();
+    return { conn, node, ownerShard, connShard: conn.sharding ? conn.sharding.shard : -1 };
+  }
+
+  /** No routing key: round-robin over live nodes and their connections. */
+  routeAny(): Route {
+    for (let i = 0; i < this.pools.length; i++) {
+      const n = (this.rrNode + i) % this.pools.length;
+      const pool = this.pools[n];
+      if (pool?.healthy) {
+        this.rrNode = (n + 1) % this.pools.length;
+        const conn = pool.any();
+        return { conn, node: n, ownerShard: -1, connShard: conn.sharding ? conn.sharding.shard : -1 };
+      }
+    }
+    throw new NoHostAvailableError('no live node to send the request to');
+  }
+}
