@@ -1,0 +1,202 @@
+/**
+ * The emulated cluster: nodes with vnode tokens, shards with their stores and counters, the
+ * schema, roles and prepared statements. Everything the protocol layer needs to answer a request
+ * hangs off one Cluster object; no global state, so tests can run several clusters at once.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { Consistency, consistencyName } from '../cql/consistency.js';
+import { UnavailableError } from '../cql/errors.js';
+import type { SchemaChange } from '../cql/messages.js';
+import { murmur3Halves, type TokenHalves } from '../routing/murmur3.js';
+import { generateTokens, TokenRing, totalReplicationFactor, type RingNode } from '../routing/ring.js';
+import { shardOfHalves, tabletIndexOf } from '../routing/sharding.js';
+import { Schema, type KeyspaceMeta, type TableMeta } from './schema.js';
+import { ShardStore } from './storage.js';
+import { InvalidRequest } from './values.js';
+
+export interface ClusterOptions {
+  nodes: number;
+  shards: number;
+  /** Address of node 1; node i gets the last octet + (i-1). */
+  host: string;
+  vnodesPerNode: number;
+  /** Seed of the token generator (same seed, same ring). */
+  seed: number;
+  datacenter: string;
+  /** Racks, assigned round-robin: node i is in racks[(i-1) % racks.length]. */
+  racks: string[];
+  clusterName: string;
+  /** New keyspaces use tablets unless they say `tablets = {'enabled': false}`. */
+  tablets: boolean;
+  /** Tablets per table when the keyspace does not say `'initial'`. */
+  initialTablets: number;
+  auth: boolean;
+  /** Default timeouts (scylla.yaml names), ms. */
+  readTimeoutMs: number;
+  writeTimeoutMs: number;
+  rangeTimeoutMs: number;
+}
+
+export interface ShardCounters {
+  /** requests coordinated on this shard (one per QUERY/EXECUTE/BATCH) */
+  requests: number;
+  /** requests coordinated here whose data this node owns on another shard */
+  crossShardHops: number;
+  /** replica operations executed on this shard's store */
+  replicaOps: number;
+  connections: number;
+  errors: Map<number, number>;
+}
+
+export class SimShard {
+  readonly store = new ShardStore();
+  readonly counters: ShardCounters = { requests: 0, crossShardHops: 0, replicaOps: 0, connections: 0, errors: new Map() };
+  constructor(readonly node: SimNode, readonly id: number) {}
+}
+
+export class SimNode {
+  up = true;
+  readonly shards: SimShard[];
+  readonly hostId = randomUUID();
+  constructor(
+    readonly index: number,
+    readonly address: string,
+    readonly datacenter: string,
+    readonly rack: string,
+    readonly tokens: bigint[],
+    shardCount: number,
+  ) {
+    this.shards = Array.from({ length: shardCount }, (_, i) => new SimShard(this, i));
+  }
+}
+
+export interface Role {
+  name: string;
+  saltedHash: string;
+  canLogin: boolean;
+  isSuperuser: boolean;
+}
+
+/** A replica of one partition: node and the shard that owns the token there. */
+export interface Replica {
+  node: SimNode;
+  shard: number;
+}
+
+export function nodeAddress(host: string, index: number): string {
+  const parts = host.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d+$/.test(p))) throw new RangeError(`--host must be an IPv4 address, got ${host}`);
+  const last = Number(parts[3]) + index;
+  if (last > 254) throw new RangeError(`host ${host} leaves no room for node ${index + 1} in the last octet`);
+  return `${parts[0]}.${parts[1]}.${parts[2]}.${last}`;
+}
+
+export function hashPassword(password: string): string {
+  return createHash('sha256').update(`sim-salt:${password}`).digest('hex');
+}
+
+export type SchemaListener = (change: SchemaChange) => void;
+
+export class Cluster {
+  readonly nodes: SimNode[];
+  readonly ring: TokenRing;
+  readonly schema = new Schema();
+  readonly roles = new Map<string, Role>();
+  readonly startedAtMs = Date.now();
+  private readonly schemaListeners = new Set<SchemaListener>();
+  private lastTimestampUs = 0;
+
+  constructor(readonly options: ClusterOptions) {
+    const tokens = generateTokens(options.nodes, options.vnodesPerNode, options.seed);
+    this.nodes = tokens.map((ts, i) => new SimNode(i, nodeAddress(options.host, i), options.datacenter, options.racks[i % options.racks.length], ts, options.shards));
+    const ringNodes: RingNode[] = this.nodes.map((n) => ({ index: n.index, address: n.address, datacenter: n.datacenter, rack: n.rack, tokens: n.tokens }));
+    this.ring = new TokenRing(ringNodes);
+    this.roles.set('cassandra', { name: 'cassandra', saltedHash: hashPassword('cassandra'), canLogin: true, isSuperuser: true });
+  }
+
+  /** A write timestamp in µs, strictly increasing within this cluster (as a coordinator would). */
+  nowMicros(): number {
+    let t = Date.now() * 1000;
+    if (t <= this.lastTimestampUs) t = this.lastTimestampUs + 1;
+    this.lastTimestampUs = t;
+    return t;
+  }
+
+  onSchemaChange(l: SchemaListener): () => void {
+    this.schemaListeners.add(l);
+    return () => this.schemaListeners.delete(l);
+  }
+
+  emitSchemaChange(c: SchemaChange): void {
+    this.schema.touch();
+    for (const l of this.schemaListeners) l(c);
+  }
+
+  keyspace(name: string | undefined): KeyspaceMeta {
+    if (!name) throw new InvalidRequest('No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename');
+    const ks = this.schema.keyspaces.get(name);
+    if (!ks) throw new InvalidRequest(`Keyspace '${name}' does not exist`);
+    return ks;
+  }
+
+  /** Replicas of a token of `table`: vnodes via the ring, or the tablet's replica list. */
+  replicas(table: TableMeta, ks: KeyspaceMeta, token: bigint, h: TokenHalves): Replica[] {
+    if (table.tablets) {
+      const i = tabletIndexOf(table.tablets.lastTokens, token);
+      return table.tablets.replicas[i].map((r) => ({ node: this.nodes[r.node], shard: r.shard }));
+    }
+    const shard = shardOfHalves(h.hi, h.lo, this.options.shards);
+    const idx = this.ring.replicasOf(token, ks.strategy, ks.strategyKey);
+    const out: Replica[] = new Array(idx.length);
+    for (let i = 0; i < idx.length; i++) out[i] = { node: this.nodes[idx[i]], shard };
+    return out;
+  }
+
+  /** How many replicas a consistency level needs for this keyspace (throws Invalid for nonsense). */
+  blockFor(ks: KeyspaceMeta, cl: number, isWrite: boolean): number {
+    const rf = totalReplicationFactor(ks.strategy, this.nodes.length);
+    const localRf = ks.strategy.kind === 'network-topology' ? (ks.strategy.datacenters.get(this.options.datacenter) ?? 0) : rf;
+    switch (cl) {
+      case Consistency.ANY:
+        if (!isWrite) throw new InvalidRequest('ANY ConsistencyLevel is only supported for writes');
+        return 1;
+      case Consistency.ONE: case Consistency.LOCAL_ONE: return 1;
+      case Consistency.TWO: return 2;
+      case Consistency.THREE: return 3;
+      case Consistency.QUORUM: case Consistency.SERIAL: return Math.floor(rf / 2) + 1;
+      case Consistency.LOCAL_QUORUM: case Consistency.LOCAL_SERIAL: case Consistency.EACH_QUORUM: return Math.floor(localRf / 2) + 1;
+      case Consistency.ALL: return rf;
+      default: throw new InvalidRequest(`Unknown consistency level ${cl}`);
+    }
+  }
+
+  /** Throws Unavailable (with Scylla's message and body) when too few replicas are up. */
+  checkAvailable(ks: KeyspaceMeta, replicas: readonly Replica[], cl: number, isWrite: boolean): number {
+    const need = this.blockFor(ks, cl, isWrite);
+    let alive = 0;
+    for (const r of replicas) if (r.node.up) alive++;
+    if (alive < need) {
+      throw new UnavailableError(`Cannot achieve consistency level for cl ${consistencyName(cl)}. Requires ${need}, alive ${alive}`, cl as never, need, alive);
+    }
+    return need;
+  }
+
+  /** Token of a partition key and its halves. */
+  tokenOf(key: Buffer, h: TokenHalves): bigint {
+    murmur3Halves(key, h);
+    return BigInt.asIntN(64, (BigInt(h.hi) << 32n) | BigInt(h.lo));
+  }
+
+  /** Counters summed per (node, shard), for tests and /metrics. */
+  stats(): { node: number; shard: number; requests: number; crossShardHops: number; replicaOps: number; connections: number }[] {
+    const out = [];
+    for (const n of this.nodes) for (const s of n.shards) out.push({ node: n.index, shard: s.id, ...s.counters, errors: undefined });
+    return out;
+  }
+
+  totalCrossShardHops(): number {
+    let n = 0;
+    for (const node of this.nodes) for (const s of node.shards) n += s.counters.crossShardHops;
+    return n;
+  }
+}

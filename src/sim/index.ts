@@ -1,0 +1,119 @@
+/**
+ * The built-in Scylla emulator: `startSim(options)` starts N nodes × S shards in this process,
+ * each node listening on its own loopback address (127.0.0.1, .2, ...) on the regular and the
+ * shard-aware port. Used by `run` (the default target), `sim`, and tests.
+ */
+import { Cluster, type ClusterOptions } from './cluster.js';
+import { Executor } from './executor.js';
+import { SimServer } from './server.js';
+
+export interface SimOptions {
+  nodes?: number;
+  shards?: number;
+  /** Address of node 1; node i listens on the last octet + (i-1). */
+  host?: string;
+  port?: number;
+  shardAwarePort?: number;
+  /** Reserved for /metrics and the admin endpoint (not served yet). */
+  metricsPort?: number;
+  /** PasswordAuthenticator with the default superuser cassandra/cassandra. */
+  auth?: boolean;
+  /** New NetworkTopologyStrategy keyspaces use tablets. */
+  tablets?: boolean;
+  initialTablets?: number;
+  vnodesPerNode?: number;
+  seed?: number;
+  /** Number of racks (nodes assigned round-robin) or their names. */
+  racks?: number | string[];
+  datacenter?: string;
+  clusterName?: string;
+}
+
+export interface SimNodeAddress {
+  host: string;
+  port: number;
+  shardAwarePort: number;
+  hostId: string;
+}
+
+export interface ShardStats {
+  node: number;
+  shard: number;
+  requests: number;
+  crossShardHops: number;
+  replicaOps: number;
+  connections: number;
+}
+
+export interface Sim {
+  nodes: SimNodeAddress[];
+  cluster: Cluster;
+  /** Per (node, shard) counters. */
+  stats(): ShardStats[];
+  /** Total cross-shard hops: requests coordinated on a shard that does not own their data there. */
+  crossShardHops(): number;
+  /** Takes a node down (connections dropped, replicas unavailable) or brings it back. */
+  setNodeUp(index: number, up: boolean): void;
+  stop(): Promise<void>;
+}
+
+export function resolveClusterOptions(o: SimOptions): ClusterOptions {
+  const nodes = o.nodes ?? 1;
+  const shards = o.shards ?? 1;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) throw new RangeError(`nodes must be an integer in 1..64, got ${nodes}`);
+  if (!Number.isInteger(shards) || shards < 1 || shards > 256) throw new RangeError(`shards must be an integer in 1..256, got ${shards}`);
+  const racks = Array.isArray(o.racks) ? o.racks : Array.from({ length: o.racks ?? 1 }, (_, i) => `rack${i + 1}`);
+  if (racks.length === 0) throw new RangeError('at least one rack is needed');
+  return {
+    nodes, shards,
+    host: o.host ?? '127.0.0.1',
+    vnodesPerNode: o.vnodesPerNode ?? 256,
+    seed: o.seed ?? 1,
+    datacenter: o.datacenter ?? 'datacenter1',
+    racks,
+    clusterName: o.clusterName ?? 'scylla-bench emulator',
+    tablets: o.tablets ?? false,
+    initialTablets: o.initialTablets ?? 8,
+    auth: o.auth ?? false,
+    readTimeoutMs: 5000,
+    writeTimeoutMs: 2000,
+    rangeTimeoutMs: 10000,
+  };
+}
+
+export async function startSim(options: SimOptions = {}): Promise<Sim> {
+  const cluster = new Cluster(resolveClusterOptions(options));
+  const executor = new Executor(cluster);
+  const port = options.port ?? 9042;
+  const shardAwarePort = options.shardAwarePort ?? 19042;
+  const server = new SimServer(cluster, executor, shardAwarePort);
+  try {
+    for (const n of cluster.nodes) {
+      await server.listen(n, port, false);
+      await server.listen(n, shardAwarePort, true);
+    }
+  } catch (e) {
+    await server.close();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') throw new Error(`address in use: ${err.message.replace(/^listen EADDRINUSE: address already in use /, '')} (another emulator or Scylla running?)`);
+    if (err.code === 'EADDRNOTAVAIL') throw new Error(`cannot listen on ${err.message.replace(/^listen EADDRNOTAVAIL: address not available /, '')}: the node addresses must be loopback (127.x.y.z)`);
+    throw e;
+  }
+  return {
+    nodes: cluster.nodes.map((n) => ({ host: n.address, port, shardAwarePort, hostId: n.hostId })),
+    cluster,
+    stats: () => cluster.stats(),
+    crossShardHops: () => cluster.totalCrossShardHops(),
+    setNodeUp(index, up) {
+      const n = cluster.nodes[index];
+      if (!n) throw new RangeError(`no node ${index}`);
+      if (n.up === up) return;
+      n.up = up;
+      if (!up) server.dropNodeConnections(n);
+      server.broadcast('STATUS_CHANGE', up ? 'UP' : 'DOWN', n);
+    },
+    stop: () => server.close(),
+  };
+}
+
+export { Cluster } from './cluster.js';

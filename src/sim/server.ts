@@ -1,0 +1,423 @@
+/**
+ * The native-protocol side of the emulator: one listener per node on the regular port and one on
+ * the shard-aware port, connection-to-shard placement as Scylla does it (§1.4, §1.5), the
+ * OPTIONS/STARTUP/AUTH handshake with Scylla's extensions, and request dispatch to the Executor.
+ *
+ * A malformed frame gets a PROTOCOL_ERROR and closes only its own connection.
+ */
+import net from 'node:net';
+import { ProtocolViolation, Reader, UNSET_MARK, Writer } from '../cql/buffer.js';
+import { ErrorCode, ResponseError, encodeErrorBody } from '../cql/errors.js';
+import { encodeFrame, FrameParser, HEADER_BYTES, Opcode, writeHeader, type Frame } from '../cql/frame.js';
+import { lz4BodyCodec } from '../cql/lz4.js';
+import {
+  readBatch, readExecute, readQuery, writeEvent, writePreparedResult, writeResponseExtras, writeRowsResult, writeSchemaChangeResult,
+  writeSetKeyspaceResult, writeSupported, writeVoidResult, type QueryParameters, type RawValue, type SchemaChange,
+} from '../cql/messages.js';
+import type { Cluster, SimNode, SimShard } from './cluster.js';
+import { hashPassword } from './cluster.js';
+import { LWT_FLAG, type ExecExtras, type ExecParams, type ExecResult, type Session } from './context.js';
+import { toResponseError, type Executor } from './executor.js';
+import { executeProtocolBatch } from './modify.js';
+import { CQL_VERSION, PARTITIONER } from './system.js';
+import { InvalidRequest, type Bound } from './values.js';
+
+export const AUTHENTICATOR = 'org.apache.cassandra.auth.PasswordAuthenticator';
+const EVENT_TYPES = new Set(['TOPOLOGY_CHANGE', 'STATUS_CHANGE', 'SCHEMA_CHANGE']);
+/** Compress only bodies worth it; a frame may always go uncompressed. */
+const COMPRESS_MIN_BYTES = 512;
+
+export interface ListenerInfo {
+  node: SimNode;
+  port: number;
+  shardAware: boolean;
+  /** open connections per shard accepted by this listener (for least-connections placement) */
+  perShard: number[];
+  server: net.Server;
+}
+
+export class SimServer {
+  readonly listeners: ListenerInfo[] = [];
+  readonly connections = new Set<SimConnection>();
+  private readonly unsubscribe: () => void;
+
+  constructor(readonly cluster: Cluster, readonly executor: Executor, readonly shardAwarePort: number) {
+    this.unsubscribe = cluster.onSchemaChange((c) => {
+      for (const conn of this.connections) conn.sendSchemaEvent(c);
+    });
+  }
+
+  async listen(node: SimNode, port: number, shardAware: boolean): Promise<void> {
+    const info: ListenerInfo = { node, port, shardAware, perShard: new Array(this.cluster.options.shards).fill(0), server: net.createServer() };
+    info.server.on('connection', (socket) => this.accept(info, socket));
+    await new Promise<void>((resolve, reject) => {
+      info.server.once('error', reject);
+      info.server.listen({ host: node.address, port, exclusive: true }, () => {
+        info.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.listeners.push(info);
+  }
+
+  private accept(l: ListenerInfo, socket: net.Socket): void {
+    const shards = this.cluster.options.shards;
+    let shardId: number;
+    if (l.shardAware) {
+      // target shard = client source port mod smp_count (seastar's port load balancing)
+      shardId = (socket.remotePort ?? 0) % shards;
+    } else {
+      // fewest open connections accepted through this listener; ties go to the lowest shard
+      shardId = 0;
+      for (let i = 1; i < shards; i++) if (l.perShard[i] < l.perShard[shardId]) shardId = i;
+    }
+    l.perShard[shardId]++;
+    const shard = l.node.shards[shardId];
+    shard.counters.connections++;
+    socket.setNoDelay(true);
+    const conn = new SimConnection(this, socket, l.node, shard);
+    this.connections.add(conn);
+    socket.once('close', () => {
+      l.perShard[shardId]--;
+      shard.counters.connections--;
+      this.connections.delete(conn);
+    });
+    if (!l.node.up) socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    for (const c of this.connections) c.destroy();
+    await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
+  }
+
+  /** Drops every connection of a node (a node going down). */
+  dropNodeConnections(node: SimNode): void {
+    for (const c of this.connections) if (c.node === node) c.destroy();
+  }
+
+  /** Sends STATUS_CHANGE / TOPOLOGY_CHANGE to registered connections. */
+  broadcast(type: 'STATUS_CHANGE' | 'TOPOLOGY_CHANGE', change: string, node: SimNode): void {
+    for (const c of this.connections) c.sendEvent(type, change, node.address);
+  }
+}
+
+type State = 'initial' | 'authenticating' | 'ready';
+
+export class SimConnection {
+  private readonly parser = new FrameParser();
+  private readonly w = new Writer(4096);
+  private state: State = 'initial';
+  private version = 4;
+  private compress = false;
+  private readonly registered = new Set<string>();
+  private readonly session: Session;
+  private closed = false;
+
+  constructor(private readonly server: SimServer, private readonly socket: net.Socket, readonly node: SimNode, readonly shard: SimShard) {
+    this.session = { cluster: server.cluster, node, shard, lwtMark: false, tabletsRouting: false };
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => { /* the peer went away; 'close' cleans up */ });
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let frames: Frame[];
+    try {
+      frames = this.parser.push(chunk);
+    } catch (e) {
+      this.fatal(0, e instanceof Error ? e.message : String(e));
+      return;
+    }
+    if (frames.length === 0) return;
+    this.socket.cork();
+    try {
+      for (const f of frames) {
+        if (this.closed) break;
+        this.handle(f);
+      }
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
+  /** A protocol error that leaves the stream unusable: answer, then close this connection only. */
+  private fatal(stream: number, message: string): void {
+    this.sendError(stream, new ResponseError(ErrorCode.PROTOCOL_ERROR, message));
+    this.closed = true;
+    this.socket.end();
+  }
+
+  private handle(f: Frame): void {
+    if (f.version < 3 || f.version > 4) {
+      // Scylla speaks v3 and v4 only; the message makes drivers downgrade (§1.2)
+      const saved = this.version;
+      this.version = Math.min(Math.max(f.version, 3), 4);
+      this.sendError(f.stream, new ResponseError(ErrorCode.PROTOCOL_ERROR, `Invalid or unsupported protocol version: ${f.version}`));
+      this.version = saved;
+      return;
+    }
+    if (f.response) { this.fatal(f.stream, 'Invalid frame: response flag set on a request'); return; }
+    if (this.state === 'initial' && f.opcode !== Opcode.STARTUP && f.opcode !== Opcode.OPTIONS) {
+      this.sendError(f.stream, new ResponseError(ErrorCode.PROTOCOL_ERROR, `Unexpected message ${opcodeName(f.opcode)}, expecting STARTUP or OPTIONS`));
+      return;
+    }
+    this.version = f.version;
+    try {
+      switch (f.opcode) {
+        case Opcode.OPTIONS: return this.onOptions(f);
+        case Opcode.STARTUP: return this.onStartup(f);
+        case Opcode.AUTH_RESPONSE: return this.onAuthResponse(f);
+        case Opcode.REGISTER: return this.onRegister(f);
+        case Opcode.QUERY: return this.onQuery(f);
+        case Opcode.PREPARE: return this.onPrepare(f);
+        case Opcode.EXECUTE: return this.onExecute(f);
+        case Opcode.BATCH: return this.onBatch(f);
+        default:
+          this.fatal(f.stream, `Unknown or unexpected opcode 0x${f.opcode.toString(16).padStart(2, '0')}`);
+      }
+    } catch (e) {
+      if (e instanceof ProtocolViolation) { this.fatal(f.stream, `Invalid frame body: ${e.message}`); return; }
+      const re = toResponseError(e);
+      if (re) { this.countError(re.code); this.sendError(f.stream, re); return; }
+      // an emulator bug: report it as Server_error without a stack trace, keep serving
+      this.countError(ErrorCode.SERVER_ERROR);
+      this.sendError(f.stream, new ResponseError(ErrorCode.SERVER_ERROR, `emulator internal error: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
+
+  private countError(code: number): void {
+    const m = this.shard.counters.errors;
+    m.set(code, (m.get(code) ?? 0) + 1);
+  }
+
+  // --- handshake
+
+  private onOptions(f: Frame): void {
+    const cluster = this.server.cluster;
+    const o = cluster.options;
+    const m = new Map<string, string[]>([
+      ['COMPRESSION', ['lz4']],
+      ['CQL_VERSION', [CQL_VERSION]],
+      ['SCYLLA_LWT_ADD_METADATA_MARK', ['LWT_OPTIMIZATION_META_BIT_MASK=2147483648']],
+      ['SCYLLA_NR_SHARDS', [String(o.shards)]],
+      ['SCYLLA_PARTITIONER', [PARTITIONER]],
+      ['SCYLLA_RATE_LIMIT_ERROR', ['ERROR_CODE=61440']],
+      ['SCYLLA_SHARD', [String(this.shard.id)]],
+      ['SCYLLA_SHARDING_ALGORITHM', ['biased-token-round-robin']],
+      ['SCYLLA_SHARDING_IGNORE_MSB', ['12']],
+      ['SCYLLA_SHARD_AWARE_PORT', [String(this.server.shardAwarePort)]],
+      ['TABLETS_ROUTING_V1', ['']],
+    ]);
+    const w = this.begin();
+    writeSupported(w, m);
+    this.finish(f.stream, Opcode.SUPPORTED, 0);
+  }
+
+  private onStartup(f: Frame): void {
+    const opts = new Reader(f.body).stringMap();
+    if (!opts.has('CQL_VERSION')) throw new ResponseError(ErrorCode.PROTOCOL_ERROR, 'Missing value CQL_VERSION in STARTUP message');
+    const comp = opts.get('COMPRESSION');
+    if (comp !== undefined && comp !== '') {
+      if (comp.toLowerCase() !== 'lz4') throw new ResponseError(ErrorCode.PROTOCOL_ERROR, `Unknown compression algorithm: ${comp}`);
+      this.parser.compressor = lz4BodyCodec;
+    }
+    // an extension is enabled when its key is present; the value does not matter (§1.2)
+    this.session.lwtMark = opts.has('SCYLLA_LWT_ADD_METADATA_MARK');
+    this.session.tabletsRouting = opts.has('TABLETS_ROUTING_V1');
+    if (this.server.cluster.options.auth) {
+      this.state = 'authenticating';
+      const w = this.begin();
+      w.string(AUTHENTICATOR);
+      this.finish(f.stream, Opcode.AUTHENTICATE, 0);
+      return;
+    }
+    this.state = 'ready';
+    this.begin();
+    this.finish(f.stream, Opcode.READY, 0);
+    // responses after READY may be compressed (drivers enable compression once READY arrives)
+    this.compress = this.parser.compressor !== undefined;
+  }
+
+  private onAuthResponse(f: Frame): void {
+    if (this.state !== 'authenticating') throw new ResponseError(ErrorCode.PROTOCOL_ERROR, 'Unexpected AUTH_RESPONSE: no authentication in progress');
+    const token = new Reader(f.body).bytes();
+    // SASL PLAIN: [authzid] \0 authcid \0 password
+    const parts = token ? token.toString('utf8').split('\u0000') : [];
+    const user = parts.length >= 3 ? parts[1] : parts[0];
+    const password = parts.length >= 3 ? parts[2] : parts[1];
+    const role = user !== undefined ? this.server.cluster.roles.get(user) : undefined;
+    if (!role || password === undefined || role.saltedHash !== hashPassword(password)) {
+      throw new ResponseError(ErrorCode.BAD_CREDENTIALS, 'Username and/or password are incorrect');
+    }
+    if (!role.canLogin) throw new ResponseError(ErrorCode.BAD_CREDENTIALS, `${user} is not permitted to log in`);
+    this.session.user = user;
+    this.state = 'ready';
+    const w = this.begin();
+    w.bytes(null);
+    this.finish(f.stream, Opcode.AUTH_SUCCESS, 0);
+    this.compress = this.parser.compressor !== undefined;
+  }
+
+  private requireReady(): void {
+    if (this.state !== 'ready') throw new ResponseError(ErrorCode.PROTOCOL_ERROR, 'Cannot process requests before authentication has completed');
+  }
+
+  private onRegister(f: Frame): void {
+    this.requireReady();
+    for (const t of new Reader(f.body).stringList()) {
+      if (!EVENT_TYPES.has(t)) throw new ResponseError(ErrorCode.PROTOCOL_ERROR, `Invalid value '${t}' for Type`);
+      this.registered.add(t);
+    }
+    this.begin();
+    this.finish(f.stream, Opcode.READY, 0);
+  }
+
+  // --- requests
+
+  private params(p: QueryParameters): ExecParams {
+    const out: ExecParams = { consistency: p.consistency };
+    if (p.serialConsistency !== undefined) out.serialConsistency = p.serialConsistency;
+    if (p.pageSize !== undefined) out.pageSize = p.pageSize;
+    if (p.pagingState) out.pagingState = p.pagingState;
+    if (p.timestampUs !== undefined) out.timestampUs = p.timestampUs;
+    return out;
+  }
+
+  /** Bound values by marker index; named values are placed by their marker names. */
+  private bound(p: QueryParameters, bindNames: readonly (string | undefined)[]): Bound {
+    const vals = p.values ?? [];
+    const conv = (v: RawValue): Buffer | null | symbol => (v === UNSET_MARK ? UNSET_MARK : v);
+    if (!p.valueNames) return vals.map(conv);
+    const out: (Buffer | null | symbol)[] = new Array(bindNames.length).fill(UNSET_MARK);
+    p.valueNames.forEach((name, i) => {
+      let found = false;
+      bindNames.forEach((bn, j) => { if (bn === name) { out[j] = conv(vals[i]); found = true; } });
+      if (!found) throw new InvalidRequest(`Invalid named value: no bind marker named ${name}`);
+    });
+    return out;
+  }
+
+  private onQuery(f: Frame): void {
+    this.requireReady();
+    this.shard.counters.requests++;
+    const { cql, params } = readQuery(f.body);
+    const ex = this.server.executor;
+    const parsed = ex.parse(cql);
+    const bound = this.bound(params, parsed.bindNames);
+    if (bound.length !== parsed.bindCount) throw new InvalidRequest(`There were ${parsed.bindCount} markers(?) in CQL but ${bound.length} bound variables`);
+    const extras: ExecExtras = {};
+    const r = ex.query(this.session, cql, bound, this.params(params), extras);
+    this.sendResult(f.stream, r, extras, false);
+  }
+
+  private onPrepare(f: Frame): void {
+    this.requireReady();
+    const cql = new Reader(f.body).longString();
+    const e = this.server.executor.prepare(this.session, cql);
+    const w = this.begin();
+    const extraFlags = e.plan.isLwt && this.session.lwtMark ? LWT_FLAG : 0;
+    writePreparedResult(w, e.id, e.plan.bindSpecs, e.plan.pkIndexes, e.plan.resultColumns, { extraFlags, version: this.version });
+    this.finish(f.stream, Opcode.RESULT, 0);
+  }
+
+  private onExecute(f: Frame): void {
+    this.requireReady();
+    this.shard.counters.requests++;
+    const { id, params } = readExecute(f.body);
+    const e = this.server.executor.preparedEntry(id);
+    const bound = this.bound(params, e.parsed.bindNames);
+    if (bound.length !== e.parsed.bindCount) throw new InvalidRequest(`There were ${e.parsed.bindCount} markers(?) in CQL but ${bound.length} bound variables`);
+    const extras: ExecExtras = {};
+    const r = e.plan.execute(this.session, bound, this.params(params), extras);
+    this.sendResult(f.stream, r, extras, params.skipMetadata === true);
+  }
+
+  private onBatch(f: Frame): void {
+    this.requireReady();
+    this.shard.counters.requests++;
+    const { statements, params } = readBatch(f.body);
+    const ex = this.server.executor;
+    const children = statements.map((s) => {
+      if (typeof s.query === 'string') {
+        const parsed = ex.parse(s.query);
+        return { plan: ex.planFor(s.query, this.session.keyspace), bound: this.bound({ consistency: 0, values: s.values }, parsed.bindNames) };
+      }
+      const e = ex.preparedEntry(s.query);
+      return { plan: e.plan, bound: this.bound({ consistency: 0, values: s.values }, e.parsed.bindNames) };
+    });
+    const type = params.type === 0 ? 'logged' : params.type === 1 ? 'unlogged' : 'counter';
+    const extras: ExecExtras = {};
+    const ep: ExecParams = { consistency: params.consistency };
+    if (params.serialConsistency !== undefined) ep.serialConsistency = params.serialConsistency;
+    if (params.timestampUs !== undefined) ep.timestampUs = params.timestampUs;
+    const r = executeProtocolBatch(this.server.cluster, this.session, children, type, ep, extras);
+    this.sendResult(f.stream, r, extras, false);
+  }
+
+  // --- responses
+
+  private begin(): Writer {
+    const w = this.w.reset();
+    w.ensure(HEADER_BYTES);
+    w.pos = HEADER_BYTES;
+    return w;
+  }
+
+  private finish(stream: number, opcode: number, flags: number): void {
+    const w = this.w;
+    const bodyBytes = w.pos - HEADER_BYTES;
+    if (this.compress && bodyBytes >= COMPRESS_MIN_BYTES) {
+      this.write(encodeFrame(this.version, true, flags, stream, opcode, Buffer.from(w.buf.subarray(HEADER_BYTES, w.pos)), lz4BodyCodec));
+      return;
+    }
+    writeHeader(w.buf, 0, this.version, true, flags, stream, opcode, bodyBytes);
+    this.write(Buffer.from(w.buf.subarray(0, w.pos)));
+  }
+
+  private write(b: Buffer): void {
+    if (!this.socket.destroyed) this.socket.write(b);
+  }
+
+  private sendResult(stream: number, r: ExecResult, extras: ExecExtras, skipMetadata: boolean): void {
+    const w = this.begin();
+    const flags = writeResponseExtras(w, extras);
+    switch (r.kind) {
+      case 'void': writeVoidResult(w); break;
+      case 'rows': writeRowsResult(w, r.columns, r.rows, { pagingState: r.pagingState ?? null, noMetadata: skipMetadata, version: this.version }); break;
+      case 'set_keyspace': writeSetKeyspaceResult(w, r.keyspace); break;
+      case 'schema_change': writeSchemaChangeResult(w, r.change); break;
+    }
+    this.finish(stream, Opcode.RESULT, flags);
+  }
+
+  sendError(stream: number, e: ResponseError): void {
+    const w = this.begin();
+    w.raw(encodeErrorBody(e));
+    this.finish(stream, Opcode.ERROR, 0);
+  }
+
+  sendSchemaEvent(c: SchemaChange): void {
+    if (!this.registered.has('SCHEMA_CHANGE') || this.closed) return;
+    const w = this.begin();
+    writeEvent(w, { type: 'SCHEMA_CHANGE', change: c });
+    this.finish(-1, Opcode.EVENT, 0);
+  }
+
+  sendEvent(type: 'STATUS_CHANGE' | 'TOPOLOGY_CHANGE', change: string, address: string): void {
+    if (!this.registered.has(type) || this.closed) return;
+    const w = this.begin();
+    writeEvent(w, { type, change, address, port: this.server.listeners.find((l) => !l.shardAware)?.port ?? 9042 });
+    this.finish(-1, Opcode.EVENT, 0);
+  }
+}
+
+function opcodeName(op: number): string {
+  for (const [k, v] of Object.entries(Opcode)) if (v === op) return k;
+  return `0x${op.toString(16)}`;
+}

@@ -1,0 +1,240 @@
+/**
+ * In-memory storage of one shard of one node (shared-nothing: a partition lives on the shard
+ * that owns its token, on every replica node). Values stay serialized; conflicts resolve by
+ * write timestamp (last write wins, a tombstone wins a tie); TTLs expire lazily on read.
+ *
+ * Deletions are applied eagerly (shadowed data is dropped at once) and the tombstone's timestamp
+ * is kept (partition, row, range) so an older write arriving later stays shadowed, as it would
+ * on a real replica.
+ */
+import type { TableMeta } from './schema.js';
+
+export interface Cell {
+  /** null: a cell tombstone. */
+  v: Buffer | null;
+  /** write timestamp, µs */
+  ts: number;
+  /** expiry, ms since epoch; 0 = never */
+  exp: number;
+  /** the TTL it was written with, s (for ttl()) */
+  ttl: number;
+}
+
+export class Row {
+  cells: (Cell | undefined)[] = [];
+  /** row marker (written by INSERT): keeps the row alive with all columns null */
+  markerTs = -Infinity;
+  markerExp = 0;
+  markerTtl = 0;
+  /** row tombstone timestamp */
+  delTs = -Infinity;
+  constructor(readonly ck: Buffer[]) {}
+}
+
+export interface RangeTombstone {
+  /** clustering prefix bounds; undefined = unbounded */
+  start?: { prefix: Buffer[]; inclusive: boolean };
+  end?: { prefix: Buffer[]; inclusive: boolean };
+  ts: number;
+}
+
+export class Partition {
+  rows: Row[] = [];
+  statics: (Cell | undefined)[] = [];
+  delTs = -Infinity;
+  ranges: RangeTombstone[] = [];
+  /** The partition key split into its column values (composite keys decoded once). */
+  components: Buffer[] = [];
+  constructor(readonly key: Buffer, readonly keyStr: string, readonly token: bigint) {}
+}
+
+/** One table's partitions on one shard. */
+export class TableStore {
+  readonly partitions = new Map<string, Partition>();
+  private sorted: Partition[] | null = null;
+
+  constructor(readonly table: TableMeta) {}
+
+  get(keyStr: string): Partition | undefined {
+    return this.partitions.get(keyStr);
+  }
+
+  getOrCreate(key: Buffer, keyStr: string, token: bigint): Partition {
+    let p = this.partitions.get(keyStr);
+    if (!p) {
+      p = new Partition(Buffer.from(key), keyStr, token);
+      p.components = splitPartitionKey(p.key, this.table.partitionKey.length);
+      this.partitions.set(keyStr, p);
+      this.sorted = null;
+    }
+    return p;
+  }
+
+  remove(keyStr: string): void {
+    if (this.partitions.delete(keyStr)) this.sorted = null;
+  }
+
+  /** Partitions in ring order (token, then key bytes), rebuilt lazily after inserts. */
+  sortedPartitions(): Partition[] {
+    if (!this.sorted) {
+      this.sorted = [...this.partitions.values()].sort(comparePartitions);
+    }
+    return this.sorted;
+  }
+
+  clear(): void {
+    this.partitions.clear();
+    this.sorted = null;
+  }
+}
+
+export function comparePartitions(a: { token: bigint; key: Buffer }, b: { token: bigint; key: Buffer }): number {
+  if (a.token !== b.token) return a.token < b.token ? -1 : 1;
+  return Buffer.compare(a.key, b.key);
+}
+
+/** All tables of one (node, shard). */
+export class ShardStore {
+  readonly tables = new Map<string, TableStore>();
+
+  table(meta: TableMeta): TableStore {
+    let t = this.tables.get(meta.id);
+    if (!t) {
+      t = new TableStore(meta);
+      this.tables.set(meta.id, t);
+    }
+    return t;
+  }
+
+  drop(tableId: string): void {
+    this.tables.delete(tableId);
+  }
+
+  /** Live cells and rows held (an approximation of memory use, for stats). */
+  rowCount(): number {
+    let n = 0;
+    for (const t of this.tables.values()) for (const p of t.partitions.values()) n += p.rows.length;
+    return n;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cell and row rules
+
+/** Whether a write at `ts` beats `old` (LWW; on a tie a tombstone wins, then the greater value). */
+export function wins(old: Cell | undefined, v: Buffer | null, ts: number): boolean {
+  if (!old) return true;
+  if (ts !== old.ts) return ts > old.ts;
+  if (old.v === null) return false;
+  if (v === null) return true;
+  return Buffer.compare(v, old.v) > 0;
+}
+
+export function cellLive(c: Cell | undefined, nowMs: number, shadowTs: number): c is Cell & { v: Buffer } {
+  return c !== undefined && c.v !== null && c.ts > shadowTs && (c.exp === 0 || c.exp > nowMs);
+}
+
+export function rowLive(r: Row, nowMs: number, partDelTs: number): boolean {
+  const shadow = r.delTs > partDelTs ? r.delTs : partDelTs;
+  if (r.markerTs > shadow && (r.markerExp === 0 || r.markerExp > nowMs)) return true;
+  for (const c of r.cells) if (cellLive(c, nowMs, shadow)) return true;
+  return false;
+}
+
+/** Binary search: index of the first row whose clustering key is ≥ prefix (compared on the prefix's length). */
+export function lowerBound(p: Partition, table: TableMeta, prefix: readonly Buffer[]): number {
+  let lo = 0;
+  let hi = p.rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (table.clusteringComparePrefix(p.rows[mid].ck, prefix) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Binary search: index of the first row whose clustering key is > prefix (on the prefix's length). */
+export function upperBound(p: Partition, table: TableMeta, prefix: readonly Buffer[]): number {
+  let lo = 0;
+  let hi = p.rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (table.clusteringComparePrefix(p.rows[mid].ck, prefix) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The row with exactly this clustering key, created (in order) if absent. */
+export function rowFor(p: Partition, table: TableMeta, ck: Buffer[]): Row {
+  const rows = p.rows;
+  // appends in clustering order are the common case (time series): check the end first
+  const n = rows.length;
+  if (n === 0 || table.clusteringCompare(rows[n - 1].ck, ck) < 0) {
+    const r = newRow(p, table, ck);
+    rows.push(r);
+    return r;
+  }
+  const i = lowerBound(p, table, ck);
+  if (i < n && table.clusteringCompare(rows[i].ck, ck) === 0) return rows[i];
+  const r = newRow(p, table, ck);
+  rows.splice(i, 0, r);
+  return r;
+}
+
+export function findRow(p: Partition, table: TableMeta, ck: readonly Buffer[]): Row | undefined {
+  const i = lowerBound(p, table, ck);
+  const r = p.rows[i];
+  return r && table.clusteringCompare(r.ck, ck) === 0 ? r : undefined;
+}
+
+function newRow(p: Partition, table: TableMeta, ck: Buffer[]): Row {
+  const r = new Row(ck.map((b) => Buffer.from(b)));
+  // a range tombstone written earlier still shadows older data in a row created now
+  for (const rt of p.ranges) if (inRange(table, r.ck, rt) && rt.ts > r.delTs) r.delTs = rt.ts;
+  return r;
+}
+
+export function inRange(table: TableMeta, ck: readonly Buffer[], rt: Pick<RangeTombstone, 'start' | 'end'>): boolean {
+  if (rt.start) {
+    const c = table.clusteringComparePrefix(ck, rt.start.prefix);
+    if (c < 0 || (c === 0 && !rt.start.inclusive)) return false;
+  }
+  if (rt.end) {
+    const c = table.clusteringComparePrefix(ck, rt.end.prefix);
+    if (c > 0 || (c === 0 && !rt.end.inclusive)) return false;
+  }
+  return true;
+}
+
+/** Writes one cell with LWW; returns whether it changed anything. */
+export function writeCell(cells: (Cell | undefined)[], slot: number, v: Buffer | null, ts: number, exp: number, ttl: number): boolean {
+  const old = cells[slot];
+  if (!wins(old, v, ts)) return false;
+  cells[slot] = { v: v === null ? null : Buffer.from(v), ts, exp, ttl };
+  return true;
+}
+
+/** Drops rows fully shadowed by partition or row tombstones (keeps tombstone timestamps on the partition). */
+export function compactPartition(p: Partition, nowMs: number): void {
+  p.rows = p.rows.filter((r) => {
+    const shadow = Math.max(r.delTs, p.delTs);
+    if (r.markerTs > shadow) return true;
+    for (const c of r.cells) if (c && c.ts > shadow) return true;
+    // keep a row whose tombstone is newer than the partition's: it shadows late older writes
+    return r.delTs > p.delTs && nowMs >= 0;
+  });
+}
+
+/** Splits a partition key into its components (inverse of routing/murmur3 partitionKeyBytes). */
+export function splitPartitionKey(key: Buffer, columns: number): Buffer[] {
+  if (columns <= 1) return [key];
+  const out: Buffer[] = [];
+  let p = 0;
+  for (let i = 0; i < columns && p + 2 <= key.length; i++) {
+    const n = key.readUInt16BE(p);
+    out.push(key.subarray(p + 2, p + 2 + n));
+    p += 3 + n;
+  }
+  return out;
+}

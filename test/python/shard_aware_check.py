@@ -1,0 +1,65 @@
+"""Drives the emulator with Scylla's python driver (scylla-driver) and prints a JSON report.
+
+Usage: shard_aware_check.py HOST PORT KEYS
+Checks made here (the TypeScript test asserts on the report and on the emulator's counters):
+  - every host reports sharding info (nr_shards, shard-aware port);
+  - each host's pool ends up with one connection per shard;
+  - KEYS prepared writes and reads run with token-aware routing.
+"""
+import json
+import sys
+import time
+
+from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+
+host, port, keys = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+profile = ExecutionProfile(load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc='datacenter1')))
+cluster = Cluster([host], port=port, execution_profiles={EXEC_PROFILE_DEFAULT: profile}, connect_timeout=10)
+session = cluster.connect()
+
+session.execute("CREATE KEYSPACE IF NOT EXISTS sa WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 3}")
+session.execute("CREATE TABLE IF NOT EXISTS sa.kv (k int PRIMARY KEY, v text)")
+cluster.refresh_schema_metadata()
+
+hosts = cluster.metadata.all_hosts()
+# the pools fill asynchronously: wait until every host has one connection per shard
+deadline = time.time() + 30
+def pools_full():
+    for h in hosts:
+        pool = session._pools.get(h)
+        if pool is None or h.sharding_info is None:
+            return False
+        if len(pool._connections) < h.sharding_info.shards_count:
+            return False
+    return True
+while not pools_full() and time.time() < deadline:
+    time.sleep(0.2)
+
+report = {"hosts": [], "pools_full": pools_full()}
+for h in hosts:
+    pool = session._pools.get(h)
+    si = h.sharding_info
+    report["hosts"].append({
+        "address": h.address,
+        "shards_count": si.shards_count if si else None,
+        "shard_aware_port": si.shard_aware_port if si else None,
+        "partitioner": si.partitioner if si else None,
+        "sharding_algorithm": si.sharding_algorithm if si else None,
+        "connected_shards": sorted(pool._connections.keys()) if pool else [],
+    })
+
+insert = session.prepare("INSERT INTO sa.kv (k, v) VALUES (?, ?)")
+select = session.prepare("SELECT v FROM sa.kv WHERE k = ?")
+report["routing_key_indexes"] = insert.routing_key_indexes
+for i in range(keys):
+    session.execute(insert, (i, "v%d" % i))
+mismatches = 0
+for i in range(keys):
+    row = session.execute(select, (i,)).one()
+    if row is None or row.v != "v%d" % i:
+        mismatches += 1
+report["read_mismatches"] = mismatches
+report["keys"] = keys
+print(json.dumps(report))
+cluster.shutdown()
