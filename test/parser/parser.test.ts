@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { CqlSyntaxError, parseStatement, parseType, tokenize, UnsupportedStatementError } from '../../src/cql/parser/index.js';
+import type { BatchStatement, CreateTableStatement, CreateViewStatement, InsertStatement, SelectStatement, UpdateStatement } from '../../src/cql/parser/index.js';
+
+describe('CQL lexer', () => {
+  it('folds unquoted identifiers, keeps quoted ones, and reads durations, UUIDs and blobs as single tokens', () => {
+    const toks = tokenize(`SELECT "MixedCase", Foo FROM t WHERE id = 5b6962dd-3f90-4c93-8f61-eabfa4a803e2 AND b = 0xCAFE USING TIMEOUT 2000ms`);
+    const kinds = toks.map((t) => `${t.kind}:${t.value}`);
+    expect(kinds).toContain('qident:MixedCase');
+    expect(kinds).toContain('ident:foo');
+    expect(kinds).toContain('uuid:5b6962dd-3f90-4c93-8f61-eabfa4a803e2');
+    expect(kinds).toContain('hex:cafe');
+    expect(kinds).toContain('duration:2000ms');
+  });
+
+  it('handles comments, escaped quotes and $$ strings', () => {
+    const toks = tokenize("-- c\nSELECT 'it''s' /* x */ , $$a'b$$ // y\n");
+    expect(toks.filter((t) => t.kind === 'string').map((t) => t.value)).toEqual(["it's", "a'b"]);
+    expect(toks[0].line).toBe(2);
+  });
+});
+
+describe('CQL parser', () => {
+  it('parses a SELECT with every clause of the subset', () => {
+    const p = parseStatement('SELECT a, count(*) AS n, writetime(b) FROM ks.t WHERE token(a) > ? AND token(a) <= :hi AND c IN (1, 2) ORDER BY c DESC PER PARTITION LIMIT 2 LIMIT 10 ALLOW FILTERING BYPASS CACHE USING TIMEOUT 2000ms;');
+    const s = p.statement as SelectStatement;
+    expect(s.kind).toBe('select');
+    expect(s.table).toEqual({ keyspace: 'ks', name: 't' });
+    expect(s.selectors?.map((x) => x.expr.kind)).toEqual(['column', 'count-star', 'function']);
+    expect(s.selectors?.[1].alias).toBe('n');
+    expect(s.where.map((r) => r.kind)).toEqual(['token', 'token', 'in']);
+    expect(s.orderBy).toEqual([{ column: 'c', desc: true }]);
+    expect(s.allowFiltering && s.bypassCache).toBe(true);
+    expect(s.using.timeout).toEqual({ kind: 'literal', type: 'duration', value: '2000ms' });
+    expect(p.bindCount).toBe(2);
+    expect(p.bindNames).toEqual([undefined, 'hi']);
+  });
+
+  it('parses INSERT with IF NOT EXISTS and USING TTL/TIMESTAMP/TIMEOUT, and literal kinds', () => {
+    const s = parseStatement("INSERT INTO t (a, b, c, d, e) VALUES (-1, 'x', {'k': 1.5}, [now(), ?], {f: true}) IF NOT EXISTS USING TTL 10 AND TIMESTAMP 123 AND TIMEOUT 1s").statement as InsertStatement;
+    expect(s.ifNotExists).toBe(true);
+    expect(s.values.map((v) => v.kind)).toEqual(['literal', 'literal', 'map', 'list', 'udt']);
+    expect(s.values[0]).toEqual({ kind: 'literal', type: 'integer', value: '-1' });
+    expect(Object.keys(s.using).sort()).toEqual(['timeout', 'timestamp', 'ttl']);
+  });
+
+  it('parses UPDATE assignments (set, add, remove, prepend, element) and conditions', () => {
+    const s = parseStatement("UPDATE t USING TTL 5 SET a = 1, s = s + {'x'}, n = n - 1, l = [0] + l, m['k'] = 'v' WHERE k = 1 IF a = 2").statement as UpdateStatement;
+    expect(s.assignments.map((a) => a.kind)).toEqual(['set', 'add', 'remove', 'prepend', 'set-element']);
+    expect(s.conditions).toHaveLength(1);
+  });
+
+  it('parses BATCH with mixed statements', () => {
+    const s = parseStatement('BEGIN UNLOGGED BATCH USING TIMESTAMP 5 INSERT INTO t (a) VALUES (1); DELETE FROM t WHERE a = 2; APPLY BATCH').statement as BatchStatement;
+    expect(s.type).toBe('unlogged');
+    expect(s.statements.map((x) => x.kind)).toEqual(['insert', 'delete']);
+  });
+
+  it('parses CREATE TABLE with composite keys, static columns, options and clustering order', () => {
+    const s = parseStatement(`CREATE TABLE IF NOT EXISTS ks.t (a int, b text, c timestamp, d frozen<map<text, list<int>>>, s int STATIC, u tuple<int, text>,
+      PRIMARY KEY ((a, b), c)) WITH CLUSTERING ORDER BY (c DESC) AND compaction = {'class': 'LeveledCompactionStrategy'} AND gc_grace_seconds = 10`).statement as CreateTableStatement;
+    expect(s.partitionKey).toEqual(['a', 'b']);
+    expect(s.clusteringKey).toEqual(['c']);
+    expect(s.clusteringOrder).toEqual([{ column: 'c', desc: true }]);
+    expect(s.columns.find((c) => c.name === 's')?.isStatic).toBe(true);
+    expect(s.columns.find((c) => c.name === 'd')?.type).toEqual({ kind: 'map', key: { kind: 'text' }, value: { kind: 'list', element: { kind: 'int' } }, frozen: true });
+    expect(s.properties.map((p) => p.name)).toEqual(['compaction', 'gc_grace_seconds']);
+  });
+
+  it('parses CREATE MATERIALIZED VIEW', () => {
+    const s = parseStatement('CREATE MATERIALIZED VIEW v AS SELECT * FROM t WHERE a IS NOT NULL AND b IS NOT NULL PRIMARY KEY ((b), a) WITH CLUSTERING ORDER BY (a DESC)').statement as CreateViewStatement;
+    expect(s.partitionKey).toEqual(['b']);
+    expect(s.clusteringKey).toEqual(['a']);
+    expect(s.where.every((r) => r.kind === 'column' && r.op === 'IS NOT NULL')).toBe(true);
+  });
+
+  it('parses roles and service-level statements (both spellings)', () => {
+    expect(parseStatement("CREATE ROLE IF NOT EXISTS r WITH PASSWORD = 'p' AND LOGIN = true AND SUPERUSER = false").statement).toEqual({ kind: 'create-role', name: 'r', ifNotExists: true, options: { password: 'p', login: true, superuser: false } });
+    expect(parseStatement('ATTACH SERVICE_LEVEL oltp TO app').statement).toEqual({ kind: 'attach-service-level', name: 'oltp', role: 'app' });
+    expect(parseStatement('DETACH SERVICE LEVEL FROM app').statement).toEqual({ kind: 'detach-service-level', role: 'app' });
+    expect(parseStatement('LIST ALL SERVICE LEVELS').statement).toEqual({ kind: 'list-all-service-levels' });
+    expect(parseStatement("CREATE SERVICE LEVEL IF NOT EXISTS olap WITH shares = 100 AND timeout = 500ms AND workload_type = 'batch'").statement.kind).toBe('create-service-level');
+  });
+
+  it('reports syntax errors with line:column positions', () => {
+    expect(() => parseStatement('SELECT * FORM t')).toThrow(/^line 1:9 mismatched input 'FORM' expecting FROM$/);
+    expect(() => parseStatement('SELECT *\nFROM t WHERE')).toThrow(CqlSyntaxError);
+    expect(() => parseStatement("INSERT INTO t (a, b) VALUES (1)")).toThrow(/Unmatched column names\/values/);
+    expect(() => parseStatement("SELECT 'unterminated")).toThrow(/unterminated string literal/);
+  });
+
+  it('names statements it does not implement', () => {
+    expect(() => parseStatement('CREATE INDEX ON t (a)')).toThrow(UnsupportedStatementError);
+    expect(() => parseStatement('GRANT SELECT ON ks.t TO r')).toThrow(/GRANT statements are not supported/);
+    expect(() => parseStatement('DESCRIBE KEYSPACES')).toThrow(/DESCRIBE statements are not supported/);
+  });
+
+  it('parses type expressions as system_schema prints them', () => {
+    expect(parseType('frozen<list<frozen<tuple<uuid, int>>>>')).toEqual({ kind: 'list', element: { kind: 'tuple', elements: [{ kind: 'uuid' }, { kind: 'int' }] }, frozen: true });
+    expect(parseType('varchar')).toEqual({ kind: 'text' });
+  });
+});
