@@ -50,7 +50,8 @@ describe('DataStax cassandra-driver against a 3-node × 4-shard emulator', () =>
     expect(t!.comment).toBe('hello');
     expect(t!.compactionClass).toContain('TimeWindowCompactionStrategy');
     expect(t!.compactionOptions).toMatchObject({ compaction_window_unit: 'HOURS' });
-    const ks = client.metadata.keyspaces.nd;
+    // the typings omit strategyOptions, which the driver fills from system_schema.keyspaces.replication
+    const ks = client.metadata.keyspaces.nd as { strategy: string; strategyOptions?: Record<string, string> } | undefined;
     expect(ks?.strategy).toContain('NetworkTopologyStrategy');
     expect(ks?.strategyOptions).toMatchObject({ datacenter1: '3' });
   });
