@@ -1,0 +1,150 @@
+/**
+ * Emulator throughput and memory. Run: `npm run build && node --expose-gc dist/bench/sim.js`.
+ *
+ * Throughput: the emulator (1 node × 1 shard) runs in this process; a child process drives it
+ * with pipelined prepared EXECUTEs over raw frames (precomputed, so the client costs little).
+ * The figure that matters is ops per emulator CPU-second, which is what one core can serve
+ * regardless of how busy the machine is; wall-clock ops/s is printed too.
+ *
+ * Memory: rows written straight through the executor (no network), heap measured after GC.
+ */
+import { fork } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Reader, Writer } from '../src/cql/buffer.js';
+import { encodeFrame, FrameParser, Opcode } from '../src/cql/frame.js';
+import { writeExecute } from '../src/cql/messages.js';
+import { startSim } from '../src/sim/index.js';
+import { Cluster } from '../src/sim/cluster.js';
+import { Executor } from '../src/sim/executor.js';
+import { resolveClusterOptions } from '../src/sim/index.js';
+
+const HOST = '127.91.7.1';
+const DURATION_MS = Number(process.env.SB_BENCH_MS ?? 5000);
+
+async function client(kind: 'write' | 'read'): Promise<void> {
+  const connections = 4;
+  const inflight = 64;
+  let done = 0;
+  const stopAt = Date.now() + DURATION_MS;
+  const one = async (ci: number): Promise<void> => {
+    const s = net.connect({ host: HOST, port: 9042 });
+    await new Promise((r) => s.once('connect', r));
+    s.setNoDelay(true);
+    const parser = new FrameParser();
+    let waiting: ((b: Buffer) => void) | null = null;
+    const queue: Buffer[] = [];
+    s.on('data', (d: Buffer) => {
+      for (const f of parser.push(d)) {
+        if (waiting) { const w = waiting; waiting = null; w(f.body); } else queue.push(f.body);
+      }
+    });
+    const next = (): Promise<Buffer> => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => { waiting = r; }));
+    s.write(encodeFrame(4, false, 0, 0, Opcode.STARTUP, new Writer().stringMap({ CQL_VERSION: '3.0.0' }).toBuffer()));
+    await next();
+    if (ci === 0 && kind === 'write') {
+      const q = (cql: string): Buffer => { const w = new Writer(); w.longString(cql).short(1).byte(0); return w.toBuffer(); };
+      s.write(encodeFrame(4, false, 0, 0, Opcode.QUERY, q("CREATE KEYSPACE IF NOT EXISTS b WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")));
+      await next();
+      s.write(encodeFrame(4, false, 0, 0, Opcode.QUERY, q('CREATE TABLE IF NOT EXISTS b.kv (k bigint PRIMARY KEY, v blob)')));
+      await next();
+    } else {
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const cql = kind === 'write' ? 'INSERT INTO b.kv (k, v) VALUES (?, ?)' : 'SELECT v FROM b.kv WHERE k = ?';
+    s.write(encodeFrame(4, false, 0, 0, Opcode.PREPARE, new Writer().longString(cql).toBuffer()));
+    const prep = new Reader(await next());
+    prep.int();
+    const id = Buffer.from(prep.shortBytes());
+    // precomputed request frames over 10 000 keys
+    const frames: Buffer[] = [];
+    const value = Buffer.alloc(100, 7);
+    for (let k = 0; k < 10_000; k++) {
+      const key = Buffer.alloc(8);
+      key.writeBigInt64BE(BigInt(k));
+      const w = new Writer(256);
+      writeExecute(w, id, { consistency: 1, values: kind === 'write' ? [key, value] : [key], skipMetadata: true });
+      frames.push(encodeFrame(4, false, 0, 0, Opcode.EXECUTE, w.toBuffer()));
+    }
+    let k = ci * 2500;
+    let outstanding = 0;
+    const send = (stream: number): void => {
+      const f = frames[k++ % frames.length];
+      f.writeInt16BE(stream, 2);
+      s.write(f);
+      outstanding++;
+    };
+    await new Promise<void>((resolve) => {
+      let nextStream = 1;
+      parser.push(Buffer.alloc(0));
+      s.removeAllListeners('data');
+      s.on('data', (d: Buffer) => {
+        for (const f of parser.push(d)) {
+          outstanding--;
+          done++;
+          if (Date.now() < stopAt) send(f.stream);
+          else if (outstanding === 0) resolve();
+        }
+      });
+      for (let i = 0; i < inflight; i++) send(nextStream++);
+    });
+    s.destroy();
+  };
+  await Promise.all(Array.from({ length: connections }, (_, i) => one(i)));
+  process.send!({ done });
+}
+
+async function throughput(kind: 'write' | 'read'): Promise<void> {
+  const child = fork(fileURLToPath(import.meta.url), ['--client', kind]);
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
+  const done = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { done: number }) => resolve(m.done));
+    child.once('exit', (code) => { if (code) reject(new Error(`client exited ${code}`)); });
+  });
+  const cpu = process.cpuUsage(cpu0);
+  const wallS = (Date.now() - t0) / 1000;
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  console.log(`prepared ${kind.padEnd(5)}: ${done} ops in ${wallS.toFixed(1)} s wall = ${(done / wallS).toFixed(0)} ops/s; emulator CPU ${cpuS.toFixed(2)} s = ${(done / cpuS).toFixed(0)} ops per CPU-second`);
+}
+
+function memory(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const cluster = new Cluster(resolveClusterOptions({ nodes: 1, shards: 1, vnodesPerNode: 16 }));
+  const ex = new Executor(cluster);
+  const session = { cluster, node: cluster.nodes[0], shard: cluster.nodes[0].shards[0], lwtMark: false, tabletsRouting: false };
+  ex.query(session, "CREATE KEYSPACE m WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}", [], { consistency: 1 }, {});
+  ex.query(session, 'CREATE TABLE m.t (p bigint, c int, v blob, PRIMARY KEY (p, c))', [], { consistency: 1 }, {});
+  const plan = ex.planFor('INSERT INTO m.t (p, c, v) VALUES (?, ?, ?)', undefined);
+  gc?.();
+  const before = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const rows = 300_000;
+  const v = Buffer.alloc(100, 1);
+  for (let i = 0; i < rows; i++) {
+    const p = Buffer.alloc(8);
+    p.writeBigInt64BE(BigInt(i >> 4));
+    const c = Buffer.alloc(4);
+    c.writeInt32BE(i & 15);
+    plan.execute(session, [p, c, v], { consistency: 1 }, {});
+  }
+  gc?.();
+  const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const perRow = (after - before) / rows;
+  if (cluster.nodes[0].shards[0].store.rowCount() !== rows) throw new Error(`stored ${cluster.nodes[0].shards[0].store.rowCount()} rows, expected ${rows}`);
+  console.log(`memory: ${(perRow).toFixed(0)} bytes/row (100-byte value, 16 rows/partition) = ${(perRow * 1e6 / 2 ** 20).toFixed(0)} MiB per million rows${gc ? '' : ' (run with --expose-gc for a steadier figure)'}`);
+}
+
+if (process.argv[2] === '--client') {
+  await client(process.argv[3] as 'write' | 'read');
+  process.exit(0);
+} else if (process.argv[2] === '--memory') {
+  memory();
+} else {
+  const sim = await startSim({ nodes: 1, shards: 1, host: HOST, vnodesPerNode: 16 });
+  await throughput('write');
+  await throughput('read');
+  await sim.stop();
+  // memory in a fresh process: this one's heap holds the throughput run's garbage
+  const m = fork(fileURLToPath(import.meta.url), ['--memory'], { execArgv: ['--expose-gc'] });
+  await new Promise((r) => m.once('exit', r));
+}
