@@ -40,7 +40,8 @@ export interface ServiceLevelSpec {
 /** A distribution over non-negative integers or reals, sampled by a pure function of (seed, cycle). */
 export type Distribution =
   | { kind: 'fixed'; value: number }
-  | { kind: 'sequence'; start: number; end: number }
+  /** start + floor(index / repeat) mod (end - start + 1); `repeat` (≥ 1, default 1) is additive. */
+  | { kind: 'sequence'; start: number; end: number; repeat?: number }
   | { kind: 'uniform'; min: number; max: number }
   | { kind: 'gaussian'; mean: number; stddev: number; min?: number; max?: number }
   | { kind: 'zipf'; n: number; s: number }
@@ -58,7 +59,14 @@ export type GeneratorSpec =
   | { kind: 'timeuuid' }
   | { kind: 'now' }                                       // timestamp of the operation's intended start
   | { kind: 'choice'; values: unknown[]; weights?: number[] }
-  | { kind: 'fixed'; value: unknown };
+  | { kind: 'fixed'; value: unknown }
+  /**
+   * (additive) The index itself, mapped injectively into the column type: distinct indexes give
+   * distinct values. The default for primary-key columns (partition index / row index).
+   */
+  | { kind: 'key' }
+  /** (additive) list/set/map of `size` elements, each from its type's default generator. */
+  | { kind: 'collection'; size: Distribution };
 
 export interface ColumnGen {
   table: string;
@@ -67,6 +75,11 @@ export interface ColumnGen {
   type: string;
   gen: GeneratorSpec;
   pos: SourcePos;
+  /**
+   * (additive) For a view's column: the base table it copies. Generators must be keyed by
+   * the base column (`generatorName`), so a view read computes the values the base write stored.
+   */
+  baseTable?: string;
 }
 
 export interface TableModel {
@@ -98,6 +111,31 @@ export interface OperationSpec {
   /** For scans: split the token ring into this many ranges (`token(pk) > ? AND token(pk) <= ?`). */
   scanRanges?: number;
   pos: SourcePos;
+  /** (additive) Base table whose rows the op writes or reads (a view's base for view reads). */
+  table?: string;
+  /** (additive) The table or view named in the CQL, when it differs from `table`. */
+  view?: string;
+  /** (additive) What each `?` binds, in order (filled by the loader from the CQL). */
+  markers?: MarkerSpec[];
+  /**
+   * (additive) How reads choose among existing rows: absent = uniform; zipf = hot partitions
+   * (rank 1 is partition 0), `n` being the table's partition count.
+   */
+  select?: Distribution;
+}
+
+/** (additive) What one `?` marker of an operation binds. */
+export type MarkerSpec =
+  | { kind: 'column'; column: string; role: 'partition' | 'clustering' | 'static' | 'regular' }
+  | { kind: 'token-lower' }
+  | { kind: 'token-upper' };
+
+/** (additive) A materialized view: readable by ops, its rows are the base table's rows. */
+export interface ViewModel {
+  name: string;
+  base: string;
+  partitionKey: string[];
+  clusteringKey: string[];
 }
 
 export interface WorkloadSpec {
@@ -109,12 +147,16 @@ export interface WorkloadSpec {
   tables: TableModel[];
   columns: ColumnGen[];
   operations: Record<string, OperationSpec>;
+  /** (additive) Materialized views declared in the schema. */
+  views?: ViewModel[];
 }
 
 export interface SloSpec {
   p50Ms?: number;
   p99Ms?: number;
   p999Ms?: number;
+  /** (additive) Limit on the maximum latency. */
+  maxMs?: number;
   maxErrorRatio?: number;
 }
 

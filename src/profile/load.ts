@@ -1,0 +1,363 @@
+/**
+ * `loadProfile`: a profile file (and the workload files it names) → one validated,
+ * resolved `ResolvedProfile`, with CLI overrides folded in. Every problem is one
+ * `ProfileError` line `file:line:col: message` (exit 2), never a stack trace.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, extname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
+import { UserError } from '../cli/exit.js';
+import { parseTargets } from '../cli/target.js';
+import { ProfileError, suggestion } from './errors.js';
+import { compileKeying } from './keying.js';
+import { classSchema, PHASE_KINDS, ROUTING, zodFailure, profileSchema } from './schema.js';
+import { YamlSource, type Path } from './source.js';
+import type {
+  ClassSpec, PhaseSpec, ResolvedProfile, RoutingMode, ServiceLevelSpec, SloSpec, TargetSpec, WorkloadSpec,
+} from './types.js';
+import { describe, parseCount } from './units.js';
+import { loadWorkload } from './workload.js';
+import { z } from 'zod';
+
+export { ProfileError } from './errors.js';
+
+export interface ProfileOverrides {
+  /** `host[:port],...` or `sim` (the built-in emulator). */
+  target?: string;
+  routing?: RoutingMode;
+  /** Replaces the duration of every measure phase. */
+  durationMs?: number;
+  /**
+   * Total open-loop rate of each warmup/measure phase: open-loop classes are scaled to it
+   * in proportion; a phase with a single closed-loop class becomes open loop.
+   */
+  rateOpsPerSec?: number;
+  workers?: number;
+  pin?: boolean;
+  seed?: number;
+}
+
+type ClassInput = z.output<typeof classSchema>;
+
+const DEFAULT_MAX_IN_FLIGHT = 1024;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Loads and validates a profile and its workloads.
+ * @param file      the profile, as the user named it (messages use this spelling)
+ * @param overrides CLI flags that take precedence over the file
+ * @throws ProfileError (a UserError, exit 2) with one line `file:line:col: message`
+ */
+export async function loadProfile(file: string, overrides: ProfileOverrides = {}): Promise<ResolvedProfile> {
+  const abs = resolve(file);
+  const src: YamlSource = await YamlSource.read(abs, file, undefined, 'profile');
+  if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
+    src.fail([], `expected the profile to be a map (target, service_levels, classes, phases), got ${describe(src.value)}`);
+  }
+  precheckSecrets(src);
+  const parsed = profileSchema.safeParse(src.value);
+  if (!parsed.success) zodFailure(src, parsed.error);
+  const p = parsed.data;
+  const dir = dirname(abs);
+  const shownDir = dirname(file);
+
+  const target = resolveTarget(src, p.target, dir, overrides.target);
+
+  const serviceLevels: Record<string, ServiceLevelSpec> = {};
+  for (const [name, sl] of Object.entries(p.service_levels ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) src.fail(['service_levels', name], `service level name '${name}' must be a CQL identifier (letters, digits, _)`, 'key');
+    const spec: ServiceLevelSpec = {};
+    if (sl.timeout !== undefined) spec.timeoutMs = sl.timeout;
+    if (sl.workload_type !== undefined) spec.workloadType = sl.workload_type;
+    if (sl.shares !== undefined) spec.shares = sl.shares;
+    serviceLevels[name] = spec;
+  }
+
+  // workloads are loaded once per file; the name keys ResolvedProfile.workloads
+  const workloads: Record<string, WorkloadSpec> = {};
+  const byFile = new Map<string, WorkloadSpec>();
+  const workloadOf = async (ref: string, path: Path): Promise<WorkloadSpec> => {
+    const wAbs = isAbsolute(ref) ? ref : resolve(dir, ref);
+    const known = byFile.get(wAbs);
+    if (known) return known;
+    const shown = isAbsolute(ref) ? ref : normalize(join(shownDir, ref));
+    if (existsSync(wAbs) && statSync(wAbs).isDirectory()) src.fail(path, `workload '${ref}' is a directory, not a file`);
+    if (!existsSync(wAbs)) {
+      src.fail(path, `workload file '${ref}' not found (looked for ${relative(process.cwd(), wAbs) || wAbs}; workloads are relative to the profile)`);
+    }
+    const w = await loadWorkload(wAbs, shown, src.pos(path));
+    const clash = workloads[w.name];
+    if (clash && clash.file !== w.file) src.fail(path, `two workload files are named '${w.name}' (${clash.file} and ${w.file}); set a distinct name: in one of them`);
+    workloads[w.name] = w;
+    byFile.set(wAbs, w);
+    return w;
+  };
+
+  const resolveClass = async (name: string, c: ClassInput, path: Path): Promise<ClassSpec> => {
+    const w = await workloadOf(c.workload, [...path, 'workload']);
+    const mix = resolveMix(src, c.mix, w, [...path, 'mix'], name);
+    if (c.rate !== undefined && c.concurrency !== undefined) {
+      src.fail([...path, 'concurrency'], `class '${name}' has both rate (open loop) and concurrency (closed loop); choose one`, 'key');
+    }
+    if (c.rate === undefined && c.concurrency === undefined) {
+      src.fail(path, `class '${name}' needs rate (open loop, e.g. rate: 1000/s) or concurrency (closed loop, e.g. concurrency: 32)`, 'key');
+    }
+    if (c.service_level !== undefined && !(c.service_level in serviceLevels)) {
+      const declared = Object.keys(serviceLevels);
+      src.fail([...path, 'service_level'], `unknown service level '${c.service_level}'; ${declared.length > 0 ? suggestion(c.service_level, declared, 'one of') : 'declare it under service_levels:'}`);
+    }
+    if (c.max_in_flight !== undefined && c.concurrency !== undefined && c.max_in_flight < c.concurrency) {
+      src.fail([...path, 'max_in_flight'], `max_in_flight (${c.max_in_flight}) is below concurrency (${c.concurrency}); the class could never reach its concurrency`);
+    }
+    const spec: ClassSpec = {
+      name, workload: w.name, mix,
+      maxInFlight: c.max_in_flight ?? c.concurrency ?? DEFAULT_MAX_IN_FLIGHT,
+      pos: src.pos(path, 'key'),
+    };
+    if (c.rate !== undefined) spec.rateOpsPerSec = c.rate;
+    if (c.concurrency !== undefined) spec.concurrency = c.concurrency;
+    if (c.service_level !== undefined) spec.serviceLevel = c.service_level;
+    if (c.routing !== undefined) spec.routing = c.routing;
+    if (c.slo !== undefined) {
+      const slo: SloSpec = {};
+      if (c.slo.p50 !== undefined) slo.p50Ms = c.slo.p50;
+      if (c.slo.p99 !== undefined) slo.p99Ms = c.slo.p99;
+      if (c.slo.p999 !== undefined) slo.p999Ms = c.slo.p999;
+      if (c.slo.max_error_ratio !== undefined) slo.maxErrorRatio = c.slo.max_error_ratio;
+      if (c.slo.max !== undefined) slo.maxMs = c.slo.max;
+      spec.slo = slo;
+    }
+    return spec;
+  };
+
+  const topClasses = new Map<string, ClassSpec>();
+  for (const [name, c] of Object.entries(p.classes ?? {})) {
+    topClasses.set(name, await resolveClass(name, c, ['classes', name]));
+  }
+
+  const phases: PhaseSpec[] = [];
+  const names = new Set<string>();
+  for (let i = 0; i < p.phases.length; i++) {
+    const raw = p.phases[i];
+    const path: Path = ['phases', i];
+    let kind = raw.kind;
+    if (kind === undefined) {
+      if (raw.name !== undefined && (PHASE_KINDS as readonly string[]).includes(raw.name)) kind = raw.name as PhaseSpec['kind'];
+      else src.fail(path, `phase ${raw.name !== undefined ? `'${raw.name}' ` : ''}needs kind: (${PHASE_KINDS.join(', ')})`);
+    }
+    let name = raw.name ?? kind;
+    if (raw.name === undefined) for (let n = 2; names.has(name); n++) name = `${kind}-${n}`;
+    if (names.has(name)) src.fail([...path, 'name'], `phase name '${name}' is used twice`);
+    names.add(name);
+    const phase: PhaseSpec = { name, kind, classes: [], pos: src.pos(path) };
+
+    if (kind === 'schema') {
+      for (const key of ['duration', 'count', 'classes'] as const) {
+        if (raw[key] !== undefined) src.fail([...path, key], `a schema phase takes no ${key}: it applies each workload's schema once`, 'key');
+      }
+      phases.push(phase);
+      continue;
+    }
+    if (kind === 'load') {
+      if (raw.duration !== undefined) src.fail([...path, 'duration'], 'a load phase runs by count, not duration (use a measure phase for a duration)', 'key');
+      if (raw.count === undefined) src.fail(path, "a load phase needs count: (operations, e.g. 1M, or 'all')");
+    } else {
+      if (raw.count !== undefined) src.fail([...path, 'count'], `a ${kind} phase runs for a duration, not a count (use a load phase for a count)`, 'key');
+      if (raw.duration === undefined) src.fail(path, `a ${kind} phase needs duration: (e.g. 30s)`);
+      if (raw.duration === 0) src.fail([...path, 'duration'], `a ${kind} phase needs a duration above 0`);
+      phase.durationMs = raw.duration;
+    }
+
+    // classes: default all top-level; a list of names; or inline definitions
+    const classesRaw = raw.classes;
+    if (classesRaw === undefined) {
+      if (topClasses.size === 0) src.fail(path, `phase '${name}' has no classes: define classes: at the top level or in the phase`);
+      phase.classes = [...topClasses.values()];
+    } else if (typeof classesRaw === 'string' || Array.isArray(classesRaw)) {
+      const list = typeof classesRaw === 'string' ? [classesRaw] : classesRaw;
+      if (list.length === 0) src.fail([...path, 'classes'], `phase '${name}' lists no classes`);
+      list.forEach((cn, j) => {
+        const at = typeof classesRaw === 'string' ? [...path, 'classes'] : [...path, 'classes', j];
+        if (typeof cn !== 'string') src.fail(at, `expected a class name, got ${describe(cn)}`);
+        const c = topClasses.get(cn);
+        if (!c) src.fail(at, `unknown class '${cn}'; ${topClasses.size > 0 ? suggestion(cn, [...topClasses.keys()], 'one of') : 'define it under classes: at the top level'}`);
+        if (phase.classes.includes(c)) src.fail(at, `class '${cn}' is listed twice`);
+        phase.classes.push(c);
+      });
+    } else if (typeof classesRaw === 'object' && classesRaw !== null) {
+      const inline = z.record(z.string(), classSchema).safeParse(classesRaw);
+      if (!inline.success) zodFailure(src, inline.error, [...path, 'classes']);
+      for (const [cn, c] of Object.entries(inline.data)) {
+        phase.classes.push(await resolveClass(cn, c, [...path, 'classes', cn]));
+      }
+      if (phase.classes.length === 0) src.fail([...path, 'classes'], `phase '${name}' defines no classes`);
+    } else {
+      src.fail([...path, 'classes'], `expected class names or a map of classes, got ${describe(classesRaw)}`);
+    }
+
+    if (kind === 'load') phase.count = resolveCount(src, raw.count, [...path, 'count'], phase, workloads, p.seed ?? 1);
+    phases.push(phase);
+  }
+
+  // ---- overrides
+  const profile: ResolvedProfile = {
+    name: p.name ?? basename(file, extname(file)),
+    file: abs,
+    seed: overrides.seed ?? p.seed ?? 1,
+    target,
+    routing: overrides.routing ?? p.routing ?? 'shard-aware',
+    workers: overrides.workers ?? (p.workers === undefined || p.workers === 'auto' ? availableParallelism() : p.workers),
+    pin: overrides.pin ?? p.pin ?? false,
+    serviceLevels,
+    workloads,
+    phases,
+  };
+  if (overrides.routing !== undefined && !(ROUTING as readonly string[]).includes(overrides.routing)) {
+    throw new UserError(`--routing: unknown mode '${overrides.routing}'; ${suggestion(overrides.routing, ROUTING, 'one of')}`);
+  }
+  if (overrides.workers !== undefined && !(Number.isInteger(overrides.workers) && overrides.workers >= 1)) {
+    throw new UserError(`--workers: expected a whole number ≥ 1, got ${overrides.workers}`);
+  }
+  if (overrides.seed !== undefined && !(Number.isSafeInteger(overrides.seed) && overrides.seed >= 0)) {
+    throw new UserError(`--seed: expected a whole number ≥ 0, got ${overrides.seed}`);
+  }
+  if (overrides.durationMs !== undefined) {
+    if (!(overrides.durationMs > 0)) throw new UserError(`--duration: expected a duration above 0, got ${overrides.durationMs} ms`);
+    for (const ph of phases) if (ph.kind === 'measure') ph.durationMs = overrides.durationMs;
+  }
+  if (overrides.rateOpsPerSec !== undefined) applyRate(phases, overrides.rateOpsPerSec);
+  return profile;
+}
+
+/** Credentials are env var names; a value in the file is refused before anything else. */
+function precheckSecrets(src: YamlSource): void {
+  const creds = ((src.value as Record<string, unknown>).target as Record<string, unknown> | undefined)?.credentials;
+  if (creds && typeof creds === 'object') {
+    for (const key of ['username', 'password', 'user', 'pass']) {
+      if (key in (creds as object)) {
+        src.fail(['target', 'credentials', key], `credentials are never written in a profile: put the value in an environment variable and name it with ${key.startsWith('u') ? 'username_env' : 'password_env'}: VAR_NAME`, 'key');
+      }
+    }
+  }
+}
+
+type TargetInput = z.output<typeof profileSchema>['target'];
+
+function resolveTarget(src: YamlSource, t: TargetInput, dir: string, override: string | undefined): TargetSpec {
+  const hosts: TargetSpec['hosts'] = [];
+  (t?.hosts ?? []).forEach((h, i) => {
+    try {
+      hosts.push(...parseTargets(h, 9042, 'host'));
+    } catch (e) {
+      if (e instanceof UserError) {
+        const path = typeof (src.value as { target?: { hosts?: unknown } }).target?.hosts === 'string' ? ['target', 'hosts'] : ['target', 'hosts', i];
+        src.fail(path, e.message.replace(/^host: /, ''));
+      }
+      throw e;
+    }
+  });
+  const spec: TargetSpec = {
+    hosts,
+    connectTimeoutMs: t?.connect_timeout ?? 5000,
+    requestTimeoutMs: t?.request_timeout ?? 12_000,
+    sim: { nodes: t?.sim?.nodes ?? 1, shards: t?.sim?.shards ?? 4 },
+  };
+  if (t?.datacenter !== undefined) spec.datacenter = t.datacenter;
+  const c = t?.credentials;
+  if (c) {
+    for (const [key, v] of Object.entries(c)) {
+      if (v !== undefined && !ENV_NAME.test(v)) src.fail(['target', 'credentials', key], `'${v}' is not an environment variable name (letters, digits, _): credentials come from the environment`);
+    }
+    if (c.username_env !== undefined) spec.usernameEnv = c.username_env;
+    if (c.password_env !== undefined) spec.passwordEnv = c.password_env;
+    if (c.password_file_env !== undefined) spec.passwordFileEnv = c.password_file_env;
+    if ((c.password_env !== undefined || c.password_file_env !== undefined) && c.username_env === undefined) {
+      src.fail(['target', 'credentials'], 'credentials need username_env with password_env or password_file_env');
+    }
+  }
+  if (t?.tls) {
+    const tls: NonNullable<TargetSpec['tls']> = {};
+    for (const [key, field] of [['ca_file', 'caFile'], ['cert_file', 'certFile'], ['key_file', 'keyFile']] as const) {
+      const f = t.tls[key];
+      if (f === undefined) continue;
+      const fAbs = isAbsolute(f) ? f : resolve(dir, f);
+      if (!existsSync(fAbs)) src.fail(['target', 'tls', key], `TLS file '${f}' not found (paths are relative to the profile)`);
+      tls[field] = fAbs;
+    }
+    if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) src.fail(['target', 'tls'], 'a client certificate needs both cert_file and key_file');
+    spec.tls = tls;
+  }
+  if (override !== undefined) {
+    spec.hosts = override.trim() === 'sim' ? [] : parseTargets(override, 9042, '--target');
+  }
+  return spec;
+}
+
+function resolveMix(src: YamlSource, mix: unknown, w: WorkloadSpec, path: Path, className: string): Record<string, number> {
+  const ops = Object.keys(w.operations);
+  const unknownOp = (op: string, at: Path, which: 'key' | 'value'): never =>
+    src.fail(at, `workload '${w.name}' has no operation '${op}'; ${suggestion(op, ops, 'one of')}`, which);
+  if (mix === undefined) src.fail(path.slice(0, -1), `class '${className}' needs mix: (operation weights, e.g. {read: 9, write: 1})`);
+  const out: Record<string, number> = {};
+  if (typeof mix === 'string') {
+    if (!(mix in w.operations)) unknownOp(mix, path, 'value');
+    out[mix] = 1;
+  } else if (Array.isArray(mix)) {
+    if (mix.length === 0) src.fail(path, 'the mix names no operations');
+    mix.forEach((op, i) => {
+      if (typeof op !== 'string') src.fail([...path, i], `expected an operation name, got ${describe(op)}`);
+      if (!(op in w.operations)) unknownOp(op, [...path, i], 'value');
+      out[op] = (out[op] ?? 0) + 1;
+    });
+  } else if (mix !== null && typeof mix === 'object') {
+    const entries = Object.entries(mix as Record<string, unknown>);
+    if (entries.length === 0) src.fail(path, 'the mix names no operations');
+    for (const [op, weight] of entries) {
+      if (!(op in w.operations)) unknownOp(op, [...path, op], 'key');
+      if (typeof weight !== 'number' || !Number.isFinite(weight)) src.fail([...path, op], `expected a weight (a number > 0), got ${describe(weight)}`);
+      if (weight < 0) src.fail([...path, op], `a weight must not be negative (got ${weight})`);
+      if (weight === 0) src.fail([...path, op], 'a weight of 0 never runs the operation; remove it from the mix');
+      out[op] = weight;
+    }
+  } else {
+    src.fail(path, `expected the mix as {op: weight}, an op name or a list of op names, got ${describe(mix)}`);
+  }
+  return out;
+}
+
+/** `count: all` writes every row of the load class's table exactly once. */
+function resolveCount(src: YamlSource, raw: unknown, path: Path, phase: PhaseSpec, workloads: Record<string, WorkloadSpec>, seed: number): number {
+  if (raw === 'all') {
+    const ops = phase.classes.flatMap((c) => Object.keys(c.mix).map((op) => ({ c, op: workloads[c.workload].operations[op] })));
+    if (ops.length !== 1 || ops[0].op.kind !== 'write') {
+      src.fail(path, "count: all needs exactly one class with exactly one write operation (it writes every row once)");
+    }
+    const { c, op } = ops[0];
+    const table = workloads[c.workload].tables.find((t) => t.name === op.table)!;
+    const keying = compileKeying(table, seed, op.batchRows ?? 1);
+    return keying.totalCycles / keying.rowsPerCycle;
+  }
+  const r = parseCount(raw, 1);
+  if (!r.ok) src.fail(path, `${r.message} (or 'all')`);
+  return r.value;
+}
+
+/** --rate: the total open-loop rate of each warmup/measure phase. */
+function applyRate(phases: PhaseSpec[], rate: number): void {
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new UserError(`--rate: expected a rate above 0 ops/s, got ${rate}`);
+  for (const ph of phases) {
+    if (ph.kind !== 'warmup' && ph.kind !== 'measure') continue;
+    const open = ph.classes.filter((c) => c.rateOpsPerSec !== undefined);
+    if (open.length > 0) {
+      const total = open.reduce((s, c) => s + c.rateOpsPerSec!, 0);
+      ph.classes = ph.classes.map((c) => (c.rateOpsPerSec !== undefined ? { ...c, rateOpsPerSec: (c.rateOpsPerSec * rate) / total } : c));
+    } else if (ph.classes.length === 1) {
+      const c = ph.classes[0];
+      const { concurrency: _closed, ...rest } = c;
+      ph.classes = [{ ...rest, rateOpsPerSec: rate, maxInFlight: Math.max(c.maxInFlight, DEFAULT_MAX_IN_FLIGHT) }];
+    } else {
+      throw new UserError(`--rate: phase '${ph.name}' has ${ph.classes.length} closed-loop classes and no open-loop one; set rate: per class in the profile`);
+    }
+  }
+}
+
