@@ -10,6 +10,8 @@ import { ExitCode, UserError } from './exit.js';
 import { credentialsFromEnv, tlsFromFlags } from './credentials.js';
 import { formatProbe, probe } from './probe.js';
 import { parseTargets } from './target.js';
+import { runCommand } from './run.js';
+import { abCommand } from './ab.js';
 
 export function toolVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -46,6 +48,51 @@ export async function main(argv: string[]): Promise<number> {
           connectTimeoutMs: a.connectTimeout,
         });
         process.stdout.write(a.json ? `${JSON.stringify(report)}\n` : `${formatProbe(report)}\n`);
+      },
+    )
+    .command(
+      'run <profile>',
+      'run a profile: schema, load, warmup and measure phases; results in results/<run-id>/',
+      (y) => y
+        .positional('profile', { type: 'string', demandOption: true, describe: 'profiles/*.yaml' })
+        .option('target', { type: 'string', describe: "host[:port],... or 'sim' (the built-in emulator; also the default when the profile names no hosts)" })
+        .option('routing', { choices: ['shard-aware', 'token-aware', 'round-robin', 'driver'] as const, describe: "routing for every class ('driver': the stock cassandra-driver, token-aware)" })
+        .option('duration', { type: 'string', describe: 'length of measure phases (e.g. 30s)' })
+        .option('rate', { type: 'number', describe: 'ops/s for open-loop classes (overrides the profile)' })
+        .option('workers', { type: 'number', describe: 'worker threads (default: one per core)' })
+        .option('pin', { type: 'boolean', describe: 'pin each worker thread to a core (Linux)' })
+        .option('seed', { type: 'number', describe: 'seed for generators and op picks' })
+        .option('out', { type: 'string', default: 'results', describe: 'results directory' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON on stdout' }),
+      async (a) => {
+        if (a.rate !== undefined && !(a.rate > 0)) throw new UserError('--rate: must be a positive number of ops/s');
+        if (a.workers !== undefined && !(Number.isInteger(a.workers) && a.workers > 0)) throw new UserError('--workers: must be a positive integer');
+        if (a.target && a.target !== 'sim') parseTargets(a.target, 9042, '--target');
+        exitCode = await runCommand({
+          profile: a.profile as string, target: a.target, routing: a.routing, duration: a.duration, rate: a.rate,
+          workers: a.workers, pin: a.pin, seed: a.seed, out: a.out, json: a.json,
+        }, toolVersion());
+      },
+    )
+    .command(
+      'ab <profile>',
+      'A/B the same workload across routing modes in interleaved rounds; report the shard-aware gain with its 95% interval',
+      (y) => y
+        .positional('profile', { type: 'string', demandOption: true })
+        .option('vary', { type: 'string', default: 'routing', describe: 'what differs between variants' })
+        .option('modes', { type: 'string', default: 'shard-aware,token-aware', describe: 'variants for --vary routing' })
+        .option('rounds', { type: 'number', default: 3, describe: 'rounds (A B A B ...)' })
+        .option('duration', { type: 'string', describe: 'measure phase length per variant run' })
+        .option('target', { type: 'string', describe: "host[:port],... or 'sim'" })
+        .option('workers', { type: 'number' })
+        .option('seed', { type: 'number' })
+        .option('out', { type: 'string', default: 'results' })
+        .option('json', { type: 'boolean', default: false }),
+      async (a) => {
+        exitCode = await abCommand({
+          profile: a.profile as string, vary: a.vary, modes: a.modes, rounds: a.rounds, duration: a.duration,
+          target: a.target, workers: a.workers, seed: a.seed, out: a.out, json: a.json,
+        }, toolVersion());
       },
     )
     .fail((msg, err) => {

@@ -1,0 +1,33 @@
+/** The final table of a run: a rendering of the result file, nothing computed here. */
+import Table from 'cli-table3';
+import type { RunResult } from '../results/result.js';
+import { summaryPhase } from '../results/result.js';
+
+export function renderRunTable(r: RunResult): string {
+  const phase = summaryPhase(r);
+  if (!phase) return 'no load phase ran';
+  const t = new Table({
+    head: ['class', 'op', 'latency', 'ops', 'errors', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'misroute'],
+    style: { head: [], border: [] },
+  });
+  for (const [cls, c] of Object.entries(phase.classes)) {
+    for (const [op, o] of Object.entries(c.ops)) {
+      const l = c.latency === 'response' ? o.response : o.service;
+      t.push([
+        `${cls}${c.serviceLevel ? ` (sl ${c.serviceLevel})` : ''}`, op, c.latency, o.count, o.errors,
+        ((o.count + o.errors) / (phase.durationMs / 1000)).toFixed(0),
+        l.p50Ms.toFixed(2), l.p99Ms.toFixed(2), l.p999Ms.toFixed(2), l.maxMs.toFixed(2),
+        `${(c.shards.misrouteRatio * 100).toFixed(1)}%`,
+      ]);
+    }
+  }
+  const lines = [`phase ${phase.name} (${(phase.durationMs / 1000).toFixed(1)} s), routing ${Object.values(phase.classes)[0]?.routing ?? '?'}`, t.toString()];
+  for (const [cls, c] of Object.entries(phase.classes)) {
+    const rate = c.rate.target !== null ? `${c.rate.achieved}/${c.rate.target} ops/s` : `${c.rate.achieved} ops/s (closed loop, ${c.concurrency} in flight)`;
+    const failed = c.slo.checks.filter((x) => !x.pass).map((x) => `${x.op} ${x.metric} ${x.actual} > ${x.limit}`);
+    lines.push(`${cls}: ${rate}; shard imbalance ${c.shards.imbalance.toFixed(2)}${c.slo.checks.length ? `; SLO ${c.slo.pass ? 'pass' : `FAIL (${failed.join(', ')})`}` : ''}`);
+  }
+  for (const e of Object.entries(phase.classes).flatMap(([cls, c]) => Object.entries(c.ops).flatMap(([op, o]) => Object.entries(o.errorsByKind).map(([k, n]) => `${cls}/${op}: ${n} × ${k}`)))) lines.push(`errors ${e}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
+}

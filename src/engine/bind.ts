@@ -1,0 +1,91 @@
+/**
+ * Binds an operation's `?` markers to generated values, and derives its routing key.
+ *
+ * Every marker is filled from the generator of the column it binds (the prepared metadata
+ * names it), so a read of partition p finds what a write of partition p wrote. Which
+ * partition/row a cycle addresses is decided by the caller's `KeyChooser`:
+ *   write: cycles enumerate (partition, row) pairs — shared across workers, no duplicates;
+ *   read:  a random existing (partition, row);
+ *   scan:  cycle i binds the i-th of N token ranges (`token(pk) > ? AND token(pk) <= ?`).
+ */
+import { Writer } from '../cql/buffer.js';
+import type { PreparedStatement } from '../cql/connection.js';
+import { MIN_TOKEN, MAX_TOKEN, partitionKeyBytes } from '../routing/murmur3.js';
+import type { OperationSpec } from '../profile/types.js';
+import { cellIndex } from '../profile/keying.js';
+
+/** Makes the value generator for (table, column): index → value. */
+export type GeneratorFactory = (table: string, column: string) => (index: number, intendedMs: number) => unknown;
+
+export interface RowAddress {
+  partition: number;
+  row: number;
+}
+
+export interface BoundOp {
+  readonly spec: OperationSpec;
+  readonly stmt: PreparedStatement;
+  readonly table: string;
+  /** Rows per execution (batchRows, else 1). */
+  readonly rows: number;
+  /** Values for one execution addressing `addr` (a batch uses addr.row .. addr.row+rows-1). */
+  values(addr: RowAddress, rowOffset: number, intendedMs: number): unknown[];
+  /** Scan ops: the token range bound to cycle i. */
+  scanValues(i: number): { values: unknown[]; startToken: bigint };
+  /** The routing key bytes (partitionKeyBytes form) of these values, or null when unknown. */
+  routingKey(values: unknown[]): Uint8Array | null;
+}
+
+/** A token marker as servers name it in prepared metadata. */
+function isTokenMarker(name: string): boolean {
+  return name === 'partition key token' || /^token\(/i.test(name);
+}
+
+export function bindOperation(spec: OperationSpec, stmt: PreparedStatement, keyColumns: { partition: string[]; clustering: string[] }, gens: GeneratorFactory): BoundOp {
+  const table = stmt.bindColumns[0]?.table ?? stmt.resultColumns[0]?.table ?? '';
+  const partitionCols = new Set(keyColumns.partition);
+  const clusteringCols = new Set(keyColumns.clustering);
+  type Filler = (addr: RowAddress, rowOffset: number, intendedMs: number) => unknown;
+  const fillers: Filler[] = stmt.bindColumns.map((c) => {
+    if (isTokenMarker(c.name)) return () => { throw new Error(`operation ${spec.name}: token markers need kind: scan`); };
+    const gen = gens(c.table || table, c.name);
+    if (partitionCols.has(c.name)) return (a, _o, t) => gen(a.partition, t);
+    if (clusteringCols.has(c.name)) return (a, o, t) => gen(a.row + o, t);
+    // regular columns: a distinct index per (partition, row), so a read recomputes what was written
+    return (a, o, t) => gen(cellIndex(a.partition, a.row + o), t);
+  });
+  const scanRanges = Math.max(1, spec.scanRanges ?? 64);
+  const pk = stmt.pkIndexes;
+  const scratch = new Writer(256);
+  return {
+    spec,
+    stmt,
+    table,
+    rows: Math.max(1, spec.batchRows ?? 1),
+    values(addr, rowOffset, intendedMs) {
+      const out = new Array(fillers.length);
+      for (let i = 0; i < fillers.length; i++) out[i] = fillers[i](addr, rowOffset, intendedMs);
+      return out;
+    },
+    scanValues(i) {
+      const r = i % scanRanges;
+      const span = (MAX_TOKEN - MIN_TOKEN) / BigInt(scanRanges);
+      const start = MIN_TOKEN + span * BigInt(r);
+      const end = r === scanRanges - 1 ? MAX_TOKEN : start + span;
+      const values = stmt.bindColumns.map((c, k) => (isTokenMarker(c.name) ? (k % 2 === 0 ? start : end) : null));
+      return { values, startToken: start === MIN_TOKEN ? start + 1n : start + 1n };
+    },
+    routingKey(values) {
+      if (pk.length === 0) return null;
+      const parts: Buffer[] = [];
+      for (const idx of pk) {
+        const v = values[idx];
+        if (v === null || v === undefined) return null;
+        scratch.reset();
+        stmt.bindCodecs[idx].write(scratch, v);
+        parts.push(Buffer.from(scratch.buf.subarray(4, scratch.pos)));
+      }
+      return partitionKeyBytes(parts);
+    },
+  };
+}

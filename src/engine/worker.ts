@@ -1,0 +1,544 @@
+/**
+ * A load worker (one per core, in a worker thread). It owns its connections — a pool per
+ * (class, node), because each class logs in as its own role (its service level) — prepares the
+ * operations, runs each phase's schedule, and ships encoded interval histograms every second.
+ *
+ * Open loop: every worker draws slots from ONE schedule shared through a SharedArrayBuffer
+ * (Atomics.add); slot k is due at start + k × interval, so the total rate is exact even when a
+ * worker lags, and latency is measured from the intended start (coordinated-omission-correct).
+ * Closed loop: N chains per worker, each sending the next op when its previous one completes.
+ */
+import { spawnSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Reader } from '../cql/buffer.js';
+import type { Connection, PreparedStatement } from '../cql/connection.js';
+import { Consistency, parseConsistency } from '../cql/consistency.js';
+import { CqlError } from '../cql/errors.js';
+import { FrameFlag, type Frame } from '../cql/frame.js';
+import { readResponseExtras } from '../cql/messages.js';
+import { encode, newHistogram, recordNs, type Histogram } from '../metrics/histogram.js';
+import { NodePool } from '../routing/pool.js';
+import { Router, type KeyspaceRouting } from '../routing/router.js';
+import { TabletCache, TABLETS_PAYLOAD_KEY, parseTabletPayload } from '../routing/tablets.js';
+import { bindOperation, type BoundOp, type GeneratorFactory } from './bind.js';
+import { DriverSession } from './driver-session.js';
+import { ringOf } from './cluster.js';
+import type { ClassInterval, ClassPlan, CoordinatorToWorker, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
+import { compileGenerator } from '../profile/generators.js';
+import { compileKeying, type Keying, type RowRef } from '../profile/keying.js';
+import type { TableModel, WorkloadSpec } from '../profile/types.js';
+
+const nowAbsMs = (): number => performance.timeOrigin + performance.now();
+
+/** Small fast PRNG for op picks (not for values: those are pure functions of the cycle). */
+function xorshift(seed: number): () => number {
+  let s = (seed | 0) || 0x9e3779b9;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+interface OpStats {
+  response: Histogram;
+  service: Histogram;
+  count: number;
+  errors: Record<string, number>;
+}
+
+interface ClassState {
+  plan: ClassPlan;
+  router: Router;
+  keyspace: KeyspaceRouting;
+  ops: BoundOp[];
+  cumWeights: number[];
+  tables: Map<string, TableModel>;
+  stats: Map<string, OpStats>;
+  requests: number[];
+  misrouted: number[];
+  scheduleLag: Histogram;
+  started: number;
+  counters: Int32Array;
+  inFlight: number;
+  rnd: () => number;
+  replicaPick: number;
+  done: boolean;
+  /** Open loop: a slot taken from the schedule whose intended start is still ahead. */
+  pendingSlot?: number;
+  /** routing 'driver': the stock cassandra-driver sends instead of our pools. */
+  driver?: DriverSession;
+  /** A pump timer is pending (at most one per class). */
+  timerArmed?: boolean;
+  /** Bound once: what a completion calls to keep the loop going. */
+  resume: () => void;
+}
+
+class LoadWorker {
+  private readonly init: WorkerInit;
+  private readonly pools = new Map<string, (NodePool | null)[]>();
+  private readonly drivers = new Map<string, DriverSession>();
+  private readonly keyings = new Map<BoundOp, Keying | null>();
+  private readonly rowRef: RowRef = { partition: 0, row: 0, rows: 1 };
+
+  private keyingOf(cs: ClassState, op: BoundOp): Keying | null {
+    let k = this.keyings.get(op);
+    if (k === undefined) {
+      const table = cs.tables.get(op.table);
+      k = table ? compileKeying(table, this.init.profile.seed, op.rows) : null;
+      this.keyings.set(op, k);
+    }
+    return k;
+  }
+  private readonly prepared = new Map<string, PreparedStatement>();
+  private readonly tabletCache = new TabletCache();
+  private readonly nrShards: number;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private elu = performance.eventLoopUtilization();
+  private classes: ClassState[] = [];
+  private phase: PhasePlan | undefined;
+  private intervalStart = 0;
+  private intervalTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private drainTimer: NodeJS.Timeout | undefined;
+
+  /** The outcome of --pin, reported with 'ready'. */
+  readonly pinned: string | undefined;
+
+  constructor(init: WorkerInit) {
+    this.init = init;
+    this.nrShards = init.facts.nrShards ?? 1;
+    if (init.pinCore !== undefined) this.pinned = pinThisThread(init.pinCore);
+  }
+
+  private post(m: WorkerToCoordinator): void {
+    parentPort!.postMessage(m);
+  }
+
+  /** One pool per (login, node): classes sharing a login share connections. */
+  private async poolsFor(className: string): Promise<(NodePool | null)[]> {
+    const creds = this.init.credentials[className] ?? this.init.defaultCredentials;
+    const key = creds?.username ?? '';
+    let pools = this.pools.get(key);
+    if (pools) return pools;
+    const facts = this.init.facts;
+    pools = await Promise.all(facts.nodes.map(async (n) => {
+      try {
+        return await NodePool.open({
+          host: n.host,
+          port: n.port,
+          connection: {
+            credentials: creds,
+            tls: this.init.tls,
+            connectTimeoutMs: this.init.connectTimeoutMs,
+            requestTimeoutMs: this.init.requestTimeoutMs,
+            maxInFlight: 2048,
+          },
+        });
+      } catch {
+        return null; // a node down at start: routed around, reported by the coordinator's discovery
+      }
+    }));
+    if (pools.every((p) => p === null)) throw new Error(`worker ${this.init.workerIndex}: could not connect to any node as ${key || 'anonymous'}`);
+    this.pools.set(key, pools);
+    return pools;
+  }
+
+  private async prepareEverywhere(pools: (NodePool | null)[], cql: string): Promise<PreparedStatement> {
+    const cached = this.prepared.get(cql);
+    // Scylla keeps prepared statements per shard: prepare on every connection up front so the
+    // first measured requests do not pay an Unprepared round trip.
+    let stmt = cached;
+    for (const p of pools) {
+      if (!p) continue;
+      for (const c of p.connections) {
+        const s = await c.prepare(cql);
+        stmt ??= s;
+      }
+    }
+    if (!stmt) throw new Error(`no connection to prepare ${cql}`);
+    this.prepared.set(cql, stmt);
+    return stmt;
+  }
+
+  private generators(w: WorkloadSpec): GeneratorFactory {
+    const seed = this.init.profile.seed;
+    const cache = new Map<string, (i: number, t: number) => unknown>();
+    return (table, column) => {
+      const key = `${table}.${column}`;
+      let g = cache.get(key);
+      if (g) return g;
+      const col = w.columns.find((c) => c.table === table && c.column === column);
+      if (!col) throw new Error(`workload ${w.name}: no generator for column ${key}`);
+      const f = compileGenerator(col.gen, col.type, seed, key) as (i: number | bigint, nowMs?: number) => unknown;
+      g = col.gen.kind === 'now' ? (_i, t) => new Date(t) : (i) => f(i);
+      cache.set(key, g);
+      return g;
+    };
+  }
+
+  async setupPhase(plan: PhasePlan): Promise<void> {
+    const init = this.init;
+    const ring = ringOf(init.facts);
+    const states: ClassState[] = [];
+    for (const cp of plan.classes) {
+      const pools = await this.poolsFor(cp.name);
+      const w = init.profile.workloads[cp.workload];
+      const strategy = init.keyspaces[w.keyspace];
+      const ks = Router.keyspace(strategy ?? { kind: 'simple', replicationFactor: 1 }, true);
+      const router = new Router(cp.routing === 'driver' ? 'token-aware' : cp.routing, pools, ring, init.facts.nodes.map((n) => n.hostId ?? undefined), this.tabletCache);
+      let driver: DriverSession | undefined;
+      if (cp.routing === 'driver') {
+        driver = this.drivers.get(cp.name);
+        if (!driver) {
+          driver = new DriverSession(init.facts, init.credentials[cp.name] ?? init.defaultCredentials, init.tls, init.requestTimeoutMs);
+          await driver.connect();
+          this.drivers.set(cp.name, driver);
+        }
+      }
+      const gens = this.generators(w);
+      const ops: BoundOp[] = [];
+      const cum: number[] = [];
+      let total = 0;
+      for (const o of cp.ops) {
+        const spec = w.operations[o.name];
+        const stmt = await this.prepareEverywhere(pools, spec.cql);
+        const t = w.tables.find((x) => x.name === (stmt.bindColumns[0]?.table ?? stmt.resultColumns[0]?.table));
+        ops.push(bindOperation(spec, stmt, { partition: t?.partitionKey ?? [], clustering: t?.clusteringKey ?? [] }, gens));
+        total += o.weight;
+        cum.push(total);
+      }
+      const stats = new Map<string, OpStats>();
+      for (const o of cp.ops) stats.set(o.name, { response: newHistogram(), service: newHistogram(), count: 0, errors: {} });
+      states.push({
+        plan: cp, router, keyspace: ks, ops, cumWeights: cum.map((c) => c / total),
+        tables: new Map(w.tables.map((t) => [t.name, t])), stats,
+        requests: new Array(init.facts.nodes.length * this.nrShards).fill(0),
+        misrouted: new Array(init.facts.nodes.length * this.nrShards).fill(0),
+        scheduleLag: newHistogram(), started: 0, counters: new Int32Array(cp.counters), inFlight: 0,
+        rnd: xorshift(init.profile.seed * 7919 + init.workerIndex * 104729 + states.length),
+        replicaPick: init.workerIndex, done: false, driver, resume: () => {},
+      });
+      const cs = states[states.length - 1];
+      cs.resume = cp.loop === 'open' ? () => this.pump(cs) : () => this.chain(cs);
+    }
+    this.classes = states;
+    this.phase = plan;
+    this.stopping = false;
+  }
+
+  runPhase(): void {
+    const plan = this.phase!;
+    const wait = Math.max(0, plan.startAbsMs - nowAbsMs());
+    setTimeout(() => {
+      this.intervalStart = plan.startAbsMs;
+      this.elu = performance.eventLoopUtilization();
+      this.loopDelay.reset();
+      this.loopDelay.enable();
+      this.scheduleInterval();
+      for (const cs of this.classes) {
+        if (cs.plan.loop === 'open') this.pump(cs);
+        else for (let i = 0; i < (cs.plan.concurrency ?? 0); i++) this.chain(cs);
+      }
+    }, wait);
+  }
+
+  private scheduleInterval(): void {
+    const next = this.intervalStart + 1000;
+    this.intervalTimer = setTimeout(() => {
+      this.report(false, next);
+      this.scheduleInterval();
+    }, Math.max(0, next - nowAbsMs()));
+  }
+
+  private pickOp(cs: ClassState): BoundOp {
+    const r = cs.rnd();
+    const cw = cs.cumWeights;
+    for (let i = 0; i < cw.length; i++) if (r < cw[i]) return cs.ops[i];
+    return cs.ops[cs.ops.length - 1];
+  }
+
+  /**
+   * Open loop: take due slots from the global schedule; sleep until the next one.
+   *
+   * Sleeping uses timers only (libuv: 1 ms granularity). Polling with setImmediate would be
+   * more punctual but burns a core per worker, starving the target on small machines. The
+   * lateness is measured (schedule lag) and is part of the response time, which counts from
+   * the intended start: honest, never hidden.
+   */
+  private pump(cs: ClassState): void {
+    const plan = this.phase!;
+    const interval = cs.plan.intervalMs!;
+    const now = nowAbsMs();
+    let issued = 0;
+    for (;;) {
+      if (this.stopping || cs.done) return;
+      if (cs.inFlight >= cs.plan.maxInFlight) return; // resumed by a completion
+      const slot = cs.pendingSlot ?? Atomics.add(cs.counters, 0, 1);
+      const intended = plan.startAbsMs + slot * interval;
+      if ((cs.plan.countLimit !== undefined && slot >= cs.plan.countLimit) || intended >= plan.endAbsMs) {
+        cs.done = true;
+        cs.pendingSlot = undefined;
+        this.maybePhaseDone();
+        return;
+      }
+      if (intended > now) {
+        cs.pendingSlot = slot;
+        if (!cs.timerArmed) {
+          cs.timerArmed = true;
+          setTimeout(() => { cs.timerArmed = false; this.pump(cs); }, Math.max(1, Math.floor(intended - now)));
+        }
+        return;
+      }
+      cs.pendingSlot = undefined;
+      recordNs(cs.scheduleLag, (now - intended) * 1e6);
+      this.issue(cs, intended, slot, cs.resume, now);
+      if (++issued >= 1024) { setImmediate(cs.resume); return; }
+    }
+  }
+
+  /** Closed loop: one chain; with a count limit, tickets come from the shared counter. */
+  private chain(cs: ClassState): void {
+    const plan = this.phase!;
+    if (this.stopping || cs.done) { this.maybePhaseDone(); return; }
+    const now = nowAbsMs();
+    if (now >= plan.endAbsMs) { cs.done = true; this.maybePhaseDone(); return; }
+    const ticket = Atomics.add(cs.counters, 0, 1);
+    if (cs.plan.countLimit !== undefined && ticket >= cs.plan.countLimit) { cs.done = true; this.maybePhaseDone(); return; }
+    this.issue(cs, now, ticket, cs.resume, now);
+  }
+
+  private issue(cs: ClassState, intendedAbsMs: number, ticket: number, next: () => void, sendAbs: number): void {
+    const op = this.pickOp(cs);
+    let values: unknown[];
+    let route;
+    try {
+      if (op.spec.kind === 'scan') {
+        const s = op.scanValues(ticket);
+        values = s.values;
+        const h = { hi: Number(BigInt.asUintN(64, s.startToken) >> 32n), lo: Number(BigInt.asUintN(64, s.startToken) & 0xffffffffn) };
+        route = cs.router.routeHalves(h.hi, h.lo, cs.keyspace, cs.replicaPick++, op.table);
+      } else {
+        const keying = this.keyingOf(cs, op);
+        let addr: RowRef;
+        if (op.spec.kind === 'write') {
+          // cycles count rows (a batch advances by its size), shared by all workers: no duplicates
+          const cycle = Atomics.add(cs.counters, 1, op.rows);
+          addr = keying ? keying.write(cycle, this.rowRef) : { partition: cycle, row: 0, rows: 1 };
+        } else {
+          const cycle = Math.floor(cs.rnd() * 2147483647);
+          addr = keying ? keying.read(cycle, undefined, this.rowRef) : { partition: ticket, row: 0, rows: 1 };
+        }
+        if (op.rows > 1) {
+          // a batch of up to `rows` rows of one partition (the last chunk of a partition may be short)
+          const stmts = [];
+          for (let r = 0; r < Math.max(1, addr.rows); r++) stmts.push(op.values(addr, r, intendedAbsMs));
+          values = stmts[0];
+          const key = op.routingKey(values);
+          route = key ? cs.router.routeKey(key, cs.keyspace, cs.replicaPick++, op.table) : cs.router.routeAny();
+          this.sendBatch(cs, op, stmts, route, intendedAbsMs, next, sendAbs);
+          return;
+        }
+        values = op.values(addr, 0, intendedAbsMs);
+        const key = op.routingKey(values);
+        route = key ? cs.router.routeKey(key, cs.keyspace, cs.replicaPick++, op.table) : cs.router.routeAny();
+      }
+    } catch (e) {
+      this.recordError(cs, op.spec.name, e);
+      setImmediate(next);
+      return;
+    }
+    cs.inFlight++;
+    cs.started++;
+    if (cs.driver) {
+      // the driver picks the node itself; count where it went, at the token's owner shard
+      const owner = route.ownerShard;
+      cs.driver.execute(op.spec.cql, values, consistencyOf(op.spec.consistency), (err, node) => {
+        if (node >= 0) cs.requests[node * this.nrShards + Math.max(0, owner)]++;
+        this.complete(cs, op, err, null, intendedAbsMs, sendAbs);
+        next();
+      });
+      return;
+    }
+    this.countRoute(cs, route);
+    const opts = { consistency: consistencyOf(op.spec.consistency), serialConsistency: op.spec.serialConsistency ? consistencyOf(op.spec.serialConsistency) : undefined, pageSize: op.spec.pageSize, skipMetadata: true };
+    route.conn.executeFast(op.stmt, values, opts, (err, frame) => {
+      this.complete(cs, op, err, frame, intendedAbsMs, sendAbs);
+      next();
+    });
+  }
+
+  private sendBatch(cs: ClassState, op: BoundOp, rows: unknown[][], route: ReturnType<Router['routeAny']>, intendedAbsMs: number, next: () => void, sendAbs: number): void {
+    this.countRoute(cs, route);
+    cs.inFlight++;
+    cs.started++;
+    route.conn.batch(rows.map((v) => ({ statement: op.stmt, values: v })), {
+      type: op.spec.batchType === 'logged' ? 0 : 1, consistency: consistencyOf(op.spec.consistency),
+    }).then(
+      () => { this.complete(cs, op, null, null, intendedAbsMs, sendAbs); next(); },
+      (e: unknown) => { this.complete(cs, op, e instanceof CqlError ? e : null, null, intendedAbsMs, sendAbs, e); next(); },
+    );
+  }
+
+  private countRoute(cs: ClassState, route: { node: number; ownerShard: number; connShard: number }): void {
+    const shard = route.ownerShard >= 0 ? route.ownerShard : Math.max(0, route.connShard);
+    const i = route.node * this.nrShards + shard;
+    cs.requests[i]++;
+    if (route.ownerShard >= 0 && route.connShard >= 0 && route.ownerShard !== route.connShard) cs.misrouted[i]++;
+  }
+
+  private complete(cs: ClassState, op: BoundOp, err: CqlError | null, frame: Frame | null, intendedAbsMs: number, sendAbs: number, other?: unknown): void {
+    const done = nowAbsMs();
+    cs.inFlight--;
+    const st = cs.stats.get(op.spec.name)!;
+    if (err || other) {
+      this.recordError(cs, op.spec.name, err ?? other);
+    } else {
+      st.count++;
+      recordNs(st.service, (done - sendAbs) * 1e6);
+      recordNs(st.response, (done - intendedAbsMs) * 1e6);
+      if (frame && (frame.flags & FrameFlag.CUSTOM_PAYLOAD) !== 0) this.learnTablet(frame, op.table);
+    }
+    if (cs.done || this.stopping) this.maybePhaseDone();
+  }
+
+  private learnTablet(frame: Frame, table: string): void {
+    try {
+      const extras = readResponseExtras(new Reader(frame.body), frame.flags);
+      const v = extras?.customPayload?.get(TABLETS_PAYLOAD_KEY);
+      if (v) this.tabletCache.add(table, parseTabletPayload(v));
+    } catch { /* a malformed payload only costs routing precision */ }
+  }
+
+  private recordError(cs: ClassState, op: string, e: unknown): void {
+    const st = cs.stats.get(op)!;
+    const kind = e instanceof CqlError ? e.kind : 'value-error';
+    st.errors[kind] = (st.errors[kind] ?? 0) + 1;
+  }
+
+  private phaseDoneSent = false;
+
+  private maybePhaseDone(): void {
+    if (this.phaseDoneSent || !this.phase) return;
+    const allDone = this.classes.every((c) => (c.done || this.stopping) && c.inFlight === 0);
+    if (!allDone) return;
+    this.phaseDoneSent = true;
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.finishPhase();
+  }
+
+  private finishPhase(): void {
+    if (this.intervalTimer) clearTimeout(this.intervalTimer);
+    this.report(true, nowAbsMs());
+    this.post({ type: 'phase-done', workerIndex: this.init.workerIndex, phaseIndex: this.phase!.phaseIndex });
+    this.phase = undefined;
+  }
+
+  /** Stop scheduling; give in-flight requests at most `drainMs` to land, then report. */
+  stop(drainMs: number): void {
+    if (!this.phase || this.phaseDoneSent) return;
+    this.stopping = true;
+    this.maybePhaseDone();
+    if (!this.phaseDoneSent) {
+      this.drainTimer = setTimeout(() => {
+        if (this.phaseDoneSent) return;
+        this.phaseDoneSent = true;
+        this.finishPhase();
+      }, drainMs);
+    }
+  }
+
+  private report(final: boolean, endAbsMs: number): void {
+    const classes: Record<string, ClassInterval> = {};
+    for (const cs of this.classes) {
+      const ops: ClassInterval['ops'] = {};
+      for (const [name, st] of cs.stats) {
+        ops[name] = { count: st.count, errors: st.errors, response: encode(st.response), service: encode(st.service) };
+        st.response.reset();
+        st.service.reset();
+        st.count = 0;
+        st.errors = {};
+      }
+      classes[cs.plan.name] = {
+        ops, requests: cs.requests.slice(), misrouted: cs.misrouted.slice(), started: cs.started,
+        scheduleLag: cs.plan.loop === 'open' ? encode(cs.scheduleLag) : undefined,
+      };
+      cs.requests.fill(0);
+      cs.misrouted.fill(0);
+      cs.scheduleLag.reset();
+      cs.started = 0;
+    }
+    const elu = performance.eventLoopUtilization(this.elu);
+    this.elu = performance.eventLoopUtilization();
+    const delayP99Ms = this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0;
+    this.loopDelay.reset();
+    this.post({
+      type: 'interval', workerIndex: this.init.workerIndex, phaseIndex: this.phase?.phaseIndex ?? -1,
+      startAbsMs: this.intervalStart, endAbsMs, final, classes,
+      loader: { eventLoopUtilization: elu.utilization, eventLoopDelayP99Ms: delayP99Ms },
+    });
+    this.intervalStart = endAbsMs;
+  }
+
+  async onMessage(m: CoordinatorToWorker): Promise<void> {
+    if (m.type === 'phase') {
+      this.phaseDoneSent = false;
+      await this.setupPhase(m.plan);
+      const pools = [...this.pools.values()][0] ?? [];
+      this.post({
+        type: 'ready', workerIndex: this.init.workerIndex, pinned: this.pinned,
+        pools: pools.map((p, node) => ({ node, shardAwarePortUsed: p?.stats.shardAwarePortUsed ?? false, natDetected: p?.stats.natDetected ?? false, connections: p?.connections.length ?? 0 })),
+      });
+    } else if (m.type === 'go') {
+      this.phase!.startAbsMs = m.startAbsMs;
+      this.phase!.endAbsMs = m.endAbsMs;
+      this.runPhase();
+    } else if (m.type === 'stop') {
+      this.stop(1000);
+    } else if (m.type === 'shutdown') {
+      await Promise.all([...this.pools.values()].flat().map((p) => p?.close()));
+      await Promise.all([...this.drivers.values()].map((d) => d.shutdown()));
+      process.exit(0);
+    }
+  }
+}
+
+/**
+ * Pins the calling thread to `core` (Linux). /proc/thread-self names this very thread
+ * (<pid>/task/<tid>), so `taskset -p` can target it rather than the whole process.
+ */
+function pinThisThread(core: number): string {
+  if (process.platform !== 'linux') return `not pinned: --pin needs Linux (this is ${process.platform})`;
+  let tid: string;
+  try {
+    tid = readlinkSync('/proc/thread-self').split('/').pop() ?? '';
+  } catch {
+    return 'not pinned: /proc/thread-self is unavailable';
+  }
+  const r = spawnSync('taskset', ['-pc', String(core), tid], { encoding: 'utf8' });
+  if (r.error) return `not pinned: taskset not found (${r.error.message})`;
+  if (r.status !== 0) return `not pinned: taskset failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`;
+  return `pinned thread ${tid} to cpu ${core}`;
+}
+
+const CONSISTENCY_CACHE = new Map<string, Consistency>();
+function consistencyOf(name: string): Consistency {
+  let c = CONSISTENCY_CACHE.get(name);
+  if (c === undefined) {
+    c = parseConsistency(name) ?? Consistency.ONE;
+    CONSISTENCY_CACHE.set(name, c);
+  }
+  return c;
+}
+
+if (parentPort) {
+  const w = new LoadWorker(workerData as WorkerInit);
+  parentPort.on('message', (m: CoordinatorToWorker) => {
+    w.onMessage(m).catch((e: unknown) => {
+      parentPort!.postMessage({ type: 'fatal', workerIndex: (workerData as WorkerInit).workerIndex, message: e instanceof Error ? e.message : String(e) } satisfies WorkerToCoordinator);
+    });
+  });
+}

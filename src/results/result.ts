@@ -1,0 +1,128 @@
+/**
+ * The result file (results/<run-id>/result.json), schema `scylla-bench/result@1`, and the
+ * `run --json` summary derived from it. Results are data first: tables, reports and gates are
+ * renderings of this, so every printed figure is traceable to the file. Add fields; never
+ * rename (the --json summary is a public contract).
+ */
+import type { LatencySummary } from '../metrics/histogram.js';
+import type { ClusterFacts } from '../engine/cluster.js';
+import type { ResolvedProfile, SloSpec } from '../profile/types.js';
+
+export const RESULT_SCHEMA = 'scylla-bench/result@1';
+
+export interface OpResult {
+  count: number;
+  errors: number;
+  errorsByKind: Record<string, number>;
+  /** Response time: from the intended start (open loop); equals service time in closed loop. */
+  response: LatencySummary & { histogram: string };
+  /** Service time: send → reply. */
+  service: LatencySummary & { histogram: string };
+}
+
+export interface ShardResult {
+  nrShards: number;
+  /** requests[node][shard], counted at the shard that owns the token. */
+  requests: number[][];
+  misrouted: number[][];
+  misrouteRatio: number;
+  /** max / mean of per-(node, shard) requests over the cells that exist. */
+  imbalance: number;
+}
+
+export interface SloCheck {
+  op: string | '*';
+  metric: 'p50Ms' | 'p99Ms' | 'p999Ms' | 'errorRatio';
+  limit: number;
+  actual: number;
+  pass: boolean;
+}
+
+export interface ClassResult {
+  workload: string;
+  serviceLevel: string | null;
+  routing: string;
+  loop: 'open' | 'closed';
+  /** Which latency the p…Ms figures of the summary use. */
+  latency: 'response' | 'service';
+  rate: { target: number | null; achieved: number };
+  concurrency: number | null;
+  ops: Record<string, OpResult>;
+  shards: ShardResult;
+  scheduleLag: LatencySummary | null;
+  slo: { spec: SloSpec | null; checks: SloCheck[]; pass: boolean };
+}
+
+export interface IntervalRecord {
+  phase: string;
+  /** Seconds since the phase start. */
+  t: number;
+  classes: Record<string, { started: number; ops: Record<string, { count: number; errors: number; p50Ms: number; p99Ms: number; maxMs: number }> }>;
+}
+
+export interface PhaseResult {
+  name: string;
+  kind: 'schema' | 'load' | 'warmup' | 'measure';
+  startedAt: string;
+  durationMs: number;
+  classes: Record<string, ClassResult>;
+  intervals: IntervalRecord[];
+  loader: {
+    eventLoopUtilizationMax: number;
+    eventLoopDelayP99MsMax: number;
+    /** Whole-process CPU (all threads), as a fraction of the machine's cores. */
+    cpuFraction: number;
+    cpuUsPerOp: number;
+  };
+}
+
+export interface RunResult {
+  schema: typeof RESULT_SCHEMA;
+  runId: string;
+  tool: { name: 'scylla-bench'; version: string };
+  startedAt: string;
+  endedAt: string;
+  /** null when the run completed; 'signal' after Ctrl-C/SIGTERM; 'error: …' after a fatal error. */
+  stopped: string | null;
+  profile: ResolvedProfile;
+  environment: { node: string; platform: string; arch: string; cpus: number; cpuModel: string; workers: number; pinned: boolean | string; seed: number };
+  cluster: ClusterFacts;
+  phases: PhaseResult[];
+  warnings: string[];
+}
+
+/** The `run --json` summary: a public contract. */
+export interface RunSummary {
+  runId: string;
+  resultDir: string;
+  stopped: string | null;
+  classes: Record<string, {
+    serviceLevel: string | null;
+    routing: string;
+    rate: { target: number | null; achieved: number };
+    misrouteRatio: number;
+    slo: { pass: boolean };
+    ops: Record<string, { count: number; errors: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number }>;
+  }>;
+  warnings: string[];
+}
+
+/** The phase a summary reports: the last measure phase, else the last phase with classes. */
+export function summaryPhase(r: RunResult): PhaseResult | undefined {
+  const withClasses = r.phases.filter((p) => Object.keys(p.classes).length > 0);
+  return [...withClasses].reverse().find((p) => p.kind === 'measure') ?? withClasses[withClasses.length - 1];
+}
+
+export function summarizeRun(r: RunResult, resultDir: string): RunSummary {
+  const phase = summaryPhase(r);
+  const classes: RunSummary['classes'] = {};
+  for (const [name, c] of Object.entries(phase?.classes ?? {})) {
+    const ops: RunSummary['classes'][string]['ops'] = {};
+    for (const [op, o] of Object.entries(c.ops)) {
+      const lat = c.latency === 'response' ? o.response : o.service;
+      ops[op] = { count: o.count, errors: o.errors, p50Ms: lat.p50Ms, p99Ms: lat.p99Ms, p999Ms: lat.p999Ms, maxMs: lat.maxMs };
+    }
+    classes[name] = { serviceLevel: c.serviceLevel, routing: c.routing, rate: c.rate, misrouteRatio: c.shards.misrouteRatio, slo: { pass: c.slo.pass }, ops };
+  }
+  return { runId: r.runId, resultDir, stopped: r.stopped, classes, warnings: r.warnings };
+}
