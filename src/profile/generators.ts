@@ -40,6 +40,7 @@ const BASE_DAYS = BASE_TIME_MS / 86_400_000;
 /** UUID v1 time: 100 ns ticks since 1582-10-15. */
 const UUID_EPOCH_OFFSET_MS = 12_219_292_800_000;
 const TWO_32 = 4294967296;
+const TWO_NEG_32 = 1 / TWO_32;
 const MAX_POOL_EXTRA = 65_536;
 /** Text and blob values above this size are refused: a generator is not a bulk data source. */
 export const MAX_VALUE_BYTES = 16 * 1024 * 1024;
@@ -71,6 +72,8 @@ export function compileSampler(dist: Distribution, seed: number, name: string, i
       if (integer) {
         const span = Math.floor(max) - Math.ceil(min) + 1;
         const base = Math.ceil(min);
+        // one 32-bit word is plenty below 2^20 values (bias < 2^-12) and half the hashing
+        if (span <= 1 << 20) return (lo, hi) => base + Math.floor(h1(k, lo, hi) * span * TWO_NEG_32);
         return (lo, hi) => base + Math.floor(u53(k, lo, hi) * span);
       }
       const width = max - min;
@@ -218,11 +221,42 @@ function isIntegerType(t: CqlType): boolean {
   }
 }
 
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+/**
+ * uuid text is written as ASCII into one scratch buffer and decoded once: a template
+ * literal of 8+ pieces builds a rope of cons-strings that costs 2–4× more in allocation
+ * and GC than one flat latin1 decode.
+ */
+const HEX_CODES = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  const h = i.toString(16).padStart(2, '0');
+  HEX_CODES[2 * i] = h.charCodeAt(0);
+  HEX_CODES[2 * i + 1] = h.charCodeAt(1);
+}
+const uuidScratch = Buffer.alloc(36, 0x2d); // '-' stays at 8, 13, 18, 23
 
-function hex32(x: number): string {
-  return HEX[x >>> 24] + HEX[(x >>> 16) & 0xff] + HEX[(x >>> 8) & 0xff] + HEX[x & 0xff];
+function putHex8(x: number, at: number): void {
+  const b = uuidScratch;
+  let v = (x >>> 24) * 2; b[at] = HEX_CODES[v]; b[at + 1] = HEX_CODES[v + 1];
+  v = ((x >>> 16) & 0xff) * 2; b[at + 2] = HEX_CODES[v]; b[at + 3] = HEX_CODES[v + 1];
+  v = ((x >>> 8) & 0xff) * 2; b[at + 4] = HEX_CODES[v]; b[at + 5] = HEX_CODES[v + 1];
+  v = (x & 0xff) * 2; b[at + 6] = HEX_CODES[v]; b[at + 7] = HEX_CODES[v + 1];
+}
+
+function putHex4(x: number, at: number): void {
+  const b = uuidScratch;
+  let v = ((x >>> 8) & 0xff) * 2; b[at] = HEX_CODES[v]; b[at + 1] = HEX_CODES[v + 1];
+  v = (x & 0xff) * 2; b[at + 2] = HEX_CODES[v]; b[at + 3] = HEX_CODES[v + 1];
+}
+
+/** The uuid text of 128 bits given as four 32-bit words (big-endian order). */
+function formatUuidWords(w0: number, w1: number, w2: number, w3: number): string {
+  putHex8(w0, 0);
+  putHex4(w1 >>> 16, 9);
+  putHex4(w1 & 0xffff, 14);
+  putHex4(w2 >>> 16, 19);
+  putHex4(w2 & 0xffff, 24);
+  putHex8(w3, 28);
+  return uuidScratch.toString('latin1', 0, 36);
 }
 
 const perm = new Uint32Array(2);
@@ -233,20 +267,17 @@ const perm = new Uint32Array(2);
  */
 function uuidV4(k: HashKeys, lo: number, hi: number): string {
   permute64(k, lo, hi, perm);
-  const a = perm[0];
-  const d = perm[1];
   const b = h1(k, lo, hi);
   const c = h2(k, lo, hi);
-  return `${hex32(a)}-${HEX[b >>> 24]}${HEX[(b >>> 16) & 0xff]}-4${HEX[(b >>> 8) & 0xff].charAt(1)}${HEX[b & 0xff]}-${HEX[0x80 | ((c >>> 24) & 0x3f)]}${HEX[(c >>> 16) & 0xff]}-${HEX[(c >>> 8) & 0xff]}${HEX[c & 0xff]}${hex32(d)}`;
+  return formatUuidWords(perm[0], ((b & 0xffff0fff) | 0x4000) >>> 0, ((c & 0x3fffffff) | 0x80000000) >>> 0, perm[1]);
 }
 
 /** A v1 (time-based) uuid from a 60-bit count of 100 ns ticks, given as two words. */
 function timeuuidFromTicks(tLo: number, tHi: number, clockSeq: number, nodeHi: number, nodeLo: number): string {
-  const timeLow = tLo >>> 0;
   const timeMid = tHi & 0xffff;
   const timeHi = ((tHi >>> 16) & 0x0fff) | 0x1000;
   const cs = (clockSeq & 0x3fff) | 0x8000;
-  return `${hex32(timeLow)}-${HEX[timeMid >>> 8]}${HEX[timeMid & 0xff]}-${HEX[timeHi >>> 8]}${HEX[timeHi & 0xff]}-${HEX[cs >>> 8]}${HEX[cs & 0xff]}-${HEX[(nodeHi >>> 8) & 0xff]}${HEX[nodeHi & 0xff]}${hex32(nodeLo)}`;
+  return formatUuidWords(tLo >>> 0, ((timeMid << 16) | timeHi) >>> 0, ((cs << 16) | (nodeHi & 0xffff)) >>> 0, nodeLo >>> 0);
 }
 
 const BASE_TICKS = (BASE_TIME_MS + UUID_EPOCH_OFFSET_MS) * 10_000; // < 2^57, exact in a double
@@ -452,7 +483,7 @@ function compileFor(spec: GeneratorSpec, t: CqlType, seed: number, column: strin
       const last = values.length - 1;
       return (index) => {
         split(index, w);
-        const x = u53(k, w[0], w[1]) * total;
+        const x = h1(k, w[0], w[1]) * TWO_NEG_32 * total;
         let lo = 0;
         let hi = last;
         while (lo < hi) {
@@ -575,7 +606,12 @@ function collectionGenerator(sizeDist: Distribution, t: CqlType, seed: number, c
 function keyGenerator(t: CqlType, k: HashKeys, w: Uint32Array): GenFn {
   const num = (index: bigint | number) => (typeof index === 'number' ? index : Number(index));
   switch (t.kind) {
-    case 'int': case 'smallint': case 'tinyint': case 'float': case 'double':
+    case 'int': case 'smallint': case 'tinyint': {
+      // the loader refuses more keys than the type holds; wrapping keeps stray indexes encodable
+      const span = t.kind === 'int' ? 2 ** 31 : t.kind === 'smallint' ? 32_768 : 128;
+      return (index) => num(index) % span;
+    }
+    case 'float': case 'double':
       return (index) => num(index);
     case 'bigint': case 'counter': case 'varint':
       return (index) => (typeof index === 'bigint' ? index : BigInt(index));
