@@ -12,6 +12,8 @@ import { generateTokens, TokenRing, totalReplicationFactor, type RingNode } from
 import { shardOfHalves, tabletIndexOf } from '../routing/sharding.js';
 import { Schema, type KeyspaceMeta, type TableMeta } from './schema.js';
 import { ShardStore } from './storage.js';
+import { ShardQueue, type CostModel, type Timeouts } from './capacity.js';
+import { LatencyHistogram } from './latency.js';
 import { InvalidRequest } from './values.js';
 
 export interface ClusterOptions {
@@ -31,10 +33,10 @@ export interface ClusterOptions {
   /** Tablets per table when the keyspace does not say `'initial'`. */
   initialTablets: number;
   auth: boolean;
-  /** Default timeouts (scylla.yaml names), ms. */
-  readTimeoutMs: number;
-  writeTimeoutMs: number;
-  rangeTimeoutMs: number;
+  /** Shard-time costs; null turns the capacity model off (replies go out at once). */
+  costs: CostModel | null;
+  /** Server-side timeouts (scylla.yaml defaults), ms. */
+  timeouts: Timeouts;
 }
 
 export interface ShardCounters {
@@ -50,6 +52,9 @@ export interface ShardCounters {
 
 export class SimShard {
   readonly store = new ShardStore();
+  readonly queue = new ShardQueue();
+  readonly readLatency = new LatencyHistogram();
+  readonly writeLatency = new LatencyHistogram();
   readonly counters: ShardCounters = { requests: 0, crossShardHops: 0, replicaOps: 0, connections: 0, errors: new Map() };
   constructor(readonly node: SimNode, readonly id: number) {}
 }
@@ -188,9 +193,17 @@ export class Cluster {
   }
 
   /** Counters summed per (node, shard), for tests and /metrics. */
-  stats(): { node: number; shard: number; requests: number; crossShardHops: number; replicaOps: number; connections: number }[] {
+  stats(): { node: number; shard: number; requests: number; crossShardHops: number; replicaOps: number; connections: number; pending: number; timeouts: number }[] {
     const out = [];
-    for (const n of this.nodes) for (const s of n.shards) out.push({ node: n.index, shard: s.id, ...s.counters, errors: undefined });
+    for (const n of this.nodes) {
+      for (const s of n.shards) {
+        const c = s.counters;
+        out.push({
+          node: n.index, shard: s.id, requests: c.requests, crossShardHops: c.crossShardHops, replicaOps: c.replicaOps,
+          connections: c.connections, pending: s.queue.pending, timeouts: (c.errors.get(0x1100) ?? 0) + (c.errors.get(0x1200) ?? 0),
+        });
+      }
+    }
     return out;
   }
 

@@ -37,10 +37,18 @@ export type ExecResult =
   | { kind: 'set_keyspace'; keyspace: string }
   | { kind: 'schema_change'; change: SchemaChange };
 
-/** What the protocol layer adds around a result (warnings, tablets payload). */
+/** What the protocol layer adds around a result (warnings, tablets payload), and what the capacity model needs. */
 export interface ExecExtras {
   warnings?: string[];
   customPayload?: Map<string, Buffer>;
+  /** replica shards that did work for this request (capacity model) */
+  replicaShards?: SimShard[];
+  /** replicas the consistency level waits for */
+  blockFor?: number;
+  /** the coordinator handed the request to another shard of its node */
+  hop?: boolean;
+  /** rows visited by a scan */
+  rowsScanned?: number;
 }
 
 /** Kinds of work, for per-kind costs and counters. */
@@ -59,6 +67,12 @@ export interface Plan {
   readonly isLwt: boolean;
   /** Keyspace the statement was compiled in (for the prepared id) and the schema generation. */
   readonly generation: number;
+  /** keyspace and table named in timeout messages */
+  readonly target?: { keyspace: string; table: string };
+  /** USING TIMEOUT of this execution, ms (undefined: the default for the kind) */
+  timeoutMs?(bound: Bound): number | undefined;
+  /** A counter write (its default timeout differs) */
+  readonly isCounter?: boolean;
   execute(session: Session, bound: Bound, params: ExecParams, extras: ExecExtras): ExecResult;
   /** For INSERT/UPDATE/DELETE: what a protocol BATCH needs to combine several statements. */
   readonly batchable?: Batchable;

@@ -3,9 +3,14 @@
  * each node listening on its own loopback address (127.0.0.1, .2, ...) on the regular and the
  * shard-aware port. Used by `run` (the default target), `sim`, and tests.
  */
+import { DEFAULT_COSTS, DEFAULT_TIMEOUTS, type CostModel, type Timeouts } from './capacity.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { Executor } from './executor.js';
+import { Faults, type FaultConfig } from './faults.js';
 import { SimServer } from './server.js';
+import { startMetricsServer } from './metrics.js';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 export interface SimOptions {
   nodes?: number;
@@ -14,7 +19,7 @@ export interface SimOptions {
   host?: string;
   port?: number;
   shardAwarePort?: number;
-  /** Reserved for /metrics and the admin endpoint (not served yet). */
+  /** Serve /metrics (Prometheus) and the admin API on node 1's address at this port (0: any free port). */
   metricsPort?: number;
   /** PasswordAuthenticator with the default superuser cassandra/cassandra. */
   auth?: boolean;
@@ -27,6 +32,14 @@ export interface SimOptions {
   racks?: number | string[];
   datacenter?: string;
   clusterName?: string;
+  /** false: no capacity model (replies go out as soon as executed). Default true. */
+  capacity?: boolean;
+  /** Shard-time costs (µs) overriding DEFAULT_COSTS. */
+  costs?: Partial<CostModel>;
+  /** Server-side timeouts (ms) overriding DEFAULT_TIMEOUTS. */
+  timeouts?: Partial<Timeouts>;
+  /** Faults from the start (latency, errors, stalls); changeable later via Sim.faults or the admin endpoint. */
+  faults?: FaultConfig;
 }
 
 export interface SimNodeAddress {
@@ -43,10 +56,16 @@ export interface ShardStats {
   crossShardHops: number;
   replicaOps: number;
   connections: number;
+  /** requests waiting on this shard's queue (capacity model) */
+  pending: number;
+  /** Read_timeout + Write_timeout answered */
+  timeouts: number;
 }
 
 export interface Sim {
   nodes: SimNodeAddress[];
+  /** http://host:port of /metrics and /admin, when metricsPort was given */
+  metricsUrl?: string;
   cluster: Cluster;
   /** Per (node, shard) counters. */
   stats(): ShardStats[];
@@ -54,6 +73,8 @@ export interface Sim {
   crossShardHops(): number;
   /** Takes a node down (connections dropped, replicas unavailable) or brings it back. */
   setNodeUp(index: number, up: boolean): void;
+  /** Live fault configuration (also reachable over the admin HTTP endpoint). */
+  faults: Faults;
   stop(): Promise<void>;
 }
 
@@ -75,9 +96,8 @@ export function resolveClusterOptions(o: SimOptions): ClusterOptions {
     tablets: o.tablets ?? false,
     initialTablets: o.initialTablets ?? 8,
     auth: o.auth ?? false,
-    readTimeoutMs: 5000,
-    writeTimeoutMs: 2000,
-    rangeTimeoutMs: 10000,
+    costs: o.capacity === false ? null : { ...DEFAULT_COSTS, ...o.costs },
+    timeouts: { ...DEFAULT_TIMEOUTS, ...o.timeouts },
   };
 }
 
@@ -86,7 +106,9 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const executor = new Executor(cluster);
   const port = options.port ?? 9042;
   const shardAwarePort = options.shardAwarePort ?? 19042;
-  const server = new SimServer(cluster, executor, shardAwarePort);
+  const faults = new Faults(cluster);
+  if (options.faults) faults.configure(options.faults);
+  const server = new SimServer(cluster, executor, shardAwarePort, faults);
   try {
     for (const n of cluster.nodes) {
       await server.listen(n, port, false);
@@ -99,20 +121,37 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     if (err.code === 'EADDRNOTAVAIL') throw new Error(`cannot listen on ${err.message.replace(/^listen EADDRNOTAVAIL: address not available /, '')}: the node addresses must be loopback (127.x.y.z)`);
     throw e;
   }
+  const setNodeUp = (index: number, up: boolean): void => {
+    const n = cluster.nodes[index];
+    if (!n) throw new RangeError(`no node ${index}`);
+    if (n.up === up) return;
+    n.up = up;
+    if (!up) server.dropNodeConnections(n);
+    server.broadcast('STATUS_CHANGE', up ? 'UP' : 'DOWN', n);
+  };
+  let http: Server | undefined;
+  if (options.metricsPort !== undefined) {
+    try {
+      http = await startMetricsServer(cluster, faults, { setNodeUp }, cluster.nodes[0].address, options.metricsPort);
+    } catch (e) {
+      await server.close();
+      throw new Error(`metrics port ${options.metricsPort}: ${(e as Error).message}`);
+    }
+  }
+  const metricsAddress = http ? `http://${cluster.nodes[0].address}:${(http.address() as AddressInfo).port}` : undefined;
   return {
+    metricsUrl: metricsAddress,
     nodes: cluster.nodes.map((n) => ({ host: n.address, port, shardAwarePort, hostId: n.hostId })),
     cluster,
     stats: () => cluster.stats(),
     crossShardHops: () => cluster.totalCrossShardHops(),
-    setNodeUp(index, up) {
-      const n = cluster.nodes[index];
-      if (!n) throw new RangeError(`no node ${index}`);
-      if (n.up === up) return;
-      n.up = up;
-      if (!up) server.dropNodeConnections(n);
-      server.broadcast('STATUS_CHANGE', up ? 'UP' : 'DOWN', n);
+    setNodeUp,
+    faults,
+    stop: async () => {
+      faults.stop();
+      if (http) await new Promise<void>((r) => http!.close(() => r()));
+      await server.close();
     },
-    stop: () => server.close(),
   };
 }
 

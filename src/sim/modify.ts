@@ -13,7 +13,7 @@ import type { Cluster } from './cluster.js';
 import type { ExecExtras, ExecParams, ExecResult, Plan, Session } from './context.js';
 import type { ColumnMeta, KeyspaceMeta, TableMeta } from './schema.js';
 import { cellLive, compactPartition, findRow, inRange, rowFor, rowLive, writeCell, type Cell, type Partition, type Row } from './storage.js';
-import { compareFor, durationToMs, InvalidRequest, parseDurationLiteral, termToBytes, UNSET_VALUE, type Bound } from './values.js';
+import { compareFor, durationToMs, InvalidRequest, parseDurationLiteral, termToBytes, timeoutGetter, UNSET_VALUE, type Bound } from './values.js';
 import { countHop, readReplica } from './select.js';
 import { tabletsPayload } from './tablets.js';
 import { updateViews, type RowImage } from './views.js';
@@ -62,7 +62,11 @@ export function compileModification(cluster: Cluster, ks: KeyspaceMeta, table: T
   for (let i = 0; i < bindSpecs.length; i++) if (!bindSpecs[i]) bindSpecs[i] = { keyspace: ks.name, table: table.name, name: `[bind${i}]`, type: { kind: 'blob' } };
   const pkIndexes = pkMarkerIndexes(table, s);
   const applied: ColumnSpec = { keyspace: ks.name, table: table.name, name: '[applied]', type: { kind: 'boolean' } };
+  const timeoutG = timeoutGetter(s.using.timeout);
   return {
+    target: { keyspace: ks.name, table: table.name },
+    timeoutMs: timeoutG,
+    isCounter: c.isCounter,
     opKind: 'write',
     bindSpecs,
     pkIndexes,
@@ -108,7 +112,11 @@ export function compileBatch(cluster: Cluster, defaultKs: string | undefined, s:
   if (parts.some((p) => p.c.hasConditions)) throw new InvalidRequest('Conditional batches are not supported by the scylla-bench emulator');
   for (let i = 0; i < bindSpecs.length; i++) if (!bindSpecs[i]) bindSpecs[i] = { keyspace: parts[0].ks.name, table: parts[0].c.table.name, name: `[bind${i}]`, type: { kind: 'blob' } };
   const tsG = s.using.timestamp ? timestampGetter(s.using.timestamp, bindSpecs, parts[0].ks, parts[0].c.table) : undefined;
+  const timeoutG = timeoutGetter(s.using.timeout);
   return {
+    target: { keyspace: parts[0].ks.name, table: parts[0].c.table.name },
+    timeoutMs: timeoutG,
+    isCounter: s.type === 'counter',
     opKind: 'batch',
     bindSpecs,
     pkIndexes: [],
@@ -526,9 +534,10 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
     const keyStr = key.toString('latin1');
     const token = cluster.tokenOf(key, h);
     const reps = cluster.replicas(w.table, ks, token, h);
-    cluster.checkAvailable(ks, reps, cl, true);
+    const need = cluster.checkAvailable(ks, reps, cl, true);
+    extras.blockFor = Math.max(extras.blockFor ?? 0, need);
     if (first && singlePartition) {
-      countHop(cluster, session, ks, w.table, token, h.hi, h.lo);
+      extras.hop = countHop(cluster, session, ks, w.table, token, h.hi, h.lo);
       if (session.tabletsRouting && w.table.tablets) {
         const payload = tabletsPayload(cluster, session, w.table, token);
         if (payload) extras.customPayload = payload;
@@ -542,6 +551,7 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
       if (!r.node.up) continue;
       const shard = r.node.shards[r.shard];
       shard.counters.replicaOps++;
+      (extras.replicaShards ??= []).push(shard);
       const store = shard.store.table(w.table);
       const p = store.getOrCreate(key, keyStr, token);
       applyMutation(p, w, nowMs);

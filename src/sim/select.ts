@@ -14,7 +14,7 @@ import type { Cluster, Replica, SimNode } from './cluster.js';
 import type { ExecExtras, ExecParams, ExecResult, Plan, Session } from './context.js';
 import type { ColumnMeta, KeyspaceMeta, TableMeta } from './schema.js';
 import { cellLive, comparePartitions, lowerBound, rowLive, upperBound, type Partition, type Row, type TableStore } from './storage.js';
-import { compareFor, InvalidRequest, termToBytes, UNSET_VALUE, type Bound, type Comparator } from './values.js';
+import { compareFor, InvalidRequest, termToBytes, timeoutGetter, UNSET_VALUE, type Bound, type Comparator } from './values.js';
 import { tabletsPayload } from './tablets.js';
 
 const FILTERING_MSG = 'Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. If you want to execute this query despite the performance unpredictability, use ALLOW FILTERING';
@@ -298,7 +298,10 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
   const hasStatics = table.statics.length > 0;
   const virtual = opts.virtualStore;
 
+  const timeoutG = timeoutGetter(s.using.timeout);
   const plan: Plan = {
+    target: { keyspace: ks.name, table: table.name },
+    timeoutMs: timeoutG,
     opKind: virtual ? 'system' : byKey ? 'read' : 'scan',
     bindSpecs,
     pkIndexes,
@@ -307,7 +310,7 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
     generation: cluster.schema.generation,
     execute(session: Session, bound: Bound, params: ExecParams, extras: ExecExtras): ExecResult {
       const nowMs = Date.now();
-      const source: PartitionSource = virtual ? virtualSource(virtual(session)) : clusterSource(cluster, session, ks, table, params.consistency);
+      const source: PartitionSource = virtual ? virtualSource(virtual(session)) : clusterSource(cluster, session, ks, table, params.consistency, extras);
       const limit = limitG ? limitG(bound) : Infinity;
       const perPartitionLimit = pplG ? pplG(bound) : Infinity;
       const pageSize = countStar || !params.pageSize || params.pageSize <= 0 ? Infinity : params.pageSize;
@@ -336,6 +339,7 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
       let pagingState: Buffer | undefined;
       let done = false;
       let lastPartition: Partition | undefined;
+      let scanned = 0;
 
       const rowMatches = (p: Partition, r: Row | null): boolean => {
         for (let i = 0; i < filters.length; i++) {
@@ -378,6 +382,7 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
           const step = reversed ? -1 : 1;
           for (let i = reversed ? b - 1 : a; reversed ? i >= a : i < b; i += step) {
             const r = p.rows[i];
+            scanned++;
             if (resumeCk) {
               const c = table.clusteringCompare(r.ck, resumeCk);
               if (reversed ? c >= 0 : c <= 0) continue;
@@ -431,7 +436,7 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
           }
         }
         if (parts.length === 1 && !virtual) {
-          countHop(cluster, session, ks, table, parts[0].token, parts[0].hi, parts[0].lo);
+          extras.hop = countHop(cluster, session, ks, table, parts[0].token, parts[0].hi, parts[0].lo);
           if (session.tabletsRouting && table.tablets) {
             const payload = tabletsPayload(cluster, session, table, parts[0].token);
             if (payload) extras.customPayload = payload;
@@ -482,6 +487,7 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
         }
       }
       void lastPartition;
+      extras.rowsScanned = scanned;
       if (countStar) {
         const b = Buffer.allocUnsafe(8);
         b.writeBigInt64BE(BigInt(count));
@@ -656,18 +662,23 @@ export function decodePagingState(b: Buffer): PagingPosition {
 // sources
 
 /** Counts a cross-shard hop: the coordinator node holds the partition on another shard. */
-export function countHop(cluster: Cluster, session: Session, ks: KeyspaceMeta, table: TableMeta, token: bigint, hi: number, lo: number): void {
+export function countHop(cluster: Cluster, session: Session, ks: KeyspaceMeta, table: TableMeta, token: bigint, hi: number, lo: number): boolean {
   const coord = session.node;
   if (table.tablets) {
     const reps = cluster.replicas(table, ks, token, { hi, lo });
     const mine = reps.find((r) => r.node === coord);
-    if (mine && mine.shard !== session.shard.id) session.shard.counters.crossShardHops++;
-    return;
+    if (mine && mine.shard !== session.shard.id) {
+      session.shard.counters.crossShardHops++;
+      return true;
+    }
+    return false;
   }
   const owner = shardOfHalves(hi, lo, cluster.options.shards);
-  if (owner === session.shard.id) return;
+  if (owner === session.shard.id) return false;
   const idx = cluster.ring.replicasOf(token, ks.strategy, ks.strategyKey);
-  if (idx.includes(coord.index)) session.shard.counters.crossShardHops++;
+  if (!idx.includes(coord.index)) return false;
+  session.shard.counters.crossShardHops++;
+  return true;
 }
 
 /** Picks the replica to read from: the coordinator when it is one, else the first live one. */
@@ -681,14 +692,22 @@ export function readReplica(replicas: readonly Replica[], coordinator: SimNode):
   return first;
 }
 
-function clusterSource(cluster: Cluster, session: Session, ks: KeyspaceMeta, table: TableMeta, cl: number): PartitionSource {
+function clusterSource(cluster: Cluster, session: Session, ks: KeyspaceMeta, table: TableMeta, cl: number, extras: ExecExtras): PartitionSource {
   return {
     get(key, keyStr, token, h) {
       const reps = cluster.replicas(table, ks, token, h);
-      cluster.checkAvailable(ks, reps, cl, false);
+      const need = cluster.checkAvailable(ks, reps, cl, false);
       const r = readReplica(reps, session.node)!;
       const shard = r.node.shards[r.shard];
       shard.counters.replicaOps++;
+      // the data read plus digest reads from the other replicas the CL waits for
+      const work = (extras.replicaShards ??= []);
+      work.push(shard);
+      for (const o of reps) {
+        if (work.length >= need) break;
+        if (o !== r && o.node.up) work.push(o.node.shards[o.shard]);
+      }
+      extras.blockFor = need;
       return shard.store.tables.get(table.id)?.get(keyStr);
     },
     scan(lo, hi, visit) {

@@ -7,7 +7,8 @@
  */
 import net from 'node:net';
 import { ProtocolViolation, Reader, UNSET_MARK, Writer } from '../cql/buffer.js';
-import { ErrorCode, ResponseError, encodeErrorBody } from '../cql/errors.js';
+import { consistencyName } from '../cql/consistency.js';
+import { ErrorCode, ReadTimeoutError, ResponseError, WriteTimeoutError, encodeErrorBody } from '../cql/errors.js';
 import { encodeFrame, FrameParser, HEADER_BYTES, Opcode, writeHeader, type Frame } from '../cql/frame.js';
 import { lz4BodyCodec } from '../cql/lz4.js';
 import {
@@ -16,7 +17,10 @@ import {
 } from '../cql/messages.js';
 import type { Cluster, SimNode, SimShard } from './cluster.js';
 import { hashPassword } from './cluster.js';
-import { LWT_FLAG, type ExecExtras, type ExecParams, type ExecResult, type Session } from './context.js';
+import { nowNs, type CostModel, type Timeouts } from './capacity.js';
+import { LWT_FLAG, type ExecExtras, type ExecParams, type ExecResult, type OpKind, type Plan, type Session } from './context.js';
+import type { Faults } from './faults.js';
+import type { LatencyHistogram } from './latency.js';
 import { toResponseError, type Executor } from './executor.js';
 import { executeProtocolBatch } from './modify.js';
 import { CQL_VERSION, PARTITIONER } from './system.js';
@@ -41,7 +45,7 @@ export class SimServer {
   readonly connections = new Set<SimConnection>();
   private readonly unsubscribe: () => void;
 
-  constructor(readonly cluster: Cluster, readonly executor: Executor, readonly shardAwarePort: number) {
+  constructor(readonly cluster: Cluster, readonly executor: Executor, readonly shardAwarePort: number, readonly faults: Faults) {
     this.unsubscribe = cluster.onSchemaChange((c) => {
       for (const conn of this.connections) conn.sendSchemaEvent(c);
     });
@@ -113,16 +117,28 @@ export class SimConnection {
   private readonly registered = new Set<string>();
   private readonly session: Session;
   private closed = false;
+  /** replies waiting for their virtual-time completion */
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly server: SimServer, private readonly socket: net.Socket, readonly node: SimNode, readonly shard: SimShard) {
     this.session = { cluster: server.cluster, node, shard, lwtMark: false, tabletsRouting: false };
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => { /* the peer went away; 'close' cleans up */ });
+    socket.on('close', () => { this.closed = true; this.clearTimers(); });
   }
 
   destroy(): void {
     this.closed = true;
+    this.clearTimers();
     this.socket.destroy();
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) {
+      clearTimeout(t);
+      this.shard.queue.pending--;
+    }
+    this.timers.clear();
   }
 
   private onData(chunk: Buffer): void {
@@ -311,9 +327,9 @@ export class SimConnection {
     const parsed = ex.parse(cql);
     const bound = this.bound(params, parsed.bindNames);
     if (bound.length !== parsed.bindCount) throw new InvalidRequest(`There were ${parsed.bindCount} markers(?) in CQL but ${bound.length} bound variables`);
-    const extras: ExecExtras = {};
-    const r = ex.query(this.session, cql, bound, this.params(params), extras);
-    this.sendResult(f.stream, r, extras, false);
+    const plan = ex.planFor(cql, this.session.keyspace);
+    const ep = this.params(params);
+    this.serve(f.stream, plan, bound, ep, (extras) => plan.execute(this.session, bound, ep, extras), false);
   }
 
   private onPrepare(f: Frame): void {
@@ -333,9 +349,9 @@ export class SimConnection {
     const e = this.server.executor.preparedEntry(id);
     const bound = this.bound(params, e.parsed.bindNames);
     if (bound.length !== e.parsed.bindCount) throw new InvalidRequest(`There were ${e.parsed.bindCount} markers(?) in CQL but ${bound.length} bound variables`);
-    const extras: ExecExtras = {};
-    const r = e.plan.execute(this.session, bound, this.params(params), extras);
-    this.sendResult(f.stream, r, extras, params.skipMetadata === true);
+    const ep = this.params(params);
+    const plan = e.plan;
+    this.serve(f.stream, plan, bound, ep, (extras) => plan.execute(this.session, bound, ep, extras), params.skipMetadata === true);
   }
 
   private onBatch(f: Frame): void {
@@ -352,12 +368,83 @@ export class SimConnection {
       return { plan: e.plan, bound: this.bound({ consistency: 0, values: s.values }, e.parsed.bindNames) };
     });
     const type = params.type === 0 ? 'logged' : params.type === 1 ? 'unlogged' : 'counter';
-    const extras: ExecExtras = {};
     const ep: ExecParams = { consistency: params.consistency };
     if (params.serialConsistency !== undefined) ep.serialConsistency = params.serialConsistency;
     if (params.timestampUs !== undefined) ep.timestampUs = params.timestampUs;
-    const r = executeProtocolBatch(this.server.cluster, this.session, children, type, ep, extras);
-    this.sendResult(f.stream, r, extras, false);
+    const first = children[0]?.plan;
+    const batchPlan: BatchShape = { opKind: 'batch', target: first?.target, isCounter: type === 'counter', statements: children.length };
+    this.serve(f.stream, batchPlan, [], ep, (extras) => executeProtocolBatch(this.server.cluster, this.session, children, type, ep, extras), false);
+  }
+
+  /**
+   * The request path: fault injection, admission on the coordinator shard's queue (a request
+   * whose wait already exceeds its timeout is not executed), execution, then the capacity model
+   * decides when the reply leaves (or that it times out). A later QoS layer slots in here.
+   */
+  private serve(stream: number, plan: BatchShape | Plan, bound: Bound, ep: ExecParams, run: (extras: ExecExtras) => ExecResult, skipMetadata: boolean): void {
+    const cluster = this.server.cluster;
+    const costs = cluster.options.costs;
+    const kind = plan.opKind;
+    const t0 = nowNs();
+    const timeoutMs = ('timeoutMs' in plan && plan.timeoutMs ? plan.timeoutMs(bound) : undefined) ?? defaultTimeoutMs(cluster.options.timeouts, kind, plan.isCounter === true);
+    const target = plan.target ? `${plan.target.keyspace}.${plan.target.table}` : 'system';
+    const q = this.shard.queue;
+    const injected = this.server.faults.injected(kind, ep.consistency, target);
+    if (injected) {
+      this.countError(injected.code);
+      this.deliver(this.encodeError(stream, injected), t0 + this.server.faults.extraLatencyMs(kind) * 1e6, null);
+      return;
+    }
+    const waitMs = (q.startAt(t0) - t0) / 1e6;
+    if (waitMs >= timeoutMs && isTimeoutKind(kind)) {
+      // the queue is longer than the timeout: Scylla drops it unexecuted
+      const err = timeoutError(kind, ep.consistency, target, 1, this.shard.counters);
+      this.countError(err.code);
+      this.deliver(this.encodeError(stream, err), t0 + timeoutMs * 1e6, null);
+      return;
+    }
+    const extras: ExecExtras = {};
+    const r = run(extras);
+    const frame = this.encodeResult(stream, r, extras, skipMetadata);
+    // two stages in virtual time: coordinator shard, then the replica shards that did the work
+    let finish: number;
+    if (costs) {
+      const coordNs = (costs.coordinatorUs + (extras.hop ? costs.crossShardHopUs : 0)) * 1000;
+      const coordDone = q.charge(t0, coordNs);
+      const opUs = opCostUs(costs, kind, extras, 'statements' in plan ? plan.statements : 1);
+      const shards = extras.replicaShards;
+      if (shards && shards.length > 0) {
+        const finishes = shards.map((sh) => sh.queue.charge(coordDone, opUs * 1000)).sort((a, b) => a - b);
+        finish = finishes[Math.min(finishes.length, Math.max(1, extras.blockFor ?? 1)) - 1];
+      } else {
+        finish = q.charge(coordDone, opUs * 1000);
+      }
+    } else {
+      finish = q.startAt(t0);
+    }
+    finish += this.server.faults.extraLatencyMs(kind) * 1e6;
+    if ((finish - t0) / 1e6 > timeoutMs && isTimeoutKind(kind)) {
+      const err = timeoutError(kind, ep.consistency, target, extras.blockFor ?? 1, this.shard.counters);
+      this.countError(err.code);
+      this.deliver(this.encodeError(stream, err), t0 + timeoutMs * 1e6, null);
+      return;
+    }
+    this.deliver(frame, finish, kind === 'write' || kind === 'batch' ? this.shard.writeLatency : kind === 'read' || kind === 'scan' ? this.shard.readLatency : null, t0);
+  }
+
+  /** Sends a reply now, or at `atNs` (virtual-time completion) through a timer. */
+  private deliver(frame: Buffer, atNs: number, hist: LatencyHistogram | null, t0 = 0): void {
+    const q = this.shard.queue;
+    const delayMs = (atNs - nowNs()) / 1e6;
+    if (hist) hist.record(Math.max(0, (atNs - t0) / 1000));
+    if (delayMs < 0.5) { this.write(frame); return; }
+    q.pending++;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      q.pending--;
+      this.write(frame);
+    }, delayMs);
+    this.timers.add(t);
   }
 
   // --- responses
@@ -370,21 +457,25 @@ export class SimConnection {
   }
 
   private finish(stream: number, opcode: number, flags: number): void {
+    this.write(this.frameOf(stream, opcode, flags));
+  }
+
+  /** The frame built in this.w (header patched in front), compressed when negotiated and worth it. */
+  private frameOf(stream: number, opcode: number, flags: number): Buffer {
     const w = this.w;
     const bodyBytes = w.pos - HEADER_BYTES;
     if (this.compress && bodyBytes >= COMPRESS_MIN_BYTES) {
-      this.write(encodeFrame(this.version, true, flags, stream, opcode, Buffer.from(w.buf.subarray(HEADER_BYTES, w.pos)), lz4BodyCodec));
-      return;
+      return encodeFrame(this.version, true, flags, stream, opcode, Buffer.from(w.buf.subarray(HEADER_BYTES, w.pos)), lz4BodyCodec);
     }
     writeHeader(w.buf, 0, this.version, true, flags, stream, opcode, bodyBytes);
-    this.write(Buffer.from(w.buf.subarray(0, w.pos)));
+    return Buffer.from(w.buf.subarray(0, w.pos));
   }
 
   private write(b: Buffer): void {
     if (!this.socket.destroyed) this.socket.write(b);
   }
 
-  private sendResult(stream: number, r: ExecResult, extras: ExecExtras, skipMetadata: boolean): void {
+  private encodeResult(stream: number, r: ExecResult, extras: ExecExtras, skipMetadata: boolean): Buffer {
     const w = this.begin();
     const flags = writeResponseExtras(w, extras);
     switch (r.kind) {
@@ -393,13 +484,17 @@ export class SimConnection {
       case 'set_keyspace': writeSetKeyspaceResult(w, r.keyspace); break;
       case 'schema_change': writeSchemaChangeResult(w, r.change); break;
     }
-    this.finish(stream, Opcode.RESULT, flags);
+    return this.frameOf(stream, Opcode.RESULT, flags);
+  }
+
+  private encodeError(stream: number, e: ResponseError): Buffer {
+    const w = this.begin();
+    w.raw(encodeErrorBody(e));
+    return this.frameOf(stream, Opcode.ERROR, 0);
   }
 
   sendError(stream: number, e: ResponseError): void {
-    const w = this.begin();
-    w.raw(encodeErrorBody(e));
-    this.finish(stream, Opcode.ERROR, 0);
+    this.write(this.encodeError(stream, e));
   }
 
   sendSchemaEvent(c: SchemaChange): void {
@@ -415,6 +510,46 @@ export class SimConnection {
     writeEvent(w, { type, change, address, port: this.server.listeners.find((l) => !l.shardAware)?.port ?? 9042 });
     this.finish(-1, Opcode.EVENT, 0);
   }
+}
+
+/** The shape serve() needs from a plan; a protocol BATCH has no single plan. */
+interface BatchShape {
+  opKind: OpKind;
+  target?: { keyspace: string; table: string };
+  isCounter?: boolean;
+  statements: number;
+}
+
+function isTimeoutKind(kind: OpKind): boolean {
+  return kind === 'read' || kind === 'write' || kind === 'scan' || kind === 'batch';
+}
+
+function defaultTimeoutMs(t: Timeouts, kind: OpKind, counter: boolean): number {
+  switch (kind) {
+    case 'read': return t.readMs;
+    case 'scan': return t.rangeMs;
+    case 'write': case 'batch': return counter ? t.counterWriteMs : t.writeMs;
+    default: return t.otherMs;
+  }
+}
+
+function opCostUs(c: CostModel, kind: OpKind, extras: ExecExtras, statements: number): number {
+  switch (kind) {
+    case 'read': return c.readUs + (extras.rowsScanned ?? 0) * c.scanRowUs;
+    case 'scan': return c.scanUs + (extras.rowsScanned ?? 0) * c.scanRowUs;
+    case 'write': return c.writeUs;
+    case 'batch': return c.writeUs + Math.max(0, statements - 1) * c.batchStatementUs;
+    case 'system': return c.systemUs;
+    case 'schema': return c.schemaUs;
+    default: return c.coordinatorUs;
+  }
+}
+
+/** Read_timeout / Write_timeout as Scylla words them (§9). */
+function timeoutError(kind: OpKind, cl: number, target: string, blockFor: number, _c: unknown): ResponseError {
+  const msg = `Operation timed out for ${target} - received only 0 responses from ${blockFor} CL=${consistencyName(cl)}.`;
+  if (kind === 'write' || kind === 'batch') return new WriteTimeoutError(msg, cl as never, 0, blockFor, kind === 'batch' ? 'BATCH' : 'SIMPLE');
+  return new ReadTimeoutError(msg, cl as never, 0, blockFor, false);
 }
 
 function opcodeName(op: number): string {

@@ -413,3 +413,19 @@ export function bytesToCqlLiteral(type: CqlType, b: Buffer | null): string {
     default: return typeof v === 'bigint' ? v.toString() : JSON.stringify(v) ?? String(v);
   }
 }
+
+/** USING TIMEOUT as a per-execution getter (ms); undefined when the statement has none or it is unset. */
+export function timeoutGetter(t: Term | undefined): ((b: Bound) => number | undefined) | undefined {
+  if (!t) return undefined;
+  if (t.kind === 'literal') {
+    if (t.type === 'null') throw new InvalidRequest('Timeout value cannot be null');
+    const ms = durationToMs(parseDurationLiteral(t.value));
+    return () => ms;
+  }
+  return (b) => {
+    const v = termToBytes(t, { kind: 'duration' }, b, '[timeout]');
+    if (v === null) throw new InvalidRequest('Timeout value cannot be null');
+    if (v === UNSET_VALUE) return undefined;
+    return durationToMs(deserialize({ kind: 'duration' }, v) as CqlDuration);
+  };
+}

@@ -113,6 +113,9 @@ describe('emulator CQL semantics (through cassandra-driver)', () => {
 
   it('answers Unavailable with the right body when too few replicas are up', async () => {
     sim.setNodeUp(2, false);
+    // wait until the driver has seen the node go (STATUS_CHANGE / dropped connection), so it does not route there
+    const down = sim.nodes[2].host;
+    for (let i = 0; i < 100 && c.hosts.values().some((h) => h.address.startsWith(down) && h.isUp()); i++) await new Promise((r) => setTimeout(r, 20));
     try {
       const e = await err(q('SELECT * FROM s.t WHERE p = 1', [], { consistency: cassandra.types.consistencies.all }));
       expect(e.code).toBe(0x1000);

@@ -1,0 +1,128 @@
+/**
+ * The emulator's HTTP side on the metrics port: `/metrics` in Prometheus text format (Scylla's
+ * metric names where Scylla has one, `sim_` for the rest; one `instance` label per node and a
+ * `shard` label, as Scylla exports per shard), and a small admin API to change faults at runtime:
+ *
+ *   GET  /admin/faults            current fault configuration (JSON)
+ *   PUT  /admin/faults            replace it: {"latencyMs": {"read": 5}, "errors": [{"rate": 0.1, "code": 4097}], "stalls": [...]}
+ *   POST /admin/stall             {"node": 0, "shard": 1, "durationMs": 200, "periodMs": 1000}
+ *   POST /admin/nodes/<i>/down    a node goes down (connections dropped, replicas unavailable)
+ *   POST /admin/nodes/<i>/up      and comes back
+ *   GET  /admin/stats             per (node, shard) counters (JSON)
+ */
+import http from 'node:http';
+import { ErrorCode } from '../cql/errors.js';
+import type { Cluster } from './cluster.js';
+import type { FaultConfig, Faults, StallSpec } from './faults.js';
+import { LATENCY_BUCKETS_US, type LatencyHistogram } from './latency.js';
+
+const ERROR_TYPES: Record<number, string> = Object.fromEntries(Object.entries(ErrorCode).map(([k, v]) => [v, k.toLowerCase()]));
+
+interface Family { name: string; help: string; type: 'counter' | 'gauge' | 'histogram'; lines: string[] }
+
+/** Renders all metrics of the cluster. */
+export function renderMetrics(cluster: Cluster): string {
+  const fams: Family[] = [];
+  const fam = (name: string, type: Family['type'], help: string): Family => {
+    const f: Family = { name, help, type, lines: [] };
+    fams.push(f);
+    return f;
+  };
+  const served = fam('scylla_transport_requests_served', 'counter', 'Counts the number of served CQL requests (QUERY, EXECUTE, BATCH) coordinated on this shard.');
+  const conns = fam('scylla_transport_current_connections', 'gauge', 'Holds the current number of client connections on this shard.');
+  const hops = fam('scylla_storage_proxy_replica_cross_shard_ops', 'counter', 'Number of operations that crossed a shard boundary (coordinator shard does not own the data).');
+  const errors = fam('scylla_transport_cql_errors_total', 'counter', 'Counts the number of CQL errors answered, by error type.');
+  const readLat = fam('scylla_storage_proxy_coordinator_read_latency', 'histogram', 'Coordinator read latency as modelled by the emulator, microseconds.');
+  const writeLat = fam('scylla_storage_proxy_coordinator_write_latency', 'histogram', 'Coordinator write latency as modelled by the emulator, microseconds.');
+  const replicaOps = fam('sim_replica_ops_total', 'counter', 'Replica operations executed on this shard store.');
+  const queue = fam('sim_shard_queue_length', 'gauge', 'Replies waiting on this shard for their modelled completion.');
+  const busy = fam('sim_shard_busy_seconds_total', 'counter', 'Shard time charged by the capacity model, seconds.');
+  const up = fam('sim_node_up', 'gauge', '1 when the node is up, 0 when a fault took it down.');
+  const rows = fam('sim_shard_rows', 'gauge', 'Rows stored on this shard (all tables).');
+
+  for (const n of cluster.nodes) {
+    up.lines.push(`sim_node_up{instance="${n.address}"} ${n.up ? 1 : 0}`);
+    for (const s of n.shards) {
+      const l = `instance="${n.address}",shard="${s.id}"`;
+      const c = s.counters;
+      served.lines.push(`${served.name}{${l}} ${c.requests}`);
+      conns.lines.push(`${conns.name}{${l}} ${c.connections}`);
+      hops.lines.push(`${hops.name}{${l}} ${c.crossShardHops}`);
+      replicaOps.lines.push(`${replicaOps.name}{${l}} ${c.replicaOps}`);
+      queue.lines.push(`${queue.name}{${l}} ${s.queue.pending}`);
+      busy.lines.push(`${busy.name}{${l}} ${(s.queue.busyNs / 1e9).toFixed(6)}`);
+      rows.lines.push(`${rows.name}{${l}} ${s.store.rowCount()}`);
+      for (const [code, count] of c.errors) errors.lines.push(`${errors.name}{${l},type="${ERROR_TYPES[code] ?? `0x${code.toString(16)}`}"} ${count}`);
+      histogram(readLat, l, s.readLatency);
+      histogram(writeLat, l, s.writeLatency);
+    }
+  }
+  return fams.map((f) => `# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n${f.lines.join('\n')}${f.lines.length ? '\n' : ''}`).join('');
+}
+
+function histogram(f: Family, labels: string, h: LatencyHistogram): void {
+  let cum = 0;
+  LATENCY_BUCKETS_US.forEach((le, i) => {
+    cum += h.counts[i];
+    f.lines.push(`${f.name}_bucket{${labels},le="${le}"} ${cum}`);
+  });
+  f.lines.push(`${f.name}_bucket{${labels},le="+Inf"} ${h.count}`);
+  f.lines.push(`${f.name}_sum{${labels}} ${h.sumUs.toFixed(0)}`);
+  f.lines.push(`${f.name}_count{${labels}} ${h.count}`);
+}
+
+export interface AdminHooks {
+  setNodeUp(index: number, up: boolean): void;
+}
+
+/** Starts the metrics/admin HTTP server on host:port. */
+export async function startMetricsServer(cluster: Cluster, faults: Faults, hooks: AdminHooks, host: string, port: number): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const send = (code: number, body: string, type = 'application/json'): void => {
+      res.writeHead(code, { 'content-type': type });
+      res.end(body);
+    };
+    const url = (req.url ?? '/').split('?')[0];
+    const readJson = (then: (v: unknown) => void): void => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => { body += d; if (body.length > 1 << 20) req.destroy(); });
+      req.on('end', () => {
+        let v: unknown;
+        try {
+          v = body ? JSON.parse(body) : {};
+        } catch (e) {
+          send(400, JSON.stringify({ error: `invalid JSON: ${(e as Error).message}` }));
+          return;
+        }
+        try {
+          then(v);
+        } catch (e) {
+          send(400, JSON.stringify({ error: (e as Error).message }));
+        }
+      });
+    };
+    if (req.method === 'GET' && url === '/metrics') return send(200, renderMetrics(cluster), 'text/plain; version=0.0.4');
+    if (req.method === 'GET' && url === '/admin/faults') return send(200, JSON.stringify(faults.state()));
+    if (req.method === 'GET' && url === '/admin/stats') return send(200, JSON.stringify(cluster.stats()));
+    if ((req.method === 'PUT' || req.method === 'POST') && url === '/admin/faults') {
+      return readJson((v) => { faults.configure(v as FaultConfig); send(200, JSON.stringify(faults.state())); });
+    }
+    if (req.method === 'POST' && url === '/admin/stall') {
+      return readJson((v) => { faults.stall(v as StallSpec); send(200, JSON.stringify(faults.state())); });
+    }
+    const m = /^\/admin\/nodes\/(\d+)\/(up|down)$/.exec(url);
+    if (req.method === 'POST' && m) {
+      const i = Number(m[1]);
+      if (!cluster.nodes[i]) return send(404, JSON.stringify({ error: `no node ${i} (nodes are 0..${cluster.nodes.length - 1})` }));
+      hooks.setNodeUp(i, m[2] === 'up');
+      return send(200, JSON.stringify(faults.state()));
+    }
+    send(404, JSON.stringify({ error: `no route ${req.method} ${url}` }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+  return server;
+}
