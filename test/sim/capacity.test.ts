@@ -107,7 +107,7 @@ describe('faults through the admin endpoint', () => {
     expect((await put('/admin/faults', {})).status).toBe(200);
     const bad = await put('/admin/faults', { errors: [{ rate: 2, code: 1 }] });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatch(/rate must be within 0\.\.1/);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/rate must be within 0\.\.1/);
 
     // the connection is on node 0, shard 0: stall it for 200 ms
     expect((await put('/admin/stall', { node: 0, shard: 0, durationMs: 200 }, 'POST')).status).toBe(200);
