@@ -55,7 +55,7 @@ export async function abCommand(f: AbFlags, toolVersion: string): Promise<number
   if (!Number.isInteger(f.rounds) || f.rounds < 1) throw new UserError('--rounds: must be a positive integer');
   const variants = parseModes(f.modes);
   const profile = await loadProfile(f.profile, profileOverrides({ target: f.target, duration: f.duration, workers: f.workers, seed: f.seed }));
-  const target = await prepareTarget(profile, f.target === 'sim');
+  const target = await prepareTarget(profile, f.target);
   const sig = abortOnSignals();
   const progress = progressPrinter();
   try {

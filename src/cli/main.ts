@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
       'run a profile: schema, load, warmup and measure phases; results in results/<run-id>/',
       (y) => y
         .positional('profile', { type: 'string', demandOption: true, describe: 'profiles/*.yaml' })
-        .option('target', { type: 'string', describe: "host[:port],... or 'sim' (the built-in emulator; also the default when the profile names no hosts)" })
+        .option('target', { type: 'string', describe: "host[:port],... or 'sim' / 'sim:127.x.y.z' (the built-in emulator; also the default when the profile names no hosts)" })
         .option('routing', { choices: ['shard-aware', 'token-aware', 'round-robin', 'driver'] as const, describe: "routing for every class ('driver': the stock cassandra-driver, token-aware)" })
         .option('duration', { type: 'string', describe: 'length of measure phases (e.g. 30s)' })
         .option('rate', { type: 'number', describe: 'ops/s for open-loop classes (overrides the profile)' })
@@ -67,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
       async (a) => {
         if (a.rate !== undefined && !(a.rate > 0)) throw new UserError('--rate: must be a positive number of ops/s');
         if (a.workers !== undefined && !(Number.isInteger(a.workers) && a.workers > 0)) throw new UserError('--workers: must be a positive integer');
-        if (a.target && a.target !== 'sim') parseTargets(a.target, 9042, '--target');
+        if (a.target && a.target !== 'sim' && !a.target.startsWith('sim:')) parseTargets(a.target, 9042, '--target');
         exitCode = await runCommand({
           profile: a.profile as string, target: a.target, routing: a.routing, duration: a.duration, rate: a.rate,
           workers: a.workers, pin: a.pin, seed: a.seed, out: a.out, json: a.json,

@@ -82,19 +82,42 @@ export interface PreparedTarget {
   stop: () => Promise<void>;
 }
 
-export async function prepareTarget(profile: ResolvedProfile, forceSim: boolean): Promise<PreparedTarget> {
+/**
+ * `--target sim` or `sim:<host>` (the emulator's node-1 address). Without a host, the emulator
+ * takes 127.0.0.1 and moves to 127.0.1.1, 127.0.2.1, ... when port 9042 there is taken (a local
+ * Scylla, another run).
+ */
+export function simHostOf(target: string | undefined): string | undefined {
+  if (!target?.startsWith('sim:')) return undefined;
+  const host = target.slice(4);
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) throw new UserError(`--target: the emulator listens on loopback only: expected sim:127.x.y.z, got '${target}'`);
+  return host;
+}
+
+export async function prepareTarget(profile: ResolvedProfile, target: string | undefined): Promise<PreparedTarget> {
   const credentials = credentialsOf(profile);
   const tls = tlsOf(profile);
+  const forceSim = target === 'sim' || target?.startsWith('sim:');
   if (!forceSim && profile.target.hosts.length > 0) {
     return { hosts: profile.target.hosts, credentials, tls, label: undefined, stop: async () => {} };
   }
   const { nodes, shards } = profile.target.sim;
-  const s = await startSim({ nodes, shards, host: '127.0.0.1', port: 9042, shardAwarePort: 19042 })
-    .catch((e: unknown) => { throw new UserError(`built-in emulator: ${e instanceof Error ? e.message : String(e)}`); });
-  return {
-    hosts: [{ host: s.nodes[0].host, port: s.nodes[0].port }], credentials: undefined, tls: undefined,
-    label: `built-in emulator (${nodes} nodes × ${shards} shards)`, stop: () => s.stop(),
-  };
+  const explicit = simHostOf(target);
+  const candidates = explicit ? [explicit] : Array.from({ length: 8 }, (_, i) => `127.0.${i}.1`);
+  let lastError = '';
+  for (const host of candidates) {
+    try {
+      const s = await startSim({ nodes, shards, host, port: 9042, shardAwarePort: 19042 });
+      return {
+        hosts: [{ host: s.nodes[0].host, port: s.nodes[0].port }], credentials: undefined, tls: undefined,
+        label: `built-in emulator (${nodes} nodes × ${shards} shards at ${host})`, stop: () => s.stop(),
+      };
+    } catch (e) {
+      lastError = e instanceof Error ? e.message : String(e);
+      if (!/EADDRINUSE|in use/i.test(lastError)) break;
+    }
+  }
+  throw new UserError(`built-in emulator: ${lastError}`);
 }
 
 /** SIGINT/SIGTERM → abort; the engine stops scheduling and still writes the result. */
@@ -121,7 +144,7 @@ export function progressPrinter(): { print: (line: string) => void; clear: () =>
 
 export async function runCommand(f: RunFlags, toolVersion: string): Promise<number> {
   const profile = await loadProfile(f.profile, profileOverrides(f));
-  const target = await prepareTarget(profile, f.target === 'sim');
+  const target = await prepareTarget(profile, f.target);
   const sig = abortOnSignals();
   const progress = progressPrinter();
   try {
@@ -149,7 +172,7 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
 
 export function profileOverrides(f: Omit<RunFlags, 'profile' | 'out' | 'json'>): Parameters<typeof loadProfile>[1] {
   return {
-    target: f.target === 'sim' ? undefined : f.target,
+    target: f.target === 'sim' || f.target?.startsWith('sim:') ? undefined : f.target,
     routing: f.routing,
     durationMs: f.duration !== undefined ? parseDurationMs(f.duration, '--duration') : undefined,
     rateOpsPerSec: f.rate,

@@ -25,7 +25,10 @@ export interface RowAddress {
 export interface BoundOp {
   readonly spec: OperationSpec;
   readonly stmt: PreparedStatement;
+  /** The table (or view) the CQL names: tablet routing is per queried table. */
   readonly table: string;
+  /** The base table whose rows the op writes or reads: keying is per base table. */
+  readonly baseTable: string;
   /** Rows per execution (batchRows, else 1). */
   readonly rows: number;
   /** Values for one execution addressing `addr` (a batch uses addr.row .. addr.row+rows-1). */
@@ -46,11 +49,18 @@ export function bindOperation(spec: OperationSpec, stmt: PreparedStatement, keyC
   const partitionCols = new Set(keyColumns.partition);
   const clusteringCols = new Set(keyColumns.clustering);
   type Filler = (addr: RowAddress, rowOffset: number, intendedMs: number) => unknown;
-  const fillers: Filler[] = stmt.bindColumns.map((c) => {
-    if (isTokenMarker(c.name)) return () => { throw new Error(`operation ${spec.name}: token markers need kind: scan`); };
+  // The loader's marker roles (from the base table's key) win over the prepared metadata: a
+  // view read binds a base *regular* column that is the view's partition key.
+  const markers = spec.markers && spec.markers.length === stmt.bindColumns.length ? spec.markers : undefined;
+  const fillers: Filler[] = stmt.bindColumns.map((c, i) => {
+    const m = markers?.[i];
+    if (isTokenMarker(c.name) || m?.kind === 'token-lower' || m?.kind === 'token-upper') {
+      return () => { throw new Error(`operation ${spec.name}: token markers need kind: scan`); };
+    }
     const gen = gens(c.table || table, c.name);
-    if (partitionCols.has(c.name)) return (a, _o, t) => gen(a.partition, t);
-    if (clusteringCols.has(c.name)) return (a, o, t) => gen(a.row + o, t);
+    const role = m?.kind === 'column' ? m.role : partitionCols.has(c.name) ? 'partition' : clusteringCols.has(c.name) ? 'clustering' : 'regular';
+    if (role === 'partition' || role === 'static') return (a, _o, t) => gen(a.partition, t);
+    if (role === 'clustering') return (a, o, t) => gen(a.row + o, t);
     // regular columns: a distinct index per (partition, row), so a read recomputes what was written
     return (a, o, t) => gen(cellIndex(a.partition, a.row + o), t);
   });
@@ -61,6 +71,7 @@ export function bindOperation(spec: OperationSpec, stmt: PreparedStatement, keyC
     spec,
     stmt,
     table,
+    baseTable: spec.table ?? table,
     rows: Math.max(1, spec.batchRows ?? 1),
     values(addr, rowOffset, intendedMs) {
       const out = new Array(fillers.length);

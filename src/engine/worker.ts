@@ -26,7 +26,7 @@ import { bindOperation, type BoundOp, type GeneratorFactory } from './bind.js';
 import { DriverSession } from './driver-session.js';
 import { ringOf } from './cluster.js';
 import type { ClassInterval, ClassPlan, CoordinatorToWorker, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
-import { compileGenerator } from '../profile/generators.js';
+import { compileGenerator, generatorName } from '../profile/generators.js';
 import { compileKeying, type Keying, type RowRef } from '../profile/keying.js';
 import type { TableModel, WorkloadSpec } from '../profile/types.js';
 
@@ -87,7 +87,7 @@ class LoadWorker {
   private keyingOf(cs: ClassState, op: BoundOp): Keying | null {
     let k = this.keyings.get(op);
     if (k === undefined) {
-      const table = cs.tables.get(op.table);
+      const table = cs.tables.get(op.baseTable);
       k = table ? compileKeying(table, this.init.profile.seed, op.rows) : null;
       this.keyings.set(op, k);
     }
@@ -173,7 +173,8 @@ class LoadWorker {
       if (g) return g;
       const col = w.columns.find((c) => c.table === table && c.column === column);
       if (!col) throw new Error(`workload ${w.name}: no generator for column ${key}`);
-      const f = compileGenerator(col.gen, col.type, seed, key) as (i: number | bigint, nowMs?: number) => unknown;
+      // a view's column draws from its base column's generator, so view reads find base writes
+      const f = compileGenerator(col.gen, col.type, seed, generatorName(col)) as (i: number | bigint, nowMs?: number) => unknown;
       g = col.gen.kind === 'now' ? (_i, t) => new Date(t) : (i) => f(i);
       cache.set(key, g);
       return g;
@@ -206,7 +207,7 @@ class LoadWorker {
       for (const o of cp.ops) {
         const spec = w.operations[o.name];
         const stmt = await this.prepareEverywhere(pools, spec.cql);
-        const t = w.tables.find((x) => x.name === (stmt.bindColumns[0]?.table ?? stmt.resultColumns[0]?.table));
+        const t = w.tables.find((x) => x.name === (spec.table ?? stmt.bindColumns[0]?.table ?? stmt.resultColumns[0]?.table));
         ops.push(bindOperation(spec, stmt, { partition: t?.partitionKey ?? [], clustering: t?.clusteringKey ?? [] }, gens));
         total += o.weight;
         cum.push(total);
@@ -330,7 +331,7 @@ class LoadWorker {
           addr = keying ? keying.write(cycle, this.rowRef) : { partition: cycle, row: 0, rows: 1 };
         } else {
           const cycle = Math.floor(cs.rnd() * 2147483647);
-          addr = keying ? keying.read(cycle, undefined, this.rowRef) : { partition: ticket, row: 0, rows: 1 };
+          addr = keying ? keying.read(cycle, undefined, this.rowRef, op.spec.select) : { partition: ticket, row: 0, rows: 1 };
         }
         if (op.rows > 1) {
           // a batch of up to `rows` rows of one partition (the last chunk of a partition may be short)

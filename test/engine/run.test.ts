@@ -1,0 +1,118 @@
+/**
+ * `scylla-bench run` end to end on the built-in emulator: the --json contract, exact open-loop
+ * rates, closed-loop counts that match what the target stored, Ctrl-C leaving a valid result,
+ * and bad input giving one line and exit 2.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Connection } from '../../src/cql/connection.js';
+import { decodeRows } from '../../src/cql/rows.js';
+import type { RowsResult } from '../../src/cql/messages.js';
+import type { RunResult } from '../../src/results/result.js';
+import { startSim } from '../../src/sim/index.js';
+import { runCli } from '../support/cli.js';
+import { simHost } from '../support/sim-host.js';
+
+const FIX = 'test/fixtures/engine';
+const OUT = 'results/test-engine';
+
+describe('scylla-bench run', () => {
+  it('open loop: the --json summary keeps its contract and the total rate is exact across workers', async () => {
+    const r = await runCli(['run', `${FIX}/open-rate.yaml`, '--target', `sim:${simHost()}`, '--json', '--out', OUT]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(Object.keys(s).sort()).toEqual(['classes', 'resultDir', 'runId', 'stopped', 'warnings'].sort());
+    expect(s.stopped).toBeNull();
+    const app = s.classes.app;
+    expect(app.serviceLevel).toBeNull();
+    expect(app.routing).toBe('shard-aware');
+    expect(app.rate.target).toBe(500);
+    expect(app.misrouteRatio).toBe(0);
+    for (const op of ['put', 'get']) {
+      for (const k of ['count', 'errors', 'p50Ms', 'p99Ms', 'p999Ms', 'maxMs']) expect(typeof app.ops[op][k], `${op}.${k}`).toBe('number');
+      expect(app.ops[op].errors).toBe(0);
+    }
+    // one global schedule: 500 ops/s for 4 s is exactly 2000 intended starts, whatever the workers did
+    expect(app.ops.put.count + app.ops.get.count).toBe(2000);
+    const result = JSON.parse(readFileSync(path.join(s.resultDir, 'result.json'), 'utf8')) as RunResult;
+    expect(result.schema).toBe('scylla-bench/result@1');
+    expect(result.cluster.scylla).toBe(true);
+    expect(result.cluster.nodes).toHaveLength(2);
+    const measure = result.phases.find((p) => p.kind === 'measure')!;
+    expect(measure.intervals.length).toBeGreaterThanOrEqual(4);
+    // every request was counted at its owner shard, and none was misrouted
+    const shards = measure.classes.app.shards;
+    expect(shards.requests.flat().reduce((a, b) => a + b, 0)).toBe(2000);
+    expect(shards.misrouted.flat().every((x) => x === 0)).toBe(true);
+    // the .hlog has one tag per op and kind
+    const hlog = readFileSync(path.join(s.resultDir, 'app.hlog'), 'utf8');
+    for (const tag of ['measure.put.response', 'measure.put.service', 'measure.get.response', 'measure.get.service']) expect(hlog).toContain(`Tag=${tag},`);
+    expect(existsSync(path.join(s.resultDir, 'intervals.jsonl'))).toBe(true);
+  });
+
+  it('closed loop: the count the run reports equals the rows the target stored', async () => {
+    const host = simHost();
+    const sim = await startSim({ nodes: 2, shards: 2, host });
+    try {
+      const r = await runCli(['run', `${FIX}/closed-count.yaml`, '--target', `${host}:9042`, '--json', '--out', OUT]);
+      expect(r.code, r.stderr).toBe(0);
+      const s = JSON.parse(r.stdout);
+      expect(s.classes.loader.ops.put.count).toBe(3000);
+      expect(s.classes.loader.ops.put.errors).toBe(0);
+      const c = await Connection.connect({ host, port: 9042 });
+      const rows = decodeRows((await c.query('SELECT count(*) AS n FROM sb_engine.kv')) as RowsResult);
+      await c.close();
+      expect(Number(rows[0].n)).toBe(3000);
+      // and the emulator served at least that many requests
+      expect(sim.stats().reduce((a, x) => a + x.requests, 0)).toBeGreaterThanOrEqual(3000);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('Ctrl-C stops the run, still writes a valid result marked stopped, and exits non-zero', async () => {
+    let child: import('node:child_process').ChildProcess | undefined;
+    const done = runCli(['run', `${FIX}/long.yaml`, '--target', `sim:${simHost()}`, '--json', '--out', OUT], { onSpawn: (c) => { child = c; } });
+    // wait until the measure phase has produced intervals
+    await new Promise((r) => setTimeout(r, 6000));
+    const t0 = Date.now();
+    child!.kill('SIGINT');
+    const r = await done;
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r.code).toBe(1);
+    const s = JSON.parse(r.stdout);
+    expect(s.stopped).toBe('signal');
+    const result = JSON.parse(readFileSync(path.join(s.resultDir, 'result.json'), 'utf8')) as RunResult;
+    expect(result.stopped).toBe('signal');
+    const ops = Object.values(result.phases.find((p) => p.kind === 'measure')!.classes.app.ops);
+    expect(ops.reduce((a, o) => a + o.count, 0)).toBeGreaterThan(300);
+  });
+
+  it('a target that is down gives one line naming host:port and exit 2', async () => {
+    const r = await runCli(['run', `${FIX}/open-rate.yaml`, '--target', '127.0.0.1:1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('127.0.0.1:1');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a malformed profile gives one line with file:line:col and exit 2', async () => {
+    const r = await runCli(['run', 'test/fixtures/bad-profiles/' + firstBadProfile()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/\.ya?ml:\d+:\d+: /);
+  });
+
+  it('bad flags are one line and exit 2', async () => {
+    for (const args of [['run', `${FIX}/open-rate.yaml`, '--rate', '-5'], ['run', `${FIX}/open-rate.yaml`, '--duration', 'soon'], ['run', `${FIX}/open-rate.yaml`, '--target', 'sim:10.0.0.1']]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    }
+  });
+});
+
+function firstBadProfile(): string {
+  return readdirSync('test/fixtures/bad-profiles').filter((f) => f.endsWith('.yaml')).sort()[0];
+}
