@@ -1,0 +1,16 @@
+/** The profile room's public surface: loading, generators, keying, and the types. */
+export { loadProfile, type ProfileOverrides } from './load.js';
+export { loadWorkload, resolveWorkload } from './workload.js';
+export { ProfileError, closest, editDistance, suggestion } from './errors.js';
+export {
+  BASE_TIME_MS, GeneratorError, compileGenerator, compileSampler, defaultGenerator, distMax, distMin,
+  generatorName, literalToCql, type GenFn, type Sampler,
+} from './generators.js';
+export {
+  MAX_PARTITIONS, MAX_ROWS_PER_PARTITION, cellIndex, compileKeying, readRowOf, rowOf, rowsSampler,
+  type Keying, type RowRef,
+} from './keying.js';
+export { analyzeStatement, parseCqlType, parseSchemaStatement, splitStatements, CqlShapeError } from './cql.js';
+export { parseCount, parseDurationMs, parseRateOpsPerSec, parseRatio, parseSizeBytes } from './units.js';
+export { profileJsonSchema, workloadJsonSchema } from './json-schema.js';
+export type * from './types.js';
