@@ -77,12 +77,12 @@ export class Executor {
     // Cassandra's id: MD5 of the keyspace-qualified query string
     const id = createHash('md5').update(`${session.keyspace ?? ''}${cql}`).digest();
     const entry: PreparedEntry = { id, cql, keyspace: session.keyspace, parsed, plan };
-    this.prepared.set(id.toString('hex'), entry);
+    this.prepared.set(id.toString('latin1'), entry);
     return entry;
   }
 
   preparedEntry(id: Buffer): PreparedEntry {
-    const e = this.prepared.get(id.toString('hex'));
+    const e = this.prepared.get(id.toString('latin1'));
     if (!e) throw new UnpreparedError(`No prepared statement with ID ${id.toString('hex')} found.`, Buffer.from(id));
     if (e.plan.generation !== this.cluster.schema.generation) e.plan = this.planFor(e.cql, e.keyspace);
     return e;

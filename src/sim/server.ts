@@ -117,6 +117,8 @@ export class SimConnection {
   private readonly registered = new Set<string>();
   private readonly session: Session;
   private closed = false;
+  /** replies produced while handling one incoming chunk (null outside onData) */
+  private batch: Buffer[] | null = null;
   /** replies waiting for their virtual-time completion */
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -151,22 +153,29 @@ export class SimConnection {
       return;
     }
     if (frames.length === 0) return;
-    this.socket.cork();
+    // replies to one chunk leave in one write: one buffer per syscall is far cheaper than writev of many
+    this.batch = [];
     try {
       for (const f of frames) {
         if (this.closed) break;
         this.handle(f);
       }
     } finally {
-      this.socket.uncork();
+      const out = this.batch;
+      this.batch = null;
+      // (null when fatal() already flushed and closed)
+      if (out && out.length === 1) this.write(out[0]);
+      else if (out && out.length > 1) this.write(Buffer.concat(out));
     }
   }
 
   /** A protocol error that leaves the stream unusable: answer, then close this connection only. */
   private fatal(stream: number, message: string): void {
-    this.sendError(stream, new ResponseError(ErrorCode.PROTOCOL_ERROR, message));
+    const err = this.encodeError(stream, new ResponseError(ErrorCode.PROTOCOL_ERROR, message));
+    const pending = this.batch ?? [];
+    this.batch = null;
     this.closed = true;
-    this.socket.end();
+    this.socket.end(Buffer.concat([...pending, err]));
   }
 
   private handle(f: Frame): void {
@@ -472,7 +481,8 @@ export class SimConnection {
   }
 
   private write(b: Buffer): void {
-    if (!this.socket.destroyed) this.socket.write(b);
+    if (this.batch) this.batch.push(b);
+    else if (!this.socket.destroyed) this.socket.write(b);
   }
 
   private encodeResult(stream: number, r: ExecResult, extras: ExecExtras, skipMetadata: boolean): Buffer {
