@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { Connection } from '../../src/cql/connection.js';
 import { decodeRows } from '../../src/cql/rows.js';
@@ -37,6 +38,9 @@ describe('scylla-bench run', () => {
     expect(app.ops.put.count + app.ops.get.count).toBe(2000);
     const result = JSON.parse(readFileSync(path.join(s.resultDir, 'result.json'), 'utf8')) as RunResult;
     expect(result.schema).toBe('scylla-bench/result@1');
+    // the documented JSON Schema describes what we actually write
+    const validate = new Ajv2020.default({ strict: false }).compile(JSON.parse(readFileSync('docs/schemas/result.schema.json', 'utf8')));
+    expect(validate(result), JSON.stringify(validate.errors)).toBe(true);
     expect(result.cluster.scylla).toBe(true);
     expect(result.cluster.nodes).toHaveLength(2);
     const measure = result.phases.find((p) => p.kind === 'measure')!;
