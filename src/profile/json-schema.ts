@@ -16,6 +16,8 @@ type Json = Record<string, unknown>;
 function generate(schema: z.ZodType, id: string, title: string): Json {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
   const { $schema, ...rest } = json;
+  // top-level x-* keys are ignored by the loader (a place for anchors)
+  rest.patternProperties = { '^x-': { description: 'ignored: a place for YAML anchors reused with <<: *name' } };
   return { $schema, $id: `${BASE}/${id}`, title, ...rest };
 }
 

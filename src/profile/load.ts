@@ -10,7 +10,7 @@ import { UserError } from '../cli/exit.js';
 import { parseTargets } from '../cli/target.js';
 import { ProfileError, suggestion } from './errors.js';
 import { compileKeying } from './keying.js';
-import { classSchema, PHASE_KINDS, ROUTING, zodFailure, profileSchema } from './schema.js';
+import { classSchema, PHASE_KINDS, ROUTING, withoutExtensions, zodFailure, profileSchema } from './schema.js';
 import { YamlSource, type Path } from './source.js';
 import type {
   ClassSpec, PhaseSpec, ResolvedProfile, RoutingMode, ServiceLevelSpec, SloSpec, TargetSpec, WorkloadSpec,
@@ -55,7 +55,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
     src.fail([], `expected the profile to be a map (target, service_levels, classes, phases), got ${describe(src.value)}`);
   }
   precheckSecrets(src);
-  const parsed = profileSchema.safeParse(src.value);
+  const parsed = profileSchema.safeParse(withoutExtensions(src.value));
   if (!parsed.success) zodFailure(src, parsed.error);
   const p = parsed.data;
   const dir = dirname(abs);

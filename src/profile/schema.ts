@@ -237,6 +237,15 @@ export const profileSchema = strict('the profile', {
 export { CONSISTENCY, PHASE_KINDS, ROUTING };
 
 /**
+ * Top-level keys starting with `x-` are ignored: a place for anchors (`x-base: &base {...}`)
+ * reused with `<<: *base`, as docker-compose allows.
+ */
+export function withoutExtensions(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([k]) => !k.startsWith('x-')));
+}
+
+/**
  * Turns the zod issues into ONE error: the first in file order, except that an unknown key
  * wins over a missing key of the same map (the unknown one is usually its misspelling).
  * Leaf messages are prefixed with their key (`concurrency: must not be negative`).

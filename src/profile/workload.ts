@@ -12,7 +12,7 @@ import {
 } from './cql.js';
 import { MAX_PARTITIONS, MAX_PARTITIONS_VARIABLE_ROWS, MAX_ROWS_PER_PARTITION } from './keying.js';
 import { ProfileError, suggestion } from './errors.js';
-import { zodFailure, workloadSchema } from './schema.js';
+import { withoutExtensions, zodFailure, workloadSchema } from './schema.js';
 import { YamlSource, type Path } from './source.js';
 import { parseDistribution, parseGenerator } from './spec.js';
 import type {
@@ -52,7 +52,7 @@ export function resolveWorkload(src: YamlSource, absFile: string): WorkloadSpec 
   if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
     src.fail([], `expected the workload to be a map (keyspace, schema, tables, columns, operations), got ${describe(src.value)}`);
   }
-  const parsed = workloadSchema.safeParse(src.value);
+  const parsed = workloadSchema.safeParse(withoutExtensions(src.value));
   if (!parsed.success) zodFailure(src, parsed.error);
   const w = parsed.data;
   const name = w.name ?? basename(absFile, extname(absFile));
