@@ -430,7 +430,9 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
           return { key, keyStr: key.toString('latin1'), token, hi: h.hi, lo: h.lo };
         });
         if (parts.length > 1) {
-          parts.sort(comparePartitions);
+          // Cassandra orders IN partitions by their serialized key (checked against Cassandra 5 in
+          // test/sim/differential.test.ts), not by token
+          parts.sort((a, b) => Buffer.compare(a.key, b.key));
           if (s.orderBy.length > 0 && pageSize !== Infinity) {
             throw new InvalidRequest('Cannot page queries with both ORDER BY and a IN restriction on the partition key; you must either remove the ORDER BY or the IN and sort client side, or disable paging for this query');
           }
@@ -448,7 +450,7 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
           let resumeCk: Buffer[] | null | undefined;
           let inPart = 0;
           if (resume) {
-            const c = comparePartitions(k, { token: resume.token, key: resume.key });
+            const c = parts.length > 1 ? Buffer.compare(k.key, resume.key) : comparePartitions(k, { token: resume.token, key: resume.key });
             if (c < 0) continue;
             if (c === 0) {
               if (resume.ck === null) continue;
