@@ -42,3 +42,22 @@ describe.skipIf(skipPython)('scylla python driver against a 3-node × 4-shard em
     expect(sim.stats().every((s) => s.requests > 0)).toBe(true);
   });
 });
+
+describe.skipIf(skipPython)('scylla python driver with a tablets keyspace', () => {
+  let sim: Sim;
+  const host = simHost();
+  beforeAll(async () => {
+    sim = await startSim({ nodes: 3, shards: 4, host, vnodesPerNode: 32, metricsPort: 0 });
+  });
+  afterAll(async () => { await sim.stop(); });
+
+  it('learns tablet replicas from the tablets-routing-v1 payload and then routes every read to its replica shard', async () => {
+    const r = await runVenv('python', ['test/python/shard_aware_check.py', host, '9042', '300', sim.metricsUrl!, '1']);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as Report & { hops_before_reads: number; hops_after_reads: number };
+    expect(report.read_mismatches).toBe(0);
+    expect(sim.cluster.schema.table('sa', 'kv')?.tablets?.lastTokens).toHaveLength(8);
+    // the writes taught the driver every tablet; the 300 reads then never crossed a shard
+    expect(report.hops_after_reads - report.hops_before_reads).toBe(0);
+  });
+});
