@@ -267,8 +267,9 @@ const perm = new Uint32Array(2);
  */
 function uuidV4(k: HashKeys, lo: number, hi: number): string {
   permute64(k, lo, hi, perm);
-  const b = h1(k, lo, hi);
-  const c = h2(k, lo, hi);
+  // the middle words only need to look random: one mix of the (already mixed) image each
+  const b = mix32(perm[0] ^ k.c);
+  const c = mix32(perm[1] ^ k.d);
   return formatUuidWords(perm[0], ((b & 0xffff0fff) | 0x4000) >>> 0, ((c & 0x3fffffff) | 0x80000000) >>> 0, perm[1]);
 }
 
@@ -527,13 +528,15 @@ function compileFor(spec: GeneratorSpec, t: CqlType, seed: number, column: strin
       if (maxLen < 0) throw new GeneratorError('blob size must not be negative');
       const spread = MAX_POOL_EXTRA;
       const pool = blobPool(k, maxLen + spread);
+      const { buffer, byteOffset } = pool;
       const size = compileSampler(spec.size, seed, `${column}#size`, true);
       return (index) => {
         split(index, w);
         let n = size(w[0], w[1]);
         n = n < 0 ? 0 : n > maxLen ? maxLen : n;
         const off = h1(k, w[0], w[1]) % spread;
-        return pool.subarray(off, off + n);
+        // a view of the shared pool (nothing copied); Buffer.from(arrayBuffer) is cheaper than subarray
+        return Buffer.from(buffer, byteOffset + off, n);
       };
     }
     case 'uuid': {
