@@ -42,6 +42,44 @@ export function profileJsonSchema(): Json {
   return s;
 }
 
+/** Generator forms (parsed in code, with the column type known): documented here. */
+const GENERATOR: Json = {
+  description: 'How a column is generated: a keyword, a distribution, a literal, a list (choice) or a map with gen:',
+  anyOf: [
+    { type: 'string', enum: ['key', 'uuid', 'timeuuid', 'now', 'text', 'blob'], description: 'key: the partition/row index mapped injectively into the type (default for key columns)' },
+    { type: 'string', pattern: '^\\s*(fixed|seq|sequence|uniform|gaussian|normal|zipf|exponential|exp)\\s*\\(.*\\)\\s*$', description: 'a distribution: uniform(1, 100), gaussian(50, 10), zipf(1000, 1.1), exponential(20), sequence(0, 999)' },
+    { type: ['number', 'boolean', 'null', 'string'], description: 'a constant' },
+    { type: 'array', description: 'choice among these values, equally weighted' },
+    {
+      type: 'object',
+      required: ['gen'],
+      properties: {
+        gen: { enum: ['text', 'blob', 'uuid', 'timeuuid', 'now', 'key', 'fixed', 'choice', 'dist', 'collection'] },
+        length: { description: 'text: length distribution (sizes take units)' },
+        alphabet: { type: 'string', description: 'text: characters to draw from' },
+        size: { description: 'blob: size distribution; collection: element count' },
+        value: { description: 'fixed: the value' },
+        values: { type: ['array', 'object'], description: 'choice: a list, or a map value → weight' },
+        weights: { type: 'array', items: { type: 'number', minimum: 0 } },
+        dist: { description: 'dist: a distribution' },
+      },
+      additionalProperties: false,
+    },
+    {
+      type: 'object',
+      required: ['dist'],
+      properties: {
+        dist: { enum: ['fixed', 'seq', 'sequence', 'uniform', 'gaussian', 'normal', 'zipf', 'exponential', 'exp'] },
+        value: {}, start: {}, end: {}, repeat: { type: 'integer', minimum: 1 }, min: {}, max: {}, mean: {}, stddev: {}, n: { type: 'integer', minimum: 1 }, s: { type: 'number', exclusiveMinimum: 0 },
+      },
+      additionalProperties: false,
+    },
+  ],
+};
+
 export function workloadJsonSchema(): Json {
-  return generate(workloadSchema, 'workload.schema.json', 'scylla-bench workload (workloads/*.yaml)');
+  const s = generate(workloadSchema, 'workload.schema.json', 'scylla-bench workload (workloads/*.yaml)');
+  const columns = (s.properties as Record<string, Json>).columns;
+  (columns.additionalProperties as Json).additionalProperties = GENERATOR;
+  return s;
 }
