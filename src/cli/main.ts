@@ -12,6 +12,7 @@ import { formatProbe, probe } from './probe.js';
 import { parseTargets } from './target.js';
 import { runCommand } from './run.js';
 import { abCommand } from './ab.js';
+import { simCommand } from './sim.js';
 
 export function toolVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -93,6 +94,29 @@ export async function main(argv: string[]): Promise<number> {
           profile: a.profile as string, vary: a.vary, modes: a.modes, rounds: a.rounds, duration: a.duration,
           target: a.target, workers: a.workers, seed: a.seed, out: a.out, json: a.json,
         }, toolVersion());
+      },
+    )
+    .command(
+      'sim',
+      'run the built-in Scylla emulator (N nodes × S shards on 127.0.0.x) until Ctrl-C',
+      (y) => y
+        .option('nodes', { type: 'number', default: 3 })
+        .option('shards', { type: 'number', default: 4 })
+        .option('host', { type: 'string', default: '127.0.0.1', describe: 'address of node 1; node i is +i-1 in the last octet' })
+        .option('port', { type: 'number', default: 9042 })
+        .option('shard-aware-port', { type: 'number', default: 19042 })
+        .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics and the admin API here' })
+        .option('auth', { type: 'boolean', default: false, describe: 'PasswordAuthenticator (superuser cassandra/cassandra)' })
+        .option('tablets', { type: 'boolean', default: false, describe: 'new NetworkTopologyStrategy keyspaces use tablets' })
+        .option('capacity', { type: 'boolean', default: true, describe: 'per-shard capacity model (--no-capacity: answer at once)' })
+        .option('cross-shard-us', { type: 'number', describe: 'shard time charged for a cross-shard hop (µs)' })
+        .option('read-us', { type: 'number', describe: 'shard time of a point read (µs)' })
+        .option('write-us', { type: 'number', describe: 'shard time of a write (µs)' }),
+      async (a) => {
+        exitCode = await simCommand({
+          nodes: a.nodes, shards: a.shards, host: a.host, port: a.port, shardAwarePort: a.shardAwarePort, metricsPort: a.metricsPort,
+          auth: a.auth, tablets: a.tablets, capacity: a.capacity, crossShardUs: a.crossShardUs, readUs: a.readUs, writeUs: a.writeUs,
+        });
       },
     )
     .fail((msg, err) => {

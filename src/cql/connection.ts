@@ -126,6 +126,11 @@ interface Slot {
   timeoutMs: number;
   /** true after a client-side timeout: the id stays reserved until the late reply arrives. */
   orphaned: boolean;
+  /** executeFast: what to re-send after re-preparing on Unprepared (no wrapper closure per request). */
+  stmt: PreparedStatement | null;
+  values: unknown[] | null;
+  opts: QueryOptions | null;
+  retried: boolean;
 }
 
 interface Waiting {
@@ -218,7 +223,7 @@ export class Connection {
     this.slots = new Array(this.maxInFlight);
     for (let i = this.maxInFlight - 1; i >= 0; i--) {
       this.freeIds.push(i);
-      this.slots[i] = { cb: null, deadline: 0, timeoutMs: 0, orphaned: false };
+      this.slots[i] = { cb: null, deadline: 0, timeoutMs: 0, orphaned: false, stmt: null, values: null, opts: null, retried: false };
     }
   }
 
@@ -399,7 +404,8 @@ export class Connection {
     this.dispatch(id, opcode, flags, encode, cb, timeoutMs);
   }
 
-  private dispatch(id: number, opcode: number, flags: number, encode: (w: Writer) => void, cb: ResponseCallback, timeoutMs: number): void {
+  /** Encodes into the outbox and registers the slot; false when encoding failed (cb already called). */
+  private dispatch(id: number, opcode: number, flags: number, encode: (w: Writer) => void, cb: ResponseCallback, timeoutMs: number): boolean {
     const w = this.outbox;
     const start = w.pos;
     try {
@@ -421,7 +427,7 @@ export class Connection {
       w.pos = start;
       this.freeIds.push(id);
       cb(e instanceof CqlError ? e : new ValueEncodeError(e instanceof Error ? e.message : String(e)), null);
-      return;
+      return false;
     }
     const bodyBytes = w.pos - start - HEADER_BYTES;
     const b = w.buf;
@@ -441,6 +447,7 @@ export class Connection {
       this.flushScheduled = true;
       setImmediate(this.flush);
     }
+    return true;
   }
 
   /** One socket write per event-loop turn, however many frames were queued. */
@@ -495,10 +502,18 @@ export class Connection {
     if (!slot || (!slot.cb && !slot.orphaned)) return; // unknown stream: ignore
     const cb = slot.cb;
     const wasOrphan = slot.orphaned;
+    const stmt = slot.stmt;
+    const values = slot.values;
+    const opts = slot.opts;
+    const retried = slot.retried;
     slot.cb = null;
     slot.orphaned = false;
+    slot.stmt = null;
+    slot.values = null;
+    slot.opts = null;
     this.release(f.stream);
     if (wasOrphan || !cb) return; // the late reply of a request that already timed out
+
     if (f.opcode === Opcode.ERROR) {
       let err: CqlError;
       try {
@@ -510,6 +525,14 @@ export class Connection {
         }
       } catch (e) {
         err = new ClientProtocolError(`${this.endpoint}: undecodable ERROR frame: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (err instanceof UnpreparedError && stmt && !retried) {
+        // the server forgot the statement: prepare it again on this connection and retry once
+        this.reprepare(stmt).then(
+          () => this.executeFastInternal(stmt, values!, opts!, cb, true),
+          (e: unknown) => cb(e instanceof CqlError ? e : new ValueEncodeError(String(e)), null),
+        );
+        return;
       }
       cb(err, null);
       return;
@@ -672,16 +695,43 @@ export class Connection {
    * reply frame (RESULT); Unprepared is handled by re-preparing and retrying once.
    */
   executeFast(stmt: PreparedStatement, values: unknown[], opts: QueryOptions, cb: ResponseCallback): void {
-    this.send(Opcode.EXECUTE, (w) => encodeExecute(w, stmt, values, opts, this.protocolVersion), (err, frame) => {
-      if (err instanceof UnpreparedError) {
-        this.reprepare(stmt).then(
-          () => this.send(Opcode.EXECUTE, (w) => encodeExecute(w, stmt, values, opts, this.protocolVersion), cb, opts.timeoutMs ?? this.requestTimeoutMs),
-          (e: unknown) => cb(e instanceof CqlError ? e : new ValueEncodeError(String(e)), null),
-        );
-        return;
-      }
-      cb(err, frame);
-    }, opts.timeoutMs ?? this.requestTimeoutMs);
+    this.executeFastInternal(stmt, values, opts, cb, false);
+  }
+
+  // Arguments for encodeExecThunk: set right before a synchronous dispatch, so the hot path
+  // needs no closure per request.
+  private execStmt: PreparedStatement | null = null;
+  private execValues: unknown[] | null = null;
+  private execOpts: QueryOptions | null = null;
+  private readonly encodeExecThunk = (w: Writer): void => encodeExecute(w, this.execStmt!, this.execValues!, this.execOpts!, this.protocolVersion);
+
+  private executeFastInternal(stmt: PreparedStatement, values: unknown[], opts: QueryOptions, cb: ResponseCallback, retried: boolean): void {
+    const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs;
+    const id = this.closed ? undefined : this.freeIds.pop();
+    if (id === undefined) {
+      // closed, or every stream busy: the generic path queues (or fails) with its own closure
+      this.send(Opcode.EXECUTE, (w) => encodeExecute(w, stmt, values, opts, this.protocolVersion), (err, frame) => {
+        if (err instanceof UnpreparedError && !retried) {
+          this.reprepare(stmt).then(() => this.executeFastInternal(stmt, values, opts, cb, true), (e: unknown) => cb(e instanceof CqlError ? e : new ValueEncodeError(String(e)), null));
+          return;
+        }
+        cb(err, frame);
+      }, timeoutMs);
+      return;
+    }
+    this.execStmt = stmt;
+    this.execValues = values;
+    this.execOpts = opts;
+    const dispatched = this.dispatch(id, Opcode.EXECUTE, 0, this.encodeExecThunk, cb, timeoutMs);
+    this.execStmt = null;
+    this.execValues = null;
+    this.execOpts = null;
+    if (!dispatched) return;
+    const slot = this.slots[id];
+    slot.stmt = stmt;
+    slot.values = values;
+    slot.opts = opts;
+    slot.retried = retried;
   }
 
   /** BATCH of prepared statements and/or query strings. */

@@ -9,8 +9,9 @@
  *   scan:  cycle i binds the i-th of N token ranges (`token(pk) > ? AND token(pk) <= ?`).
  */
 import { Writer } from '../cql/buffer.js';
-import type { PreparedStatement } from '../cql/connection.js';
-import { MIN_TOKEN, MAX_TOKEN, partitionKeyBytes } from '../routing/murmur3.js';
+import type { PreparedStatement, QueryOptions } from '../cql/connection.js';
+import { Consistency, parseConsistency } from '../cql/consistency.js';
+import { MIN_TOKEN, MAX_TOKEN, murmur3Halves, type TokenHalves } from '../routing/murmur3.js';
 import type { OperationSpec } from '../profile/types.js';
 import { cellIndex } from '../profile/keying.js';
 
@@ -31,12 +32,17 @@ export interface BoundOp {
   readonly baseTable: string;
   /** Rows per execution (batchRows, else 1). */
   readonly rows: number;
+  /** Per-execution options, built once (consistency, paging; skip metadata: columns are known). */
+  readonly queryOptions: QueryOptions;
   /** Values for one execution addressing `addr` (a batch uses addr.row .. addr.row+rows-1). */
   values(addr: RowAddress, rowOffset: number, intendedMs: number): unknown[];
   /** Scan ops: the token range bound to cycle i. */
   scanValues(i: number): { values: unknown[]; startToken: bigint };
-  /** The routing key bytes (partitionKeyBytes form) of these values, or null when unknown. */
-  routingKey(values: unknown[]): Uint8Array | null;
+  /**
+   * The token (as halves) of these values' partition key, written into `out`; false when the
+   * statement has no complete routing key. Allocates nothing.
+   */
+  tokenOf(values: unknown[], out: TokenHalves): boolean;
 }
 
 /** A token marker as servers name it in prepared metadata. */
@@ -67,11 +73,18 @@ export function bindOperation(spec: OperationSpec, stmt: PreparedStatement, keyC
   const scanRanges = Math.max(1, spec.scanRanges ?? 64);
   const pk = stmt.pkIndexes;
   const scratch = new Writer(256);
+  const composite = new Writer(256);
   return {
     spec,
     stmt,
     table,
     baseTable: spec.table ?? table,
+    queryOptions: {
+      consistency: parseConsistency(spec.consistency) ?? Consistency.ONE,
+      serialConsistency: spec.serialConsistency ? parseConsistency(spec.serialConsistency) : undefined,
+      pageSize: spec.pageSize,
+      skipMetadata: true,
+    },
     rows: Math.max(1, spec.batchRows ?? 1),
     values(addr, rowOffset, intendedMs) {
       const out = new Array(fillers.length);
@@ -86,17 +99,31 @@ export function bindOperation(spec: OperationSpec, stmt: PreparedStatement, keyC
       const values = stmt.bindColumns.map((c, k) => (isTokenMarker(c.name) ? (k % 2 === 0 ? start : end) : null));
       return { values, startToken: start === MIN_TOKEN ? start + 1n : start + 1n };
     },
-    routingKey(values) {
-      if (pk.length === 0) return null;
-      const parts: Buffer[] = [];
+    tokenOf(values, out) {
+      if (pk.length === 0) return false;
+      if (pk.length === 1) {
+        // one column: the token hashes its serialized value as is (after our 4-byte length)
+        const v = values[pk[0]];
+        if (v === null || v === undefined) return false;
+        scratch.reset();
+        stmt.bindCodecs[pk[0]].write(scratch, v);
+        murmur3Halves(scratch.buf, out, 4, scratch.pos);
+        return true;
+      }
+      // composite: per component uint16 length, bytes, 0x00 (scylla-reference.md §2.2)
+      composite.reset();
       for (const idx of pk) {
         const v = values[idx];
-        if (v === null || v === undefined) return null;
+        if (v === null || v === undefined) return false;
         scratch.reset();
         stmt.bindCodecs[idx].write(scratch, v);
-        parts.push(Buffer.from(scratch.buf.subarray(4, scratch.pos)));
+        const len = scratch.pos - 4;
+        composite.short(len);
+        composite.raw(scratch.buf.subarray(4, scratch.pos));
+        composite.byte(0);
       }
-      return partitionKeyBytes(parts);
+      murmur3Halves(composite.buf, out, 0, composite.pos);
+      return true;
     },
   };
 }

@@ -83,6 +83,7 @@ class LoadWorker {
   private readonly drivers = new Map<string, DriverSession>();
   private readonly keyings = new Map<BoundOp, Keying | null>();
   private readonly rowRef: RowRef = { partition: 0, row: 0, rows: 1 };
+  private readonly halves = { hi: 0, lo: 0 };
 
   private keyingOf(cs: ClassState, op: BoundOp): Keying | null {
     let k = this.keyings.get(op);
@@ -338,14 +339,12 @@ class LoadWorker {
           const stmts = [];
           for (let r = 0; r < Math.max(1, addr.rows); r++) stmts.push(op.values(addr, r, intendedAbsMs));
           values = stmts[0];
-          const key = op.routingKey(values);
-          route = key ? cs.router.routeKey(key, cs.keyspace, cs.replicaPick++, op.table) : cs.router.routeAny();
+          route = op.tokenOf(values, this.halves) ? cs.router.routeHalves(this.halves.hi, this.halves.lo, cs.keyspace, cs.replicaPick++, op.table) : cs.router.routeAny();
           this.sendBatch(cs, op, stmts, route, intendedAbsMs, next, sendAbs);
           return;
         }
         values = op.values(addr, 0, intendedAbsMs);
-        const key = op.routingKey(values);
-        route = key ? cs.router.routeKey(key, cs.keyspace, cs.replicaPick++, op.table) : cs.router.routeAny();
+        route = op.tokenOf(values, this.halves) ? cs.router.routeHalves(this.halves.hi, this.halves.lo, cs.keyspace, cs.replicaPick++, op.table) : cs.router.routeAny();
       }
     } catch (e) {
       this.recordError(cs, op.spec.name, e);
@@ -365,7 +364,7 @@ class LoadWorker {
       return;
     }
     this.countRoute(cs, route);
-    const opts = { consistency: consistencyOf(op.spec.consistency), serialConsistency: op.spec.serialConsistency ? consistencyOf(op.spec.serialConsistency) : undefined, pageSize: op.spec.pageSize, skipMetadata: true };
+    const opts = op.queryOptions;
     route.conn.executeFast(op.stmt, values, opts, (err, frame) => {
       this.complete(cs, op, err, frame, intendedAbsMs, sendAbs);
       next();

@@ -2,7 +2,7 @@
  * Picks the connection for a request and tells what it knows about it: the node, the shard
  * that owns the token (from the sharding formula, or from the tablet cache), and the shard of
  * the connection used. The engine counts requests per (node, shard) and misroutes from this,
- * without asking the server.
+ * without asking the server. The returned Route is reused: read it before routing again.
  *
  *   shard-aware : a replica node, the connection on the owner shard;
  *   token-aware : the same replica node, any of its connections (what stock drivers do);
@@ -38,6 +38,14 @@ export class Router {
   private rrNode = 0;
   private readonly halves: TokenHalves = { hi: 0, lo: 0 };
   private readonly hostIdToNode = new Map<string, number>();
+  /** Ring tokens as signed hi / unsigned lo halves: the per-request lookup needs no BigInt. */
+  private readonly ringHi: Int32Array;
+  private readonly ringLo: Uint32Array;
+  /**
+   * The route handed out, mutated per request: callers read it before routing again. Saves an
+   * allocation per request on the hot path.
+   */
+  private readonly out: Route = { conn: undefined as unknown as Connection, node: 0, ownerShard: -1, connShard: -1 };
 
   constructor(
     readonly mode: RouterMode,
@@ -48,6 +56,30 @@ export class Router {
     readonly tabletCache?: TabletCache,
   ) {
     hostIds.forEach((h, i) => { if (h) this.hostIdToNode.set(h, i); });
+    const n = ring.tokens.length;
+    this.ringHi = new Int32Array(n);
+    this.ringLo = new Uint32Array(n);
+    ring.tokens.forEach((t, i) => {
+      const u = BigInt.asUintN(64, t);
+      this.ringHi[i] = Number(u >> 32n) | 0;
+      this.ringLo[i] = Number(u & 0xffffffffn);
+    });
+  }
+
+  /** Index of the vnode range holding the token: the first ring token ≥ it, wrapping to 0. */
+  private rangeIndexOfHalves(hi: number, lo: number): number {
+    const h = hi | 0;
+    const l = lo >>> 0;
+    const rh = this.ringHi;
+    const rl = this.ringLo;
+    let a = 0;
+    let b = rh.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (rh[mid] < h || (rh[mid] === h && rl[mid] < l)) a = mid + 1;
+      else b = mid;
+    }
+    return a === rh.length ? 0 : a;
   }
 
   static keyspace(strategy: ReplicationStrategy, tablets = false): KeyspaceRouting {
@@ -66,9 +98,8 @@ export class Router {
 
   routeHalves(hi: number, lo: number, ks: KeyspaceRouting, replicaPick: number, table?: string): Route {
     if (this.mode === 'round-robin') return this.routeAny();
-    const token = halvesToToken(hi, lo);
-    if (ks.tablets && table && this.tabletCache) {
-      const t = this.tabletCache.lookup(table, token);
+    if (ks.tablets && table && this.tabletCache && this.tabletCache.size(table) > 0) {
+      const t = this.tabletCache.lookup(table, halvesToToken(hi, lo));
       if (t) {
         const live = t.replicas.filter((r) => { const n = this.hostIdToNode.get(r.hostId); return n !== undefined && this.pools[n]?.healthy; });
         if (live.length > 0) {
@@ -78,7 +109,7 @@ export class Router {
         }
       }
     }
-    const replicas = this.ring.replicasOf(token, ks.strategy, ks.strategyKey);
+    const replicas = this.ring.replicasOfRange(this.rangeIndexOfHalves(hi, lo), ks.strategy, ks.strategyKey);
     let node = -1;
     for (let i = 0; i < replicas.length; i++) {
       const cand = replicas[(replicaPick + i) % replicas.length];
@@ -95,7 +126,12 @@ export class Router {
   private onNode(node: number, ownerShard: number): Route {
     const pool = this.pools[node]!;
     const conn = this.mode === 'shard-aware' && ownerShard >= 0 ? pool.forShard(ownerShard) : pool.any();
-    return { conn, node, ownerShard, connShard: conn.sharding ? conn.sharding.shard : -1 };
+    const r = this.out;
+    r.conn = conn;
+    r.node = node;
+    r.ownerShard = ownerShard;
+    r.connShard = conn.sharding ? conn.sharding.shard : -1;
+    return r;
   }
 
   /** No routing key: round-robin over live nodes and their connections. */
@@ -106,7 +142,12 @@ export class Router {
       if (pool?.healthy) {
         this.rrNode = (n + 1) % this.pools.length;
         const conn = pool.any();
-        return { conn, node: n, ownerShard: -1, connShard: conn.sharding ? conn.sharding.shard : -1 };
+        const r = this.out;
+        r.conn = conn;
+        r.node = n;
+        r.ownerShard = -1;
+        r.connShard = conn.sharding ? conn.sharding.shard : -1;
+        return r;
       }
     }
     throw new NoHostAvailableError('no live node to send the request to');

@@ -1,0 +1,108 @@
+/**
+ * Engine benchmarks, against the emulator in its own process (so this process's CPU is the
+ * loader's alone):
+ *   1. loader CPU µs per op at saturation: our engine (shard-aware) vs the stock
+ *      cassandra-driver driven by the same engine (routing 'driver'), same workload, same
+ *      emulator, same concurrency, interleaved rounds;
+ *   2. rate accuracy: achieved / target at 20 000 ops/s with 2 workers for 30 s, schedule lag p99;
+ *   3. scaling: ops/s with 1 and 2 workers, closed loop.
+ *
+ *   node dist/bench/engine.js [--rounds 2] [--cpu-workers 1] [--rate-seconds 30] [--skip cpu,rate,scaling]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Coordinator } from '../src/engine/coordinator.js';
+import { loadProfile } from '../src/profile/load.js';
+import type { PhaseResult, RunResult } from '../src/results/result.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const PROFILES = path.join(ROOT, 'bench/profiles');
+const HOST = '127.77.0.1';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
+}
+
+async function startEmulator(shards: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/scylla-bench.js'), 'sim', '--nodes', '1', '--shards', String(shards), '--host', HOST, '--no-capacity'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ready')) resolve(); });
+    child.once('exit', (c) => reject(new Error(`emulator exited with ${c}`)));
+  });
+  return child;
+}
+
+async function run(profile: string, o: { routing?: 'shard-aware' | 'driver'; workers?: number; durationMs?: number }): Promise<PhaseResult> {
+  const p = await loadProfile(path.join(PROFILES, profile), { target: `${HOST}:9042`, routing: o.routing, workers: o.workers, durationMs: o.durationMs });
+  const { result } = await new Coordinator({
+    profile: p, hosts: p.target.hosts, resultsDir: path.join(ROOT, 'results/bench'), runId: `${profile.replace('.yaml', '')}-${Date.now()}`, toolVersion: 'bench',
+  }).run();
+  return measure(result);
+}
+
+function measure(r: RunResult): PhaseResult {
+  const ph = r.phases.find((p) => p.kind === 'measure');
+  if (!ph) throw new Error('no measure phase');
+  return ph;
+}
+
+const opsOf = (ph: PhaseResult): number => Object.values(ph.classes).reduce((a, c) => a + Object.values(c.ops).reduce((x, o) => x + o.count + o.errors, 0), 0);
+
+async function cpu(rounds: number, workers: number): Promise<void> {
+  const totals: Record<string, { ops: number; cpuUs: number; wallMs: number; p99: number[] }> = {};
+  for (let r = 1; r <= rounds; r++) {
+    for (const routing of ['shard-aware', 'driver'] as const) {
+      const ph = await run('saturate.yaml', { routing, workers });
+      const ops = opsOf(ph);
+      const cpuUs = ph.loader.cpuUsPerOp * ops;
+      const t = (totals[routing] ??= { ops: 0, cpuUs: 0, wallMs: 0, p99: [] });
+      t.ops += ops; t.cpuUs += cpuUs; t.wallMs += ph.durationMs; t.p99.push(ph.classes.app.ops.get.service.p99Ms);
+      console.log(`cpu round ${r} ${routing.padEnd(12)} ${(ops / (ph.durationMs / 1000)).toFixed(0).padStart(7)} ops/s  ${ph.loader.cpuUsPerOp.toFixed(1).padStart(6)} µs CPU/op  get p99 ${ph.classes.app.ops.get.service.p99Ms} ms`);
+    }
+  }
+  const per = (k: string): number => totals[k].cpuUs / totals[k].ops;
+  console.log(`cpu: engine ${per('shard-aware').toFixed(1)} µs/op, cassandra-driver ${per('driver').toFixed(1)} µs/op, ratio ${(per('shard-aware') / per('driver')).toFixed(3)} (target <= 0.25); concurrency 256, ${workers} worker(s), ${rounds} rounds`);
+}
+
+async function rate(seconds: number): Promise<void> {
+  const ph = await run('rate.yaml', { workers: 2, durationMs: seconds * 1000 });
+  const c = ph.classes.app;
+  const get = c.ops.get.response;
+  console.log(`rate: target ${c.rate.target} ops/s, achieved ${c.rate.achieved} ops/s (${((c.rate.achieved / c.rate.target!) * 100).toFixed(2)}%), 2 workers, ${seconds}s; schedule lag p50 ${c.scheduleLag?.p50Ms} ms p99 ${c.scheduleLag?.p99Ms} ms; get response p50 ${get.p50Ms} p99 ${get.p99Ms} ms; loader CPU ${(ph.loader.cpuFraction * 100).toFixed(0)}% of ${os.availableParallelism()} cores`);
+}
+
+async function scaling(): Promise<void> {
+  const out: string[] = [];
+  for (const workers of [1, 2]) {
+    const ph = await run('saturate.yaml', { workers });
+    out.push(`${workers} worker(s) ${(opsOf(ph) / (ph.durationMs / 1000)).toFixed(0)} ops/s`);
+  }
+  console.log(`scaling (closed loop, 256 in flight, emulator 1 node × 2 shards in its own process): ${out.join(', ')}`);
+}
+
+export async function main(): Promise<void> {
+  const skip = new Set(arg('skip', '').split(',').filter(Boolean));
+  const emu = await startEmulator(2);
+  try {
+    console.log(`engine benchmarks on ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? '?'}); emulator: 1 node × 2 shards, capacity model off, separate process`);
+    // one worker by default: on a small machine the emulator needs the other core, and a loader
+    // fighting its target for CPU measures the scheduler, not the client
+    if (!skip.has('cpu')) await cpu(Number(arg('rounds', '2')), Number(arg('cpu-workers', '1')));
+    if (!skip.has('rate')) await rate(Number(arg('rate-seconds', '30')));
+    if (!skip.has('scaling')) await scaling();
+  } finally {
+    emu.kill('SIGTERM');
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e: unknown) => {
+    console.error(`bench/engine: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  });
+}
