@@ -144,16 +144,30 @@ export class Cluster {
     return ks;
   }
 
-  /** Replicas of a token of `table`: vnodes via the ring, or the tablet's replica list. */
-  replicas(table: TableMeta, ks: KeyspaceMeta, token: bigint, h: TokenHalves): Replica[] {
+  /** Replica lists per strategy, indexed by vnode range × shard: built once, shared by every request. */
+  private readonly replicaCache = new Map<string, Replica[][]>();
+
+  /** Replicas of a token of `table`: vnodes via the ring, or the tablet's replica list. Do not mutate the result. */
+  replicas(table: TableMeta, ks: KeyspaceMeta, token: bigint, h: TokenHalves): readonly Replica[] {
     if (table.tablets) {
       const i = tabletIndexOf(table.tablets.lastTokens, token);
       return table.tablets.replicas[i].map((r) => ({ node: this.nodes[r.node], shard: r.shard }));
     }
-    const shard = shardOfHalves(h.hi, h.lo, this.options.shards);
-    const idx = this.ring.replicasOf(token, ks.strategy, ks.strategyKey);
-    const out: Replica[] = new Array(idx.length);
-    for (let i = 0; i < idx.length; i++) out[i] = { node: this.nodes[idx[i]], shard };
+    const shards = this.options.shards;
+    const shard = shardOfHalves(h.hi, h.lo, shards);
+    const range = this.ring.rangeIndexOf(token);
+    let perRange = this.replicaCache.get(ks.strategyKey);
+    if (!perRange) {
+      perRange = [];
+      this.replicaCache.set(ks.strategyKey, perRange);
+    }
+    const slot = range * shards + shard;
+    let out = perRange[slot];
+    if (!out) {
+      const idx = this.ring.replicasOfRange(range, ks.strategy, ks.strategyKey);
+      out = idx.map((n) => ({ node: this.nodes[n], shard }));
+      perRange[slot] = out;
+    }
     return out;
   }
 

@@ -90,6 +90,28 @@ export function compileModification(cluster: Cluster, ks: KeyspaceMeta, table: T
   };
 }
 
+/** The cartesian product of the first n value lists; the common single-value case allocates one array. */
+function expand(gs: ((b: Bound) => Buffer[])[], n: number, bound: Bound): Buffer[][] {
+  const lists: Buffer[][] = new Array(n);
+  let product = 1;
+  for (let i = 0; i < n; i++) {
+    lists[i] = gs[i](bound);
+    product *= lists[i].length;
+  }
+  if (product === 1) {
+    const one: Buffer[] = new Array(n);
+    for (let i = 0; i < n; i++) one[i] = lists[i][0];
+    return [one];
+  }
+  let out: Buffer[][] = [[]];
+  for (let i = 0; i < n; i++) {
+    const next: Buffer[][] = [];
+    for (const k of out) for (const v of lists[i]) next.push([...k, v]);
+    out = next;
+  }
+  return out;
+}
+
 const TRUE = Buffer.from([1]);
 const FALSE = Buffer.from([0]);
 
@@ -388,22 +410,11 @@ function compileModify(cluster: Cluster, ks: KeyspaceMeta, table: TableMeta, s: 
     if (ts === undefined) ts = params.timestampUs !== undefined ? Number(params.timestampUs) : session.cluster.nowMicros();
     let ttlS = ttlG ? ttlG(bound) : undefined;
     if (ttlS === undefined) ttlS = defaultTtl;
-    // partition keys (IN expands)
-    let keys: Buffer[][] = [[]];
-    for (const g of pk) {
-      const vals = g(bound);
-      const next: Buffer[][] = [];
-      for (const k of keys) for (const v of vals) next.push([...k, v]);
-      keys = next;
-    }
-    let cks: Buffer[][] = [[]];
-    for (let i = 0; i < ck.length; i++) {
-      if (!ck[i]) break;
-      const vals = ck[i](bound);
-      const next: Buffer[][] = [];
-      for (const k of cks) for (const v of vals) next.push([...k, v]);
-      cks = next;
-    }
+    // partition keys and clustering prefixes (IN expands)
+    const keys = expand(pk, pk.length, bound);
+    let ckLen = 0;
+    while (ckLen < ck.length && ck[ckLen]) ckLen++;
+    const cks = expand(ck, ckLen, bound);
     const fullCk = table.clustering.length === 0 || (cks[0].length === table.clustering.length);
     const muts: Mutation[] = [];
     if (s.kind === 'delete') {
@@ -537,7 +548,7 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
     const need = cluster.checkAvailable(ks, reps, cl, true);
     extras.blockFor = Math.max(extras.blockFor ?? 0, need);
     if (first && singlePartition) {
-      extras.hop = countHop(cluster, session, ks, w.table, token, h.hi, h.lo);
+      extras.hop = countHop(session, reps);
       if (session.tabletsRouting && w.table.tablets) {
         const payload = tabletsPayload(cluster, session, w.table, token);
         if (payload) extras.customPayload = payload;

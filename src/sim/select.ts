@@ -9,7 +9,7 @@ import type { ColumnSpec } from '../cql/messages.js';
 import type { CqlType } from '../cql/types.js';
 import type { Relation, SelectExpr, SelectStatement, Term } from '../cql/parser/ast.js';
 import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
-import { shardOfHalves, tabletRange } from '../routing/sharding.js';
+import { tabletRange } from '../routing/sharding.js';
 import type { Cluster, Replica, SimNode } from './cluster.js';
 import type { ExecExtras, ExecParams, ExecResult, Plan, Session } from './context.js';
 import type { ColumnMeta, KeyspaceMeta, TableMeta } from './schema.js';
@@ -438,7 +438,7 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
           }
         }
         if (parts.length === 1 && !virtual) {
-          extras.hop = countHop(cluster, session, ks, table, parts[0].token, parts[0].hi, parts[0].lo);
+          extras.hop = countHop(session, cluster.replicas(table, ks, parts[0].token, parts[0]));
           if (session.tabletsRouting && table.tablets) {
             const payload = tabletsPayload(cluster, session, table, parts[0].token);
             if (payload) extras.customPayload = payload;
@@ -663,24 +663,15 @@ export function decodePagingState(b: Buffer): PagingPosition {
 // ---------------------------------------------------------------------------------------------
 // sources
 
-/** Counts a cross-shard hop: the coordinator node holds the partition on another shard. */
-export function countHop(cluster: Cluster, session: Session, ks: KeyspaceMeta, table: TableMeta, token: bigint, hi: number, lo: number): boolean {
-  const coord = session.node;
-  if (table.tablets) {
-    const reps = cluster.replicas(table, ks, token, { hi, lo });
-    const mine = reps.find((r) => r.node === coord);
-    if (mine && mine.shard !== session.shard.id) {
-      session.shard.counters.crossShardHops++;
-      return true;
-    }
-    return false;
+/** Counts a cross-shard hop: the coordinator node is a replica and holds the partition on another shard. */
+export function countHop(session: Session, replicas: readonly Replica[]): boolean {
+  for (const r of replicas) {
+    if (r.node !== session.node) continue;
+    if (r.shard === session.shard.id) return false;
+    session.shard.counters.crossShardHops++;
+    return true;
   }
-  const owner = shardOfHalves(hi, lo, cluster.options.shards);
-  if (owner === session.shard.id) return false;
-  const idx = cluster.ring.replicasOf(token, ks.strategy, ks.strategyKey);
-  if (!idx.includes(coord.index)) return false;
-  session.shard.counters.crossShardHops++;
-  return true;
+  return false;
 }
 
 /** Picks the replica to read from: the coordinator when it is one, else the first live one. */
