@@ -108,12 +108,12 @@ async function throughput(kind: 'write' | 'read'): Promise<void> {
   console.log(`prepared ${kind.padEnd(5)}: ${done} ops in ${wallS.toFixed(1)} s wall = ${(done / wallS).toFixed(0)} ops/s; emulator CPU ${cpuS.toFixed(2)} s = ${(done / cpuS).toFixed(0)} ops per CPU-second`);
 }
 
-function memory(): void {
+function memory(rf: number): void {
   const gc = (globalThis as { gc?: () => void }).gc;
-  const cluster = new Cluster(resolveClusterOptions({ nodes: 1, shards: 1, vnodesPerNode: 16 }));
+  const cluster = new Cluster(resolveClusterOptions({ nodes: rf, shards: 1, vnodesPerNode: 16 }));
   const ex = new Executor(cluster);
   const session = { cluster, node: cluster.nodes[0], shard: cluster.nodes[0].shards[0], lwtMark: false, tabletsRouting: false };
-  ex.query(session, "CREATE KEYSPACE m WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}", [], { consistency: 1 }, {});
+  ex.query(session, `CREATE KEYSPACE m WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${rf}}`, [], { consistency: 1 }, {});
   ex.query(session, 'CREATE TABLE m.t (p bigint, c int, v blob, PRIMARY KEY (p, c))', [], { consistency: 1 }, {});
   const plan = ex.planFor('INSERT INTO m.t (p, c, v) VALUES (?, ?, ?)', undefined);
   gc?.();
@@ -130,15 +130,17 @@ function memory(): void {
   gc?.();
   const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   const perRow = (after - before) / rows;
-  if (cluster.nodes[0].shards[0].store.rowCount() !== rows) throw new Error(`stored ${cluster.nodes[0].shards[0].store.rowCount()} rows, expected ${rows}`);
-  console.log(`memory: ${(perRow).toFixed(0)} bytes/row (100-byte value, 16 rows/partition) = ${(perRow * 1e6 / 2 ** 20).toFixed(0)} MiB per million rows${gc ? '' : ' (run with --expose-gc for a steadier figure)'}`);
+  const stored = cluster.nodes.reduce((n, node) => n + node.shards[0].store.rowCount(), 0);
+  if (stored !== rows * rf) throw new Error(`stored ${stored} row replicas, expected ${rows * rf}`);
+  console.log(`memory, RF=${rf}: ${(perRow).toFixed(0)} bytes/row (100-byte value, 16 rows/partition) = ${(perRow * 1e6 / 2 ** 20).toFixed(0)} MiB per million rows${gc ? '' : ' (run with --expose-gc for a steadier figure)'}`);
 }
 
 if (process.argv[2] === '--client') {
   await client(process.argv[3] as 'write' | 'read');
   process.exit(0);
 } else if (process.argv[2] === '--memory') {
-  memory();
+  memory(1);
+  memory(3);
 } else {
   // capacity: false measures the emulator's own CPU cost, not the modelled shard capacity
   const sim = await startSim({ nodes: 1, shards: 1, host: HOST, vnodesPerNode: 16, capacity: false });

@@ -12,7 +12,7 @@ import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
 import type { Cluster } from './cluster.js';
 import type { ExecExtras, ExecParams, ExecResult, Plan, Session } from './context.js';
 import type { ColumnMeta, KeyspaceMeta, TableMeta } from './schema.js';
-import { cellLive, compactPartition, findRow, inRange, rowFor, rowLive, writeCell, type Cell, type Partition, type Row } from './storage.js';
+import { cellLive, compactPartition, findRow, inRange, putCell, rowFor, rowLive, splitPartitionKey, writeCell, type Cell, type Partition, type Row } from './storage.js';
 import { compareFor, durationToMs, InvalidRequest, parseDurationLiteral, termToBytes, timeoutGetter, UNSET_VALUE, type Bound } from './values.js';
 import { countHop, readReplica } from './select.js';
 import { tabletsPayload } from './tablets.js';
@@ -34,6 +34,8 @@ export interface CellOp {
   op: 'set' | 'add' | 'remove' | 'prepend' | 'set-element' | 'counter';
   v: Buffer | null;
   key?: Buffer;
+  /** for 'set': the cell every replica stores (built once per write by ownWrite) */
+  cell?: Cell;
 }
 
 export interface PartitionWrite {
@@ -555,21 +557,24 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
       }
     }
     first = false;
+    const owned = ownWrite(w, nowMs);
+    const ownedKey = Buffer.from(key);
     const hasViews = w.table.views.length > 0;
     let pre: RowImage[] | undefined;
-    if (hasViews) pre = imagesOf(cluster, session, reps, w, keyStr, nowMs);
+    if (hasViews) pre = imagesOf(cluster, session, reps, owned, keyStr, nowMs);
     for (const r of reps) {
       if (!r.node.up) continue;
       const shard = r.node.shards[r.shard];
       shard.counters.replicaOps++;
       (extras.replicaShards ??= []).push(shard);
       const store = shard.store.table(w.table);
-      const p = store.getOrCreate(key, keyStr, token);
-      applyMutation(p, w, nowMs);
+      const p = store.getOrCreate(ownedKey, keyStr, token);
+      applyMutation(p, owned, nowMs);
     }
     if (hasViews) {
-      const post = imagesOf(cluster, session, reps, w, keyStr, nowMs, pre);
-      updateViews(cluster, session, ks, w.table, w.components, pre!, post, w.ts, cl);
+      const post = imagesOf(cluster, session, reps, owned, keyStr, nowMs, pre);
+      // components from the owned key: view rows keep them
+      updateViews(cluster, session, ks, w.table, splitPartitionKey(ownedKey, w.table.partitionKey.length), pre!, post, w.ts, cl);
     }
   }
 }
@@ -595,7 +600,41 @@ function imagesOf(cluster: Cluster, session: Session, reps: ReturnType<Cluster['
   return rows.map((row) => image(row, row.ck));
 }
 
-/** Applies one mutation to one replica's partition. */
+/**
+ * Copies a write's bytes out of the request frame once, and builds the cells of plain
+ * assignments once, so all replicas share them instead of each copying.
+ */
+function ownWrite(w: PartitionWrite, nowMs: number): PartitionWrite {
+  const m = w.mutation;
+  const own = (b: Buffer): Buffer => Buffer.from(b);
+  const exp = w.ttlS > 0 ? nowMs + w.ttlS * 1000 : 0;
+  let mutation: Mutation;
+  switch (m.kind) {
+    case 'upsert':
+      mutation = {
+        kind: 'upsert', marker: m.marker, ck: m.ck && m.ck.map(own),
+        ops: m.ops.map((o) => {
+          const v = o.v === null ? null : own(o.v);
+          const key = o.key && own(o.key);
+          const base: CellOp = key ? { col: o.col, op: o.op, v, key } : { col: o.col, op: o.op, v };
+          if (o.op === 'set') base.cell = { v, ts: w.ts, exp, ttl: w.ttlS };
+          return base;
+        }),
+      };
+      break;
+    case 'delete-cells': mutation = { kind: 'delete-cells', ck: m.ck && m.ck.map(own), columns: m.columns.map((c) => (c.key ? { col: c.col, key: own(c.key) } : { col: c.col })) }; break;
+    case 'delete-row': mutation = { kind: 'delete-row', ck: m.ck.map(own) }; break;
+    case 'delete-range': {
+      const b = (x: { prefix: Buffer[]; inclusive: boolean } | undefined) => x && { prefix: x.prefix.map(own), inclusive: x.inclusive };
+      mutation = { kind: 'delete-range', start: b(m.start), end: b(m.end) };
+      break;
+    }
+    case 'delete-partition': mutation = m; break;
+  }
+  return { ...w, mutation };
+}
+
+/** Applies one (owned) mutation to one replica's partition. */
 export function applyMutation(p: Partition, w: PartitionWrite, nowMs: number): void {
   const table = w.table;
   const m = w.mutation;
@@ -662,7 +701,11 @@ const BLOB_MAP: CqlType = { kind: 'map', key: { kind: 'blob' }, value: { kind: '
 /** Applies a cell operation; collection updates merge with the current value (read-modify-write). */
 function applyCellOp(cells: (Cell | undefined)[], o: CellOp, ts: number, exp: number, ttlS: number, nowMs: number): void {
   const slot = o.col.slot;
-  if (o.op === 'set') { writeCell(cells, slot, o.v, ts, exp, ttlS); return; }
+  if (o.op === 'set') {
+    if (o.cell) putCell(cells, slot, o.cell);
+    else writeCell(cells, slot, o.v, ts, exp, ttlS);
+    return;
+  }
   const old = cells[slot];
   const cur = old && old.v !== null && (old.exp === 0 || old.exp > nowMs) ? old.v : null;
   if (o.op === 'counter') {

@@ -59,10 +59,11 @@ export class TableStore {
     return this.partitions.get(keyStr);
   }
 
+  /** `key` must be owned by the caller (not a view into a frame): replicas share it. */
   getOrCreate(key: Buffer, keyStr: string, token: bigint): Partition {
     let p = this.partitions.get(keyStr);
     if (!p) {
-      p = new Partition(Buffer.from(key), keyStr, token);
+      p = new Partition(key, keyStr, token);
       p.components = splitPartitionKey(p.key, this.table.partitionKey.length);
       this.partitions.set(keyStr, p);
       this.sorted = null;
@@ -165,7 +166,7 @@ export function upperBound(p: Partition, table: TableMeta, prefix: readonly Buff
   return lo;
 }
 
-/** The row with exactly this clustering key, created (in order) if absent. */
+/** The row with exactly this clustering key, created (in order) if absent. `ck` must be owned (replicas share it). */
 export function rowFor(p: Partition, table: TableMeta, ck: Buffer[]): Row {
   const rows = p.rows;
   // appends in clustering order are the common case (time series): check the end first
@@ -189,7 +190,7 @@ export function findRow(p: Partition, table: TableMeta, ck: readonly Buffer[]): 
 }
 
 function newRow(p: Partition, table: TableMeta, ck: Buffer[]): Row {
-  const r = new Row(ck.map((b) => Buffer.from(b)));
+  const r = new Row(ck);
   // a range tombstone written earlier still shadows older data in a row created now
   for (const rt of p.ranges) if (inRange(table, r.ck, rt) && rt.ts > r.delTs) r.delTs = rt.ts;
   return r;
@@ -207,11 +208,21 @@ export function inRange(table: TableMeta, ck: readonly Buffer[], rt: Pick<RangeT
   return true;
 }
 
-/** Writes one cell with LWW; returns whether it changed anything. */
+/** Writes one cell with LWW; returns whether it changed anything. `v` must be owned. */
 export function writeCell(cells: (Cell | undefined)[], slot: number, v: Buffer | null, ts: number, exp: number, ttl: number): boolean {
   const old = cells[slot];
   if (!wins(old, v, ts)) return false;
-  cells[slot] = { v: v === null ? null : Buffer.from(v), ts, exp, ttl };
+  cells[slot] = { v, ts, exp, ttl };
+  return true;
+}
+
+/**
+ * Stores a prebuilt cell with LWW. Cells are never mutated after creation, so every replica of a
+ * write can hold the same object (RF copies of a row cost one copy of its values).
+ */
+export function putCell(cells: (Cell | undefined)[], slot: number, cell: Cell): boolean {
+  if (!wins(cells[slot], cell.v, cell.ts)) return false;
+  cells[slot] = cell;
   return true;
 }
 
