@@ -91,8 +91,9 @@ export function tokenize(src: string): Token[] {
     }
     const two = src.slice(i, i + 2);
     if (two === '<=' || two === '>=' || two === '!=') { out.push({ kind: 'punct', text: two, offset: start }); i += 2; continue; }
-    if ('(),;.<>=*+-[]{}:'.includes(c)) { out.push({ kind: 'punct', text: c, offset: start }); i++; continue; }
-    throw new CqlShapeError(start, `unexpected character '${c}'`);
+    // anything else is the server's to judge: keep it as a symbol
+    out.push({ kind: 'punct', text: c, offset: start });
+    i++;
   }
   return out;
 }
@@ -111,7 +112,9 @@ export function splitStatements(src: string): StatementText[] {
     const raw = src.slice(start, end);
     const lead = raw.length - raw.trimStart().length;
     const text = raw.trim();
-    if (tokenize(text).length > 0) out.push({ text, offset: start + lead });
+    // only comments and blanks: not a statement (strings were skipped by the scan below)
+    const bare = text.replace(/\/\*[\s\S]*?(\*\/|$)/g, '').replace(/(--|\/\/)[^\n]*/g, '').trim();
+    if (bare.length > 0) out.push({ text, offset: start + lead });
   };
   let i = 0;
   while (i < src.length) {

@@ -416,14 +416,18 @@ const TEXT_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 
 /** Deterministic filler for text values: values are O(1) slices of it. */
 function textPool(k: HashKeys, alphabet: string, length: number): string {
-  const parts: string[] = [];
   const n = alphabet.length;
-  let chunk = '';
-  for (let i = 0; i < length; i++) {
-    chunk += alphabet[mix32(i ^ k.a) % n];
-    if (chunk.length === 4096) { parts.push(chunk); chunk = ''; }
+  if (/^[\x00-\xff]*$/.test(alphabet)) {
+    // one latin1 decode of a byte buffer: no per-character string building
+    const codes = new Uint8Array(n);
+    for (let i = 0; i < n; i++) codes[i] = alphabet.charCodeAt(i);
+    const b = Buffer.allocUnsafe(length);
+    for (let i = 0; i < length; i++) b[i] = codes[mix32(i ^ k.a) % n];
+    return b.toString('latin1');
   }
-  parts.push(chunk);
+  const chars = Array.from(alphabet);
+  const parts: string[] = [];
+  for (let i = 0; i < length; i++) parts.push(chars[mix32(i ^ k.a) % chars.length]);
   return parts.join(''); // one flat string: slices of it are O(1)
 }
 
@@ -459,7 +463,16 @@ export function compileGenerator(spec: GeneratorSpec, cqlType: string, seed: num
   return compileFor(spec, t, seed, column);
 }
 
-function compileFor(spec: GeneratorSpec, t: CqlType, seed: number, column: string): GenFn {
+/**
+ * Checks that `spec` can fill a column of `cqlType` (the loader's check) without building
+ * the text/blob pools a real generator needs.
+ * @throws GeneratorError naming the problem
+ */
+export function checkGenerator(spec: GeneratorSpec, cqlType: string): void {
+  compileFor(spec, parseCqlType(cqlType), 0, 'check', true)(0, 0);
+}
+
+function compileFor(spec: GeneratorSpec, t: CqlType, seed: number, column: string, checkOnly = false): GenFn {
   const k = hashKeys(seed, column);
   const w = new Uint32Array(2);
   const typeName = typeToCql(t);
@@ -511,6 +524,7 @@ function compileFor(spec: GeneratorSpec, t: CqlType, seed: number, column: strin
       if (t.kind === 'ascii' && !/^[\x00-\x7f]*$/.test(alphabet)) throw new GeneratorError('alphabet of an ascii column must be ASCII');
       const maxLen = Math.min(Math.ceil(distMax(spec.length)), MAX_VALUE_BYTES);
       if (maxLen < 0) throw new GeneratorError('text length must not be negative');
+      if (checkOnly) return () => '';
       const spread = MAX_POOL_EXTRA;
       const pool = textPool(k, alphabet, maxLen + spread);
       const len = compileSampler(spec.length, seed, `${column}#length`, true);
@@ -526,6 +540,7 @@ function compileFor(spec: GeneratorSpec, t: CqlType, seed: number, column: strin
       if (t.kind !== 'blob') throw new GeneratorError(`blob generator on a ${typeName} column`);
       const maxLen = Math.min(Math.ceil(distMax(spec.size)), MAX_VALUE_BYTES);
       if (maxLen < 0) throw new GeneratorError('blob size must not be negative');
+      if (checkOnly) return () => Buffer.alloc(0);
       const spread = MAX_POOL_EXTRA;
       const pool = blobPool(k, maxLen + spread);
       const { buffer, byteOffset } = pool;
@@ -561,12 +576,12 @@ function compileFor(spec: GeneratorSpec, t: CqlType, seed: number, column: strin
     case 'key':
       return keyGenerator(t, k, w);
     case 'collection':
-      return collectionGenerator(spec.size, t, seed, column);
+      return collectionGenerator(spec.size, t, seed, column, checkOnly);
   }
 }
 
 /** list/set/map of `size` elements from the element types' default generators. */
-function collectionGenerator(sizeDist: Distribution, t: CqlType, seed: number, column: string): GenFn {
+function collectionGenerator(sizeDist: Distribution, t: CqlType, seed: number, column: string, checkOnly: boolean): GenFn {
   const size = compileSampler(sizeDist, seed, `${column}#size`, true);
   const maxSize = Math.min(Math.ceil(distMax(sizeDist)), 65_536);
   const w = new Uint32Array(2);
@@ -581,7 +596,7 @@ function collectionGenerator(sizeDist: Distribution, t: CqlType, seed: number, c
   if (t.kind === 'list' || t.kind === 'set') {
     const spec = defaultFor(t.element);
     if (!spec) throw new GeneratorError(`no default generator for the elements of ${typeToCql(t)}; use fixed or choice`);
-    const el = compileFor(spec, t.element, seed, `${column}#element`);
+    const el = compileFor(spec, t.element, seed, `${column}#element`, checkOnly);
     return (index) => {
       const n = count(index);
       const out: unknown[] = [];
@@ -593,8 +608,8 @@ function collectionGenerator(sizeDist: Distribution, t: CqlType, seed: number, c
     const ks = t.key.kind === 'text' || t.key.kind === 'ascii' || t.key.kind === 'uuid' ? { kind: 'key' as const } : defaultFor(t.key);
     const vs = defaultFor(t.value);
     if (!ks || !vs) throw new GeneratorError(`no default generator for the entries of ${typeToCql(t)}; use fixed or choice`);
-    const kg = compileFor(ks, t.key, seed, `${column}#key`);
-    const vg = compileFor(vs, t.value, seed, `${column}#value`);
+    const kg = compileFor(ks, t.key, seed, `${column}#key`, checkOnly);
+    const vg = compileFor(vs, t.value, seed, `${column}#value`, checkOnly);
     return (index) => {
       const n = count(index);
       const m = new Map<unknown, unknown>();

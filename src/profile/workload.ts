@@ -5,7 +5,7 @@
  * op touches has a size, every generator can produce its column's type.
  */
 import { basename, extname } from 'node:path';
-import { GeneratorError, compileGenerator, defaultGenerator, distMax } from './generators.js';
+import { GeneratorError, checkGenerator, defaultGenerator, distMax } from './generators.js';
 import {
   analyzeStatement, CqlShapeError, parseSchemaStatement, splitStatements,
   type MarkerTarget, type TableDef,
@@ -172,7 +172,7 @@ export function resolveWorkload(src: YamlSource, absFile: string): WorkloadSpec 
         if (!gen) continue; // only an error if an operation binds it (checked below)
       }
       try {
-        compileGenerator(gen, col.type, 0, `${def.name}.${col.name}`)(0, 0);
+        checkGenerator(gen, col.type);
       } catch (e) {
         if (e instanceof GeneratorError || e instanceof RangeError || e instanceof TypeError) {
           src.fail(given !== undefined ? path : ['schema'], `column '${def.name}.${col.name}' (${col.type}): ${e.message}`);
