@@ -363,10 +363,16 @@ class LoadWorker {
       });
       return;
     }
-    this.countRoute(cs, route);
+    const idx = this.countRoute(cs, route);
+    const formulaMisroute = route.ownerShard >= 0 && route.connShard >= 0 && route.ownerShard !== route.connShard;
     const opts = op.queryOptions;
     route.conn.executeFast(op.stmt, values, opts, (err, frame) => {
-      this.complete(cs, op, err, frame, intendedAbsMs, sendAbs);
+      if (frame && (frame.flags & FrameFlag.CUSTOM_PAYLOAD) !== 0 && this.learnTablet(frame, op.table)) {
+        // Scylla attaches the tablet only when this (node, shard) is not a replica: the server's
+        // own word that the request was misrouted, whatever our formula guessed
+        if (!formulaMisroute) cs.misrouted[idx]++;
+      }
+      this.complete(cs, op, err, null, intendedAbsMs, sendAbs);
       next();
     });
   }
@@ -383,11 +389,13 @@ class LoadWorker {
     );
   }
 
-  private countRoute(cs: ClassState, route: { node: number; ownerShard: number; connShard: number }): void {
+  /** Counts a request at its owner shard (and as misrouted when sent elsewhere); returns its cell. */
+  private countRoute(cs: ClassState, route: { node: number; ownerShard: number; connShard: number }): number {
     const shard = route.ownerShard >= 0 ? route.ownerShard : Math.max(0, route.connShard);
     const i = route.node * this.nrShards + shard;
     cs.requests[i]++;
     if (route.ownerShard >= 0 && route.connShard >= 0 && route.ownerShard !== route.connShard) cs.misrouted[i]++;
+    return i;
   }
 
   private complete(cs: ClassState, op: BoundOp, err: CqlError | null, frame: Frame | null, intendedAbsMs: number, sendAbs: number, other?: unknown): void {
@@ -400,17 +408,21 @@ class LoadWorker {
       st.count++;
       recordNs(st.service, (done - sendAbs) * 1e6);
       recordNs(st.response, (done - intendedAbsMs) * 1e6);
-      if (frame && (frame.flags & FrameFlag.CUSTOM_PAYLOAD) !== 0) this.learnTablet(frame, op.table);
     }
     if (cs.done || this.stopping) this.maybePhaseDone();
   }
 
-  private learnTablet(frame: Frame, table: string): void {
+  /** Learns a tablet from a reply's custom payload; true when the reply carried one. */
+  private learnTablet(frame: Frame, table: string): boolean {
     try {
       const extras = readResponseExtras(new Reader(frame.body), frame.flags);
       const v = extras?.customPayload?.get(TABLETS_PAYLOAD_KEY);
-      if (v) this.tabletCache.add(table, parseTabletPayload(v));
-    } catch { /* a malformed payload only costs routing precision */ }
+      if (!v) return false;
+      this.tabletCache.add(table, parseTabletPayload(v));
+      return true;
+    } catch {
+      return false; // a malformed payload only costs routing precision
+    }
   }
 
   private recordError(cs: ClassState, op: string, e: unknown): void {
