@@ -718,7 +718,7 @@ function clusterSource(cluster: Cluster, session: Session, ks: KeyspaceMeta, tab
           const ts = sh.store.tables.get(table.id);
           if (!ts) continue;
           sh.counters.replicaOps++;
-          collectRange(ts.sortedPartitions(), from, to, found);
+          ts.collectRange(from, to, found);
         }
         if (shards.length > 1) found.sort(comparePartitions);
         for (const p of found) if (!visit(p)) return;
@@ -734,30 +734,33 @@ function virtualSource(store: TableStore): PartitionSource {
     },
     scan(lo, hi, visit) {
       const found: Partition[] = [];
-      collectRange(store.sortedPartitions(), lo, hi, found);
+      store.collectRange(lo, hi, found);
       for (const p of found) if (!visit(p)) return;
     },
   };
 }
 
-/** Appends partitions with lo < token ≤ hi (lo null: no lower bound) from a ring-ordered list. */
-function collectRange(sorted: Partition[], lo: bigint | null, hi: bigint, out: Partition[]): void {
-  let a = 0;
-  let b = sorted.length;
-  if (lo !== null) {
-    while (a < b) {
-      const m = (a + b) >>> 1;
-      if (sorted[m].token <= lo) a = m + 1;
-      else b = m;
-    }
-  }
-  for (let i = a; i < sorted.length && sorted[i].token <= hi; i++) out.push(sorted[i]);
-}
-
 interface Segment { lo: bigint | null; hi: bigint; replicas: Replica[]; shardOnly?: number }
 
-/** Token segments in ascending order with their replicas: tablets, or vnode ranges split at the wrap. */
+const segmentCache = new WeakMap<Cluster, Map<string, Segment[]>>();
+const tabletSegmentCache = new WeakMap<TableMeta, Segment[]>();
+
+/** Token segments in ascending order with their replicas (memoized: the ring and tablets do not change). */
 function segments(cluster: Cluster, ks: KeyspaceMeta, table: TableMeta): Segment[] {
+  if (table.tablets) {
+    let s = tabletSegmentCache.get(table);
+    if (!s) tabletSegmentCache.set(table, (s = computeSegments(cluster, ks, table)));
+    return s;
+  }
+  let perCluster = segmentCache.get(cluster);
+  if (!perCluster) segmentCache.set(cluster, (perCluster = new Map()));
+  let s = perCluster.get(ks.strategyKey);
+  if (!s) perCluster.set(ks.strategyKey, (s = computeSegments(cluster, ks, table)));
+  return s;
+}
+
+/** Token segments in ascending order with their replicas: tablets, or vnode ranges split at the wrap. */
+function computeSegments(cluster: Cluster, ks: KeyspaceMeta, table: TableMeta): Segment[] {
   const out: Segment[] = [];
   if (table.tablets) {
     const t = table.tablets;

@@ -48,10 +48,25 @@ export class Partition {
   constructor(readonly key: Buffer, readonly keyStr: string, readonly token: bigint) {}
 }
 
-/** One table's partitions on one shard. */
+/** Buckets of the ring index: the top BUCKET_BITS bits of the biased token pick the bucket. */
+const BUCKET_BITS = 12;
+const BUCKET_SHIFT = BigInt(64 - BUCKET_BITS);
+const BIAS = 1n << 63n;
+const MAX_TOKEN = (1n << 63n) - 1n;
+
+function bucketOf(token: bigint): number {
+  return Number(BigInt.asUintN(64, token + BIAS) >> BUCKET_SHIFT);
+}
+
+/**
+ * One table's partitions on one shard: a Map for point lookups, plus a ring-ordered index for
+ * token-range scans. The index is 4096 buckets by token prefix, each kept sorted by binary
+ * insertion, so inserting a partition costs O(partitions / 4096) and a scan never re-sorts the
+ * store (scans run concurrently with inserts in mixed OLTP/OLAP workloads).
+ */
 export class TableStore {
   readonly partitions = new Map<string, Partition>();
-  private sorted: Partition[] | null = null;
+  private readonly buckets: (Partition[] | undefined)[] = [];
 
   constructor(readonly table: TableMeta) {}
 
@@ -66,27 +81,68 @@ export class TableStore {
       p = new Partition(key, keyStr, token);
       p.components = splitPartitionKey(p.key, this.table.partitionKey.length);
       this.partitions.set(keyStr, p);
-      this.sorted = null;
+      const b = bucketOf(token);
+      const list = (this.buckets[b] ??= []);
+      list.splice(searchPartition(list, p), 0, p);
     }
     return p;
   }
 
   remove(keyStr: string): void {
-    if (this.partitions.delete(keyStr)) this.sorted = null;
+    const p = this.partitions.get(keyStr);
+    if (!p) return;
+    this.partitions.delete(keyStr);
+    const list = this.buckets[bucketOf(p.token)];
+    if (list) {
+      const i = searchPartition(list, p);
+      if (list[i] === p) list.splice(i, 1);
+    }
   }
 
-  /** Partitions in ring order (token, then key bytes), rebuilt lazily after inserts. */
-  sortedPartitions(): Partition[] {
-    if (!this.sorted) {
-      this.sorted = [...this.partitions.values()].sort(comparePartitions);
+  /** Appends partitions with lo < token ≤ hi (lo null: from the minimum token) in ring order. */
+  collectRange(lo: bigint | null, hi: bigint, out: Partition[]): void {
+    if (hi > MAX_TOKEN) hi = MAX_TOKEN;
+    if (lo !== null && lo >= hi) return;
+    const first = lo === null ? 0 : bucketOf(lo);
+    const last = bucketOf(hi);
+    for (let b = first; b <= last; b++) {
+      const list = this.buckets[b];
+      if (!list || list.length === 0) continue;
+      let i = 0;
+      if (lo !== null && b === first) {
+        let a = 0;
+        let z = list.length;
+        while (a < z) {
+          const m = (a + z) >>> 1;
+          if (list[m].token <= lo) a = m + 1;
+          else z = m;
+        }
+        i = a;
+      }
+      for (; i < list.length; i++) {
+        const p = list[i];
+        if (p.token > hi) return;
+        out.push(p);
+      }
     }
-    return this.sorted;
   }
 
   clear(): void {
     this.partitions.clear();
-    this.sorted = null;
+    this.buckets.length = 0;
   }
+}
+
+/** Insertion point of p in a ring-ordered list. */
+function searchPartition(list: Partition[], p: Partition): number {
+  let a = 0;
+  let z = list.length;
+  while (a < z) {
+    const m = (a + z) >>> 1;
+    if (comparePartitions(list[m], p) < 0) a = m + 1;
+    else z = m;
+  }
+  return a;
 }
 
 export function comparePartitions(a: { token: bigint; key: Buffer }, b: { token: bigint; key: Buffer }): number {
