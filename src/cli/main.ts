@@ -111,11 +111,15 @@ export async function main(argv: string[]): Promise<number> {
         .option('capacity', { type: 'boolean', default: true, describe: 'per-shard capacity model (--no-capacity: answer at once)' })
         .option('cross-shard-us', { type: 'number', describe: 'shard time charged for a cross-shard hop (µs)' })
         .option('read-us', { type: 'number', describe: 'shard time of a point read (µs)' })
-        .option('write-us', { type: 'number', describe: 'shard time of a write (µs)' }),
+        .option('write-us', { type: 'number', describe: 'shard time of a write (µs)' })
+        .option('latency', { type: 'string', array: true, describe: 'extra reply latency, <kind>=<ms> (kind: all, read, write, scan, batch, …)' })
+        .option('stall', { type: 'string', array: true, describe: 'stall a shard, node:shard:durationMs[:periodMs] (node from 0)' })
+        .option('error', { type: 'string', array: true, describe: 'inject errors, <code>@<rate> (e.g. 0x1001@0.01 for Overloaded)' }),
       async (a) => {
         exitCode = await simCommand({
           nodes: a.nodes, shards: a.shards, host: a.host, port: a.port, shardAwarePort: a.shardAwarePort, metricsPort: a.metricsPort,
           auth: a.auth, tablets: a.tablets, capacity: a.capacity, crossShardUs: a.crossShardUs, readUs: a.readUs, writeUs: a.writeUs,
+          latency: a.latency, stall: a.stall, error: a.error,
         });
       },
     )

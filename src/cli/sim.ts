@@ -1,9 +1,9 @@
 /**
- * `scylla-bench sim`: the built-in emulator as a standalone server, until Ctrl-C. Drivers, cqlsh
- * and other loaders can use it; benchmarks run it in its own process so its CPU is not the
- * loader's.
+ * `scylla-bench sim`: flag parsing for the built-in emulator as a standalone server; the body is
+ * src/sim/cli.ts (runSimCommand). Faults can be set here and changed later over the admin API.
  */
-import { startSim, type SimOptions } from '../sim/index.js';
+import { runSimCommand, type SimCommandOptions } from '../sim/cli.js';
+import type { FaultConfig } from '../sim/faults.js';
 import { UserError } from './exit.js';
 
 export interface SimFlags {
@@ -19,40 +19,55 @@ export interface SimFlags {
   crossShardUs?: number;
   readUs?: number;
   writeUs?: number;
+  /** `read=5`, `all=1` (ms) */
+  latency?: string[];
+  /** `node:shard:durationMs[:periodMs]` */
+  stall?: string[];
+  /** `code@rate`, e.g. `0x1001@0.01` */
+  error?: string[];
 }
 
-export function simOptionsOf(f: SimFlags): SimOptions {
-  const positive = (flag: string, v: number, max: number): void => {
+const KINDS = ['all', 'read', 'write', 'scan', 'batch', 'schema', 'system', 'other'];
+
+export function faultsOf(f: Pick<SimFlags, 'latency' | 'stall' | 'error'>): FaultConfig | undefined {
+  const c: FaultConfig = {};
+  for (const l of f.latency ?? []) {
+    const m = /^([a-z]+)=(\d+(?:\.\d+)?)$/.exec(l);
+    if (!m || !KINDS.includes(m[1])) throw new UserError(`--latency: expected <kind>=<ms> with kind in ${KINDS.join('|')}, got '${l}'`);
+    (c.latencyMs ??= {})[m[1] as 'read'] = Number(m[2]);
+  }
+  for (const s of f.stall ?? []) {
+    const m = /^(\d+):(\d+):(\d+)(?::(\d+))?$/.exec(s);
+    if (!m) throw new UserError(`--stall: expected node:shard:durationMs[:periodMs] (node from 0), got '${s}'`);
+    (c.stalls ??= []).push({ node: Number(m[1]), shard: Number(m[2]), durationMs: Number(m[3]), periodMs: m[4] ? Number(m[4]) : undefined });
+  }
+  for (const e of f.error ?? []) {
+    const m = /^(0x[0-9a-fA-F]+|\d+)@(0(?:\.\d+)?|1(?:\.0+)?)$/.exec(e);
+    if (!m) throw new UserError(`--error: expected <code>@<rate>, e.g. 0x1001@0.01, got '${e}'`);
+    (c.errors ??= []).push({ code: Number(m[1]), rate: Number(m[2]) });
+  }
+  return Object.keys(c).length > 0 ? c : undefined;
+}
+
+export function simOptionsOf(f: SimFlags): SimCommandOptions {
+  const within = (flag: string, v: number, max: number): void => {
     if (!Number.isInteger(v) || v < 1 || v > max) throw new UserError(`${flag}: expected an integer 1..${max}, got ${v}`);
   };
-  positive('--nodes', f.nodes, 64);
-  positive('--shards', f.shards, 256);
-  positive('--port', f.port, 65535);
-  positive('--shard-aware-port', f.shardAwarePort, 65535);
+  within('--nodes', f.nodes, 64);
+  within('--shards', f.shards, 256);
+  within('--port', f.port, 65535);
+  within('--shard-aware-port', f.shardAwarePort, 65535);
   if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(f.host)) throw new UserError(`--host: the emulator listens on loopback (127.x.y.z) only, got '${f.host}'`);
-  const costs: SimOptions['costs'] = {};
+  const costs: SimCommandOptions['costs'] = {};
   if (f.crossShardUs !== undefined) costs.crossShardHopUs = f.crossShardUs;
   if (f.readUs !== undefined) costs.readUs = f.readUs;
   if (f.writeUs !== undefined) costs.writeUs = f.writeUs;
   return {
     nodes: f.nodes, shards: f.shards, host: f.host, port: f.port, shardAwarePort: f.shardAwarePort,
-    metricsPort: f.metricsPort, auth: f.auth, tablets: f.tablets, capacity: f.capacity, costs,
+    metricsPort: f.metricsPort, auth: f.auth, tablets: f.tablets, capacity: f.capacity, costs, faults: faultsOf(f),
   };
 }
 
-export async function simCommand(f: SimFlags): Promise<number> {
-  const sim = await startSim(simOptionsOf(f)).catch((e: unknown) => {
-    throw new UserError(`sim: ${e instanceof Error ? e.message : String(e)}`);
-  });
-  const lines = [`scylla emulator: ${f.nodes} node(s) × ${f.shards} shard(s)${f.auth ? ', PasswordAuthenticator (cassandra/cassandra)' : ''}${f.tablets ? ', tablets' : ''}`];
-  for (const n of sim.nodes) lines.push(`  node ${n.host}: CQL ${n.port}, shard-aware ${n.shardAwarePort}, host_id ${n.hostId}`);
-  if (sim.metricsUrl) lines.push(`  metrics and admin: ${sim.metricsUrl}/metrics`);
-  lines.push('ready (Ctrl-C stops)');
-  process.stdout.write(`${lines.join('\n')}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await sim.stop();
-  return 0;
+export function simCommand(f: SimFlags): Promise<number> {
+  return runSimCommand(simOptionsOf(f));
 }
