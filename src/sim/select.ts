@@ -16,6 +16,7 @@ import type { ColumnMeta, KeyspaceMeta, TableMeta } from './schema.js';
 import { cellLive, comparePartitions, lowerBound, rowLive, upperBound, type Partition, type Row, type TableStore } from './storage.js';
 import { compareFor, InvalidRequest, termToBytes, timeoutGetter, UNSET_VALUE, type Bound, type Comparator } from './values.js';
 import { tabletsPayload } from './tablets.js';
+import { SyntaxErrorResponse } from './ddl.js';
 
 const FILTERING_MSG = 'Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. If you want to execute this query despite the performance unpredictability, use ALLOW FILTERING';
 
@@ -101,6 +102,9 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
       return items.filter((x): x is Buffer => x !== null);
     };
   };
+
+  if (s.json) throw new SyntaxErrorResponse('SELECT JSON is not supported by the scylla-bench emulator');
+  if (s.groupBy.length > 0) throw new SyntaxErrorResponse('GROUP BY is not supported by the scylla-bench emulator');
 
   // --- restrictions
   const pkGet: (Getter | undefined)[] = new Array(table.partitionKey.length);

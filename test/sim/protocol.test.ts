@@ -162,3 +162,21 @@ describe('emulator Unavailable body (§9)', () => {
     }
   });
 });
+
+describe('emulator: statements it parses but does not implement', () => {
+  it('answers SELECT JSON and GROUP BY with Syntax_error naming them', async () => {
+    const host = simHost();
+    const sim = await startSim({ nodes: 1, shards: 1, host, vnodesPerNode: 4 });
+    const c = await RawCql.connect(host, 9042);
+    try {
+      await c.startup();
+      const j = errorOf(await c.query("SELECT JSON * FROM system.local WHERE key = 'local'"));
+      expect(j).toEqual({ code: 0x2000, message: 'SELECT JSON is not supported by the scylla-bench emulator' });
+      const g = errorOf(await c.query('SELECT key FROM system.local GROUP BY key'));
+      expect(g.message).toBe('GROUP BY is not supported by the scylla-bench emulator');
+    } finally {
+      c.close();
+      await sim.stop();
+    }
+  });
+});
