@@ -71,6 +71,8 @@ export interface Sim {
   stats(): ShardStats[];
   /** Total cross-shard hops: requests coordinated on a shard that does not own their data there. */
   crossShardHops(): number;
+  /** Connections accepted so far per listener and shard (which port the drivers used). */
+  listenerStats(): { node: number; port: number; shardAware: boolean; acceptedPerShard: number[]; openPerShard: number[] }[];
   /** Takes a node down (connections dropped, replicas unavailable) or brings it back. */
   setNodeUp(index: number, up: boolean): void;
   /** Live fault configuration (also reachable over the admin HTTP endpoint). */
@@ -146,6 +148,9 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     stats: () => cluster.stats(),
     crossShardHops: () => cluster.totalCrossShardHops(),
     setNodeUp,
+    listenerStats: () => server.listeners.map((l) => ({
+      node: l.node.index, port: l.port, shardAware: l.shardAware, acceptedPerShard: [...l.acceptedPerShard], openPerShard: [...l.perShard],
+    })),
     faults,
     stop: async () => {
       faults.stop();

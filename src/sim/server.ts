@@ -37,6 +37,8 @@ export interface ListenerInfo {
   shardAware: boolean;
   /** open connections per shard accepted by this listener (for least-connections placement) */
   perShard: number[];
+  /** connections ever accepted, per shard */
+  acceptedPerShard: number[];
   server: net.Server;
 }
 
@@ -52,7 +54,8 @@ export class SimServer {
   }
 
   async listen(node: SimNode, port: number, shardAware: boolean): Promise<void> {
-    const info: ListenerInfo = { node, port, shardAware, perShard: new Array(this.cluster.options.shards).fill(0), server: net.createServer() };
+    const shards = this.cluster.options.shards;
+    const info: ListenerInfo = { node, port, shardAware, perShard: new Array(shards).fill(0), acceptedPerShard: new Array(shards).fill(0), server: net.createServer() };
     info.server.on('connection', (socket) => this.accept(info, socket));
     await new Promise<void>((resolve, reject) => {
       info.server.once('error', reject);
@@ -76,6 +79,7 @@ export class SimServer {
       for (let i = 1; i < shards; i++) if (l.perShard[i] < l.perShard[shardId]) shardId = i;
     }
     l.perShard[shardId]++;
+    l.acceptedPerShard[shardId]++;
     const shard = l.node.shards[shardId];
     shard.counters.connections++;
     socket.setNoDelay(true);

@@ -34,6 +34,10 @@ describe.skipIf(skipPython)('scylla python driver against a 3-node × 4-shard em
     expect(report.pools_full).toBe(true);
     expect(report.routing_key_indexes).toEqual([0]);
     expect(report.read_mismatches).toBe(0);
+    // the driver reached shards 1..3 of every node through the shard-aware port (source port mod 4)
+    for (const l of sim.listenerStats().filter((x) => x.shardAware)) {
+      expect(l.acceptedPerShard.filter((n) => n > 0).length, `node ${l.node}`).toBeGreaterThanOrEqual(3);
+    }
     // every request executed on the shard owning its token: no cross-shard hop at all
     expect(sim.crossShardHops()).toBe(0);
     const served = sim.stats().reduce((n, s) => n + s.requests, 0);
