@@ -64,14 +64,16 @@ export async function main(argv: string[]): Promise<number> {
         .option('pin', { type: 'boolean', describe: 'pin each worker thread to a core (Linux)' })
         .option('seed', { type: 'number', describe: 'seed for generators and op picks' })
         .option('out', { type: 'string', default: 'results', describe: 'results directory' })
-        .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON on stdout' }),
+        .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON on stdout' })
+        .option('strict', { type: 'boolean', default: false, describe: 'stop when the cluster cannot apply the service levels' })
+        .option('teardown', { type: 'boolean', default: false, describe: 'drop the service levels and roles the run created' }),
       async (a) => {
         if (a.rate !== undefined && !(a.rate > 0)) throw new UserError('--rate: must be a positive number of ops/s');
         if (a.workers !== undefined && !(Number.isInteger(a.workers) && a.workers > 0)) throw new UserError('--workers: must be a positive integer');
         if (a.target && a.target !== 'sim' && !a.target.startsWith('sim:')) parseTargets(a.target, 9042, '--target');
         exitCode = await runCommand({
           profile: a.profile as string, target: a.target, routing: a.routing, duration: a.duration, rate: a.rate,
-          workers: a.workers, pin: a.pin, seed: a.seed, out: a.out, json: a.json,
+          workers: a.workers, pin: a.pin, seed: a.seed, out: a.out, json: a.json, strict: a.strict, teardown: a.teardown,
         }, toolVersion());
       },
     )

@@ -26,6 +26,8 @@ export interface RunFlags {
   seed?: number;
   out: string;
   json: boolean;
+  strict?: boolean;
+  teardown?: boolean;
 }
 
 export function parseDurationMs(s: string, flag: string): number {
@@ -151,7 +153,7 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
     const outcome = await new Coordinator({
       profile, hosts: target.hosts, credentials: target.credentials, tls: target.tls,
       resultsDir: f.out, runId: newRunId(), toolVersion, signal: sig.signal, targetLabel: target.label,
-      onProgress: progress.print,
+      onProgress: progress.print, strict: f.strict, teardown: f.teardown,
     }).run();
     progress.clear();
     const summary: RunSummary = summarizeRun(outcome.result, outcome.resultDir);
@@ -170,7 +172,7 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
   }
 }
 
-export function profileOverrides(f: Omit<RunFlags, 'profile' | 'out' | 'json'>): Parameters<typeof loadProfile>[1] {
+export function profileOverrides(f: Omit<RunFlags, 'profile' | 'out' | 'json' | 'strict' | 'teardown'>): Parameters<typeof loadProfile>[1] {
   return {
     target: f.target === 'sim' || f.target?.startsWith('sim:') ? undefined : f.target,
     routing: f.routing,

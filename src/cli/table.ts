@@ -14,7 +14,7 @@ export function renderRunTable(r: RunResult): string {
     for (const [op, o] of Object.entries(c.ops)) {
       const l = c.latency === 'response' ? o.response : o.service;
       t.push([
-        `${cls}${c.serviceLevel ? ` (sl ${c.serviceLevel})` : ''}`, op, c.latency, o.count, o.errors,
+        `${cls}${c.serviceLevel ? ` (sl ${c.serviceLevel}${c.serviceLevelTimeoutMs !== null && c.serviceLevelTimeoutMs !== undefined ? `, timeout ${c.serviceLevelTimeoutMs} ms` : ''})` : ''}`, op, c.latency, o.count, o.errors,
         ((o.count + o.errors) / (phase.durationMs / 1000)).toFixed(0),
         l.p50Ms.toFixed(2), l.p99Ms.toFixed(2), l.p999Ms.toFixed(2), l.maxMs.toFixed(2),
         `${(c.shards.misrouteRatio * 100).toFixed(1)}%`,

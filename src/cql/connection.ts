@@ -192,6 +192,8 @@ export class Connection {
   rateLimitErrorCode: number | undefined;
   lwtMask = 0;
   keyspace: string | undefined;
+  /** The server's authenticator class when it asked us to log in (undefined: it let us in). */
+  authenticator: string | undefined;
   closed = false;
   closeReason = '';
 
@@ -348,7 +350,10 @@ export class Connection {
     if (startup.COMPRESSION === 'lz4') this.parser.compressor = lz4BodyCodec;
     const ready = await this.requestPromise(Opcode.STARTUP, (w) => writeStartup(w, startup), this.handshakeTimeout());
     if (startup.COMPRESSION === 'lz4') this.compressor = lz4BodyCodec;
-    if (ready.opcode === Opcode.AUTHENTICATE) await this.authenticate(new Reader(ready.body).string());
+    if (ready.opcode === Opcode.AUTHENTICATE) {
+      this.authenticator = new Reader(ready.body).string();
+      await this.authenticate(this.authenticator);
+    }
     else if (ready.opcode !== Opcode.READY) throw new ClientProtocolError(`${this.endpoint}: expected READY, got opcode ${ready.opcode}`);
 
     if (o.keyspace) await this.query(`USE "${o.keyspace.replace(/"/g, '""')}"`);

@@ -19,6 +19,7 @@ import {
   RESULT_SCHEMA, type ClassResult, type IntervalRecord, type OpResult, type PhaseResult, type RunResult, type SloCheck,
 } from '../results/result.js';
 import { discoverCluster, keyspaceStrategy, type ClusterFacts } from './cluster.js';
+import { ServiceLevelsUnsupported, setupServiceLevels, teardownServiceLevels, type ServiceLevelOutcome } from './service-levels.js';
 import type { ClassPlan, CoordinatorToWorker, IntervalReport, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
 import { UserError } from '../cli/exit.js';
 
@@ -40,6 +41,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Extra facts merged into the result's cluster section (e.g. "built-in emulator"). */
   targetLabel?: string;
+  /** Stop when the cluster cannot apply the profile's service levels (default: warn, go on). */
+  strict?: boolean;
+  /** Drop the service levels and roles the run created, at the end. */
+  teardown?: boolean;
 }
 
 export interface RunOutcome {
@@ -86,6 +91,7 @@ export class Coordinator {
   private readonly startAbsMs = nowAbsMs();
   /** What --pin did per worker. */
   private readonly pinning: string[] = [];
+  private serviceLevels: ServiceLevelOutcome | undefined;
 
   constructor(private readonly o: RunOptions) {
     this.resultDir = path.join(o.resultsDir, o.runId);
@@ -118,11 +124,17 @@ export class Coordinator {
           phases.push(await this.schemaPhase(ph));
           continue;
         }
-        if (this.workers.length === 0) await this.spawnWorkers();
+        if (this.workers.length === 0) {
+          await this.applyServiceLevels();
+          await this.spawnWorkers();
+        }
         phases.push(await this.loadPhase(ph));
       }
     } finally {
       this.o.signal?.removeEventListener('abort', onAbort);
+      if (this.o.teardown && this.serviceLevels && this.control && !this.control.closed) {
+        this.warnings.push(...await teardownServiceLevels(this.control, this.serviceLevels.created));
+      }
       await this.shutdown();
     }
     const result: RunResult = {
@@ -138,6 +150,12 @@ export class Coordinator {
         cpuModel: os.cpus()[0]?.model ?? 'unknown', workers: p.workers, pinned: p.pin ? this.pinning.join('; ') || 'requested' : false, seed: p.seed,
       },
       cluster: this.facts,
+      serviceLevels: this.serviceLevels && this.serviceLevels.applied
+        ? {
+          applied: true, levels: this.serviceLevels.levels, attached: this.serviceLevels.attached,
+          roles: Object.fromEntries(Object.entries(this.serviceLevels.classCredentials).map(([c, cr]) => [c, cr.username])),
+        }
+        : this.serviceLevels ? { applied: false, levels: [], attached: [], roles: {} } : null,
       phases,
       warnings: this.warnings,
     };
@@ -175,6 +193,20 @@ export class Coordinator {
     return { name: ph.name, kind: 'schema', startedAt: new Date(t0).toISOString(), durationMs: nowAbsMs() - t0, classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopDelayP99MsMax: 0, cpuFraction: 0, cpuUsPerOp: 0 } };
   }
 
+  /** Creates the profile's service levels and per-class roles (once, before workers connect). */
+  private async applyServiceLevels(): Promise<void> {
+    try {
+      this.serviceLevels = await setupServiceLevels(this.control, this.o.profile, { strict: this.o.strict ?? false, authenticated: this.control.authenticator !== undefined });
+    } catch (e) {
+      if (e instanceof ServiceLevelsUnsupported) throw new UserError(`${this.o.profile.file}: ${e.message}`);
+      throw e;
+    }
+    this.warnings.push(...this.serviceLevels.warnings);
+    this.classCredentials = { ...this.serviceLevels.classCredentials, ...this.o.classCredentials };
+  }
+
+  private classCredentials: Record<string, Credentials | undefined> = {};
+
   private async keyspaces(): Promise<Record<string, ReplicationStrategy>> {
     const out: Record<string, ReplicationStrategy> = {};
     for (const w of Object.values(this.o.profile.workloads)) {
@@ -193,7 +225,7 @@ export class Coordinator {
     const keyspaces = await this.keyspaces();
     const script = workerScript();
     const credentials: Record<string, Credentials | undefined> = {};
-    for (const ph of p.phases) for (const c of ph.classes) credentials[c.name] = this.o.classCredentials?.[c.name] ?? this.o.credentials;
+    for (const ph of p.phases) for (const c of ph.classes) credentials[c.name] = this.classCredentials[c.name] ?? this.o.classCredentials?.[c.name] ?? this.o.credentials;
     for (let i = 0; i < p.workers; i++) {
       const init: WorkerInit = {
         workerIndex: i, workers: p.workers, profile: p, facts: this.facts, keyspaces, credentials,
@@ -424,7 +456,8 @@ export class Coordinator {
     if (lag && lag.p99Ms > 10) this.warnings.push(`class ${c.name}: schedule lag p99 ${lag.p99Ms} ms: the loader started requests late (response times include it)`);
     const checks = sloChecks(c, ops, open ? 'response' : 'service', completed, errorsTotal);
     return {
-      workload: c.workload, serviceLevel: c.serviceLevel ?? null, routing: routingOf(c.routing ?? this.o.profile.routing, this.facts.scylla),
+      workload: c.workload, serviceLevel: c.serviceLevel ?? null,
+      serviceLevelTimeoutMs: c.serviceLevel ? this.o.profile.serviceLevels[c.serviceLevel]?.timeoutMs ?? null : null, routing: routingOf(c.routing ?? this.o.profile.routing, this.facts.scylla),
       loop: open ? 'open' : 'closed', latency: open ? 'response' : 'service',
       rate: { target: c.rateOpsPerSec ?? null, achieved }, concurrency: c.concurrency ?? null, ops,
       shards: { nrShards: S, requests: grid(acc.requests), misrouted: grid(acc.misrouted), misrouteRatio: totalReq > 0 ? round4(totalMis / totalReq) : 0, imbalance: round4(imbalance) },

@@ -41,6 +41,8 @@ export interface SloCheck {
 export interface ClassResult {
   workload: string;
   serviceLevel: string | null;
+  /** The level's timeout from the profile (it replaces every per-operation default), null if none. */
+  serviceLevelTimeoutMs: number | null;
   routing: string;
   loop: 'open' | 'closed';
   /** Which latency the p…Ms figures of the summary use. */
@@ -87,6 +89,8 @@ export interface RunResult {
   profile: ResolvedProfile;
   environment: { node: string; platform: string; arch: string; cpus: number; cpuModel: string; workers: number; pinned: boolean | string; seed: number };
   cluster: ClusterFacts;
+  /** Service levels as the cluster lists them after setup (LIST ALL [ATTACHED] SERVICE LEVELS). */
+  serviceLevels: { applied: boolean; levels: Record<string, unknown>[]; attached: Record<string, unknown>[]; roles: Record<string, string> } | null;
   phases: PhaseResult[];
   warnings: string[];
 }
@@ -98,6 +102,7 @@ export interface RunSummary {
   stopped: string | null;
   classes: Record<string, {
     serviceLevel: string | null;
+    serviceLevelTimeoutMs: number | null;
     routing: string;
     rate: { target: number | null; achieved: number };
     misrouteRatio: number;
@@ -122,7 +127,7 @@ export function summarizeRun(r: RunResult, resultDir: string): RunSummary {
       const lat = c.latency === 'response' ? o.response : o.service;
       ops[op] = { count: o.count, errors: o.errors, p50Ms: lat.p50Ms, p99Ms: lat.p99Ms, p999Ms: lat.p999Ms, maxMs: lat.maxMs };
     }
-    classes[name] = { serviceLevel: c.serviceLevel, routing: c.routing, rate: c.rate, misrouteRatio: c.shards.misrouteRatio, slo: { pass: c.slo.pass }, ops };
+    classes[name] = { serviceLevel: c.serviceLevel, serviceLevelTimeoutMs: c.serviceLevelTimeoutMs ?? null, routing: c.routing, rate: c.rate, misrouteRatio: c.shards.misrouteRatio, slo: { pass: c.slo.pass }, ops };
   }
   return { runId: r.runId, resultDir, stopped: r.stopped, classes, warnings: r.warnings };
 }
