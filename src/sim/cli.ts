@@ -47,7 +47,7 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
     process.stderr.write(`sim: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
-  for (const line of banner(sim, o)) print(line);
+  for (const line of banner(sim)) print(line);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -66,7 +66,7 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
   return 0;
 }
 
-export function banner(sim: Sim, o: SimCommandOptions): string[] {
+export function banner(sim: Sim): string[] {
   const c = sim.cluster.options;
   const out = [
     `scylla-bench emulator: ${c.nodes} node${c.nodes > 1 ? 's' : ''} × ${c.shards} shard${c.shards > 1 ? 's' : ''}, ${c.datacenter}, ${c.vnodesPerNode} vnodes/node, release_version ${RELEASE_VERSION}${c.auth ? ', auth (cassandra/cassandra)' : ''}${c.tablets ? ', tablets' : ''}`,
@@ -81,7 +81,6 @@ export function banner(sim: Sim, o: SimCommandOptions): string[] {
   const t = c.timeouts;
   if ((Object.keys(t) as (keyof Timeouts)[]).some((x) => t[x] !== DEFAULT_TIMEOUTS[x])) out.push(`  timeouts: read ${t.readMs} ms, write ${t.writeMs} ms, range ${t.rangeMs} ms`);
   if (sim.metricsUrl) out.push(`  metrics ${sim.metricsUrl}/metrics  admin ${sim.metricsUrl}/admin/faults`);
-  void o;
   out.push('ready; Ctrl-C stops');
   return out;
 }

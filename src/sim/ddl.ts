@@ -11,7 +11,7 @@ import type {
   PropertyValue, Relation, RoleOptions,
 } from '../cql/parser/ast.js';
 import { typeToCql, type CqlType } from '../cql/types.js';
-import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
+import type { TokenHalves } from '../routing/murmur3.js';
 import { hashPassword, type Cluster } from './cluster.js';
 import type { ExecResult, Session } from './context.js';
 import { defaultTableOptions, KeyspaceMeta, KNOWN_TABLE_OPTIONS, MAP_OPTIONS, TableMeta, type ColumnMeta, type OptionValue } from './schema.js';
@@ -146,9 +146,8 @@ function isMultiCell(t: CqlType): boolean {
 const COMPACTION_CLASSES = new Set(['SizeTieredCompactionStrategy', 'LeveledCompactionStrategy', 'TimeWindowCompactionStrategy', 'IncrementalCompactionStrategy', 'NullCompactionStrategy']);
 const CDC_OPTIONS = new Set(['enabled', 'preimage', 'postimage', 'delta', 'ttl']);
 
-/** Validates WITH options and merges them into `into`; returns CQL warnings to send back. */
-export function applyTableOptions(props: Property[], into: Map<string, OptionValue>, forView = false): string[] {
-  const warnings: string[] = [];
+/** Validates WITH options and merges them into `into`. */
+export function applyTableOptions(props: Property[], into: Map<string, OptionValue>, forView = false): void {
   for (const p of props) {
     const name = p.name;
     if (!KNOWN_TABLE_OPTIONS.has(name)) throw new SyntaxErrorResponse(`Unknown property '${name}'`);
@@ -181,19 +180,16 @@ export function applyTableOptions(props: Property[], into: Map<string, OptionVal
       else into.set(name, v.value);
     }
   }
-  return warnings;
 }
 
-function checkCreateTablePreconditions(cluster: Cluster, ksName: string, name: string): KeyspaceMeta {
+function userKeyspace(cluster: Cluster, ksName: string | undefined): KeyspaceMeta {
   const ks = cluster.keyspace(ksName);
-  if (ks.system) throw new UnauthorizedError(`${ksName} keyspace is not user-modifiable.`);
-  void name;
+  if (ks.system) throw new UnauthorizedError(`${ks.name} keyspace is not user-modifiable.`);
   return ks;
 }
 
 export function createTable(cluster: Cluster, session: Session, s: CreateTableStatement): ExecResult {
-  const ksName = s.table.keyspace ?? session.keyspace;
-  const ks = checkCreateTablePreconditions(cluster, ksName ?? '', s.table.name);
+  const ks = userKeyspace(cluster, s.table.keyspace ?? session.keyspace);
   if (ks.relation(s.table.name)) {
     if (s.ifNotExists) return { kind: 'void' };
     throw new AlreadyExistsError(`Cannot add already existing table "${s.table.name}" to keyspace "${ks.name}"`, ks.name, s.table.name);
@@ -228,8 +224,7 @@ export function createTable(cluster: Cluster, session: Session, s: CreateTableSt
     desc.set(o.column, o.desc);
   });
   const options = defaultTableOptions();
-  const warnings = applyTableOptions(s.properties, options);
-  void warnings;
+  applyTableOptions(s.properties, options);
   const cols: ColumnMeta[] = [];
   s.partitionKey.forEach((n, i) => cols.push({ name: n, type: defs.get(n)!.type, kind: 'partition_key', position: i, desc: false, slot: -1 }));
   s.clusteringKey.forEach((n, i) => cols.push({ name: n, type: defs.get(n)!.type, kind: 'clustering', position: i, desc: desc.get(n) ?? false, slot: -1 }));
@@ -459,13 +454,13 @@ export function createView(cluster: Cluster, session: Session, s: CreateViewStat
   }
   ks.views.set(viewName, view);
   base.views.push(view);
-  buildView(cluster, session, ks, base, view);
+  buildView(cluster, ks, base, view);
   const r = schemaChanged(cluster, { change: 'CREATED', target: 'TABLE', keyspace: ks.name, name: viewName });
   return warnings.length ? { ...r, warnings } : r;
 }
 
 /** Populates a new view from the base data already stored (Scylla's view building). */
-function buildView(cluster: Cluster, session: Session, ks: KeyspaceMeta, base: TableMeta, view: TableMeta): void {
+function buildView(cluster: Cluster, ks: KeyspaceMeta, base: TableMeta, view: TableMeta): void {
   const nowMs = Date.now();
   const h: TokenHalves = { hi: 0, lo: 0 };
   const only = { ...base, views: [view] } as unknown as TableMeta;
@@ -481,11 +476,10 @@ function buildView(cluster: Cluster, session: Session, ks: KeyspaceMeta, base: T
           ck: r.ck, live: true, markerTs: r.markerTs, markerExp: r.markerExp,
           cells: r.cells.map((c) => (cellLive(c, nowMs, Math.max(r.delTs, p.delTs)) ? c : undefined)),
         }));
-        updateViews(cluster, session, ks, only, p.components, [], post, cluster.nowMicros(), 1);
+        updateViews(cluster, ks, only, p.components, [], post, cluster.nowMicros());
       }
     }
   }
-  void partitionKeyBytes;
 }
 
 export function dropView(cluster: Cluster, session: Session, ksName: string | undefined, name: string, ifExists: boolean): ExecResult {

@@ -574,7 +574,7 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
     if (hasViews) {
       const post = imagesOf(cluster, session, reps, owned, keyStr, nowMs, pre);
       // components from the owned key: view rows keep them
-      updateViews(cluster, session, ks, w.table, splitPartitionKey(ownedKey, w.table.partitionKey.length), pre!, post, w.ts, cl);
+      updateViews(cluster, ks, w.table, splitPartitionKey(ownedKey, w.table.partitionKey.length), pre!, post, w.ts);
     }
   }
 }

@@ -342,7 +342,6 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
       let count = 0;
       let pagingState: Buffer | undefined;
       let done = false;
-      let lastPartition: Partition | undefined;
       let scanned = 0;
 
       const rowMatches = (p: Partition, r: Row | null): boolean => {
@@ -363,7 +362,6 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
 
       /** Emits the partition's matching rows; returns false when the query is complete. */
       const visitPartition = (p: Partition, resumeCk: Buffer[] | null | undefined, inPartitionSoFar: number): boolean => {
-        lastPartition = p;
         let inPart = inPartitionSoFar;
         const partDel = p.delTs;
         if (s.distinct) {
@@ -492,7 +490,6 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
           });
         }
       }
-      void lastPartition;
       extras.rowsScanned = scanned;
       if (countStar) {
         const b = Buffer.allocUnsafe(8);

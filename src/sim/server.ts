@@ -411,7 +411,7 @@ export class SimConnection {
     const waitMs = (q.startAt(t0) - t0) / 1e6;
     if (waitMs >= timeoutMs && isTimeoutKind(kind)) {
       // the queue is longer than the timeout: Scylla drops it unexecuted
-      const err = timeoutError(kind, ep.consistency, target, 1, this.shard.counters);
+      const err = timeoutError(kind, ep.consistency, target, 1);
       this.countError(err.code);
       this.deliver(this.encodeError(stream, err), t0 + timeoutMs * 1e6, null);
       return;
@@ -437,7 +437,7 @@ export class SimConnection {
     }
     finish += this.server.faults.extraLatencyMs(kind) * 1e6;
     if ((finish - t0) / 1e6 > timeoutMs && isTimeoutKind(kind)) {
-      const err = timeoutError(kind, ep.consistency, target, extras.blockFor ?? 1, this.shard.counters);
+      const err = timeoutError(kind, ep.consistency, target, extras.blockFor ?? 1);
       this.countError(err.code);
       this.deliver(this.encodeError(stream, err), t0 + timeoutMs * 1e6, null);
       return;
@@ -560,7 +560,7 @@ function opCostUs(c: CostModel, kind: OpKind, extras: ExecExtras, statements: nu
 }
 
 /** Read_timeout / Write_timeout as Scylla words them (§9). */
-function timeoutError(kind: OpKind, cl: number, target: string, blockFor: number, _c: unknown): ResponseError {
+function timeoutError(kind: OpKind, cl: number, target: string, blockFor: number): ResponseError {
   const msg = `Operation timed out for ${target} - received only 0 responses from ${blockFor} CL=${consistencyName(cl)}.`;
   if (kind === 'write' || kind === 'batch') return new WriteTimeoutError(msg, cl as never, 0, blockFor, kind === 'batch' ? 'BATCH' : 'SIMPLE');
   return new ReadTimeoutError(msg, cl as never, 0, blockFor, false);

@@ -6,7 +6,6 @@
  */
 import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
 import type { Cluster } from './cluster.js';
-import type { Session } from './context.js';
 import type { ColumnMeta, KeyspaceMeta, TableMeta } from './schema.js';
 import { rowFor, type Cell } from './storage.js';
 
@@ -54,9 +53,7 @@ function sameKey(a: ViewKey, b: ViewKey): boolean {
   return a.pk.every((x, i) => x.equals(b.pk[i])) && a.ck.every((x, i) => x.equals(b.ck[i]));
 }
 
-export function updateViews(cluster: Cluster, session: Session, ks: KeyspaceMeta, base: TableMeta, components: Buffer[], pre: RowImage[], post: RowImage[], ts: number, _cl: number): void {
-  void session;
-  const nowMs = Date.now();
+export function updateViews(cluster: Cluster, ks: KeyspaceMeta, base: TableMeta, components: Buffer[], pre: RowImage[], post: RowImage[], ts: number): void {
   for (const view of base.views) {
     for (let i = 0; i < Math.max(pre.length, post.length); i++) {
       const before = pre[i] ? viewKey(view, base, components, pre[i]) : undefined;
@@ -80,7 +77,6 @@ export function updateViews(cluster: Cluster, session: Session, ks: KeyspaceMeta
             if (cell && (!old || cell.ts >= old.ts)) row.cells[vc.slot] = cell;
             else if (!cell && old && old.ts <= ts) row.cells[vc.slot] = undefined;
           }
-          void nowMs;
         });
       }
     }
