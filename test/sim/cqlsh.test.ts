@@ -39,3 +39,24 @@ describe.skipIf(skipPython)('cqlsh (scylla-cqlsh) against the emulator', () => {
     expect(r.stderr).toContain('Cannot create Materialized View events_by_type without primary key columns from base events (event_id)');
   });
 });
+
+describe.skipIf(skipPython)('cqlsh with --auth (PasswordAuthenticator, LZ4 negotiated by the python driver)', () => {
+  let sim: Sim;
+  const host = simHost();
+  beforeAll(async () => {
+    sim = await startSim({ nodes: 1, shards: 2, host, vnodesPerNode: 8, auth: true });
+  });
+  afterAll(async () => { await sim.stop(); });
+
+  it('logs in as cassandra/cassandra, manages roles, and refuses a wrong password', async () => {
+    const ok = await runVenv('cqlsh', [host, '9042', '-u', 'cassandra', '-p', 'cassandra', '-e', "CREATE ROLE app WITH PASSWORD = 'pw' AND LOGIN = true; LIST ROLES"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^\s*app \|\s+False \|\s+True \|/m);
+    expect(ok.stdout).toMatch(/^\s*cassandra \|\s+True \|\s+True \|/m);
+    const app = await runVenv('cqlsh', [host, '9042', '-u', 'app', '-p', 'pw', '-e', "SELECT role FROM system_auth.roles WHERE role = 'app'"]);
+    expect(app.code, app.stderr).toBe(0);
+    const bad = await runVenv('cqlsh', [host, '9042', '-u', 'cassandra', '-p', 'wrong', '-e', 'DESCRIBE KEYSPACES']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('Username and/or password are incorrect');
+  });
+});

@@ -105,6 +105,12 @@ describe.skipIf(!info)('differential: emulator vs real Cassandra 5.0', () => {
     for (let i = 0; i < QUERIES.length; i++) expect(a[i], QUERIES[i]).toEqual(b[i]);
   }, 180_000);
 
+  it.skipIf(skipPython)('cqlsh DESCRIBE KEYSPACES succeeds against the real Cassandra', async () => {
+    const r = await runVenv('cqlsh', [info!.host, String(info!.port), '-u', info!.username, '-p', info!.password, '-e', 'DESCRIBE KEYSPACES'], 180_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split(/\s+/)).toContain('system_schema');
+  }, 200_000);
+
   it.skipIf(skipPython)('cqlsh -f tests/queries.cql succeeds against the real Cassandra', async () => {
     const r = await runVenv('cqlsh', [info!.host, String(info!.port), '-u', info!.username, '-p', info!.password, '-f', 'tests/queries.cql'], 180_000);
     // cqlsh warns about a password given on the command line; anything else on stderr is a failure
