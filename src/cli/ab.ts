@@ -43,6 +43,9 @@ export function renderAb(r: AbResult): string {
     t.push([v, s.throughput.toFixed(0), avg((x) => x.p50Ms).toFixed(2), avg((x) => x.p99Ms).toFixed(2), avg((x) => x.p999Ms).toFixed(2), s.cpuUsPerOp.toFixed(1), `${(mis * 100).toFixed(1)}%`]);
   }
   const lines = [`ab: vary ${r.vary}, ${r.rounds} round(s), interleaved`, t.toString()];
+  for (const [cls, g] of Object.entries(r.classGain ?? {})) {
+    lines.push(`class ${cls}: with service levels p99 ${fmtRatio(g.p99)} lower, p50 ${fmtRatio(g.p50)} lower, throughput ${fmtRatio(g.throughput)} (off / on, 95% interval)`);
+  }
   for (const [base, g] of Object.entries(r.gain)) {
     lines.push(`shard-aware vs ${base}: p99 ${fmtRatio(g.p99)} lower, p50 ${fmtRatio(g.p50)} lower, throughput ${fmtRatio(g.throughput)} (95% interval, ${g.p99.method})`);
   }
@@ -51,24 +54,27 @@ export function renderAb(r: AbResult): string {
 }
 
 export async function abCommand(f: AbFlags, toolVersion: string): Promise<number> {
-  if (f.vary !== 'routing') throw new UserError(`--vary: '${f.vary}' is not supported yet (supported: routing)`);
+  if (f.vary !== 'routing' && f.vary !== 'service-levels') throw new UserError(`--vary: '${f.vary}' is not supported (routing, service-levels)`);
   if (!Number.isInteger(f.rounds) || f.rounds < 1) throw new UserError('--rounds: must be a positive integer');
-  const variants = parseModes(f.modes);
+  const variants: string[] = f.vary === 'routing' ? parseModes(f.modes) : ['on', 'off'];
   const profile = await loadProfile(f.profile, profileOverrides({ target: f.target, duration: f.duration, workers: f.workers, seed: f.seed }));
+  if (f.vary === 'service-levels' && !profile.phases.some((ph) => ph.classes.some((c) => c.serviceLevel))) {
+    throw new UserError(`${f.profile}: --vary service-levels needs classes with a service_level`);
+  }
   const target = await prepareTarget(profile, f.target);
   const sig = abortOnSignals();
   const progress = progressPrinter();
   try {
     const r = await runAb({
       profile, hosts: target.hosts, credentials: target.credentials, tls: target.tls, resultsDir: f.out, runId: `ab-${newRunId()}`,
-      toolVersion, signal: sig.signal, vary: 'routing', variants, rounds: f.rounds, targetLabel: target.label,
+      toolVersion, signal: sig.signal, vary: f.vary, variants, rounds: f.rounds, targetLabel: target.label,
       onRound: (line) => process.stderr.write(`${line}\n`), onProgress: progress.print,
     });
     progress.clear();
     const text = `${renderAb(r)}\nresult: ${r.resultDir}/ab.json\n`;
     if (f.json) {
       process.stderr.write(text);
-      process.stdout.write(`${JSON.stringify({ vary: r.vary, variants: r.variants, gain: r.gain, stopped: r.stopped, warnings: r.warnings, resultDir: r.resultDir })}\n`);
+      process.stdout.write(`${JSON.stringify({ vary: r.vary, variants: r.variants, gain: r.gain, classGain: r.classGain, stopped: r.stopped, warnings: r.warnings, resultDir: r.resultDir })}\n`);
     } else process.stdout.write(text);
     return r.stopped ? ExitCode.CHECKS_FAILED : ExitCode.OK;
   } finally {

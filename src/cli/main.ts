@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
       'A/B the same workload across routing modes in interleaved rounds; report the shard-aware gain with its 95% interval',
       (y) => y
         .positional('profile', { type: 'string', demandOption: true })
-        .option('vary', { type: 'string', default: 'routing', describe: 'what differs between variants' })
+        .option('vary', { type: 'string', default: 'routing', describe: "what differs between variants: 'routing' (see --modes) or 'service-levels' (variants on and off)" })
         .option('modes', { type: 'string', default: 'shard-aware,token-aware', describe: 'variants for --vary routing' })
         .option('rounds', { type: 'number', default: 3, describe: 'rounds (A B A B ...)' })
         .option('duration', { type: 'string', describe: 'measure phase length per variant run' })

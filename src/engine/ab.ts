@@ -16,11 +16,14 @@ import { summarizeRun, summaryPhase, type RunResult, type RunSummary } from '../
 import { bootstrapRatio, ratioAcrossRounds, type RatioEstimate } from '../results/stats.js';
 import { Coordinator, type RunOptions } from './coordinator.js';
 
+export type AbVary = 'routing' | 'service-levels';
+
 export interface AbOptions extends Omit<RunOptions, 'profile' | 'runId'> {
   profile: ResolvedProfile;
   runId: string;
-  vary: 'routing';
-  variants: RoutingMode[];
+  vary: AbVary;
+  /** routing: the modes; service-levels: ['on', 'off']. */
+  variants: string[];
   rounds: number;
   onRound?: (line: string) => void;
 }
@@ -33,13 +36,15 @@ export interface VariantSummary extends RunSummary {
 }
 
 export interface AbResult {
-  vary: 'routing';
+  vary: AbVary;
   runId: string;
   resultDir: string;
   rounds: number;
   variants: Record<string, VariantSummary>;
-  /** baseline → gains of shard-aware over it. */
+  /** routing: baseline → gains of shard-aware over it. */
   gain: Record<string, { p99: RatioEstimate; p50: RatioEstimate; throughput: RatioEstimate }>;
+  /** service-levels: class → p99/p50 of 'off' over 'on' (> 1: the levels helped that class). */
+  classGain?: Record<string, { p99: RatioEstimate; p50: RatioEstimate; throughput: RatioEstimate }>;
   stopped: string | null;
   warnings: string[];
 }
@@ -52,6 +57,32 @@ function withPhases(p: ResolvedProfile, kinds: string[], routing?: RoutingMode):
       ...ph, classes: ph.classes.map((c) => ({ ...c, routing: routing ?? c.routing })),
     })),
   };
+}
+
+/** The variant's profile: a routing mode, or service levels on/off (off: every class under the default level). */
+function variantProfile(p: ResolvedProfile, vary: AbVary, v: string): ResolvedProfile {
+  if (vary === 'routing') return withPhases(p, ['warmup', 'measure'], v as RoutingMode);
+  const base = withPhases(p, ['warmup', 'measure']);
+  if (v === 'on') return base;
+  return { ...base, serviceLevels: {}, phases: base.phases.map((ph) => ({ ...ph, classes: ph.classes.map((c) => ({ ...c, serviceLevel: undefined })) })) };
+}
+
+/** Per class of a result's measure phase: p50/p99 (of the latency its summary uses) and ops/s. */
+function classStats(r: RunResult): Record<string, { p50Ms: number; p99Ms: number; throughput: number }> {
+  const ph = summaryPhase(r);
+  const out: Record<string, { p50Ms: number; p99Ms: number; throughput: number }> = {};
+  for (const [name, c] of Object.entries(ph?.classes ?? {})) {
+    const h = newHistogram();
+    let ops = 0;
+    for (const o of Object.values(c.ops)) {
+      const enc = c.latency === 'response' ? o.response.histogram : o.service.histogram;
+      if (enc) mergeInto(h, decode(enc));
+      ops += o.count;
+    }
+    const s = summarize(h);
+    out[name] = { p50Ms: s.p50Ms, p99Ms: s.p99Ms, throughput: ph ? ops / (ph.durationMs / 1000) : 0 };
+  }
+  return out;
 }
 
 /** Merged latency of all classes and ops of a result's measure phase (the latency its summary uses). */
@@ -91,7 +122,7 @@ export async function runAb(o: AbOptions): Promise<AbResult> {
     for (const v of o.variants) {
       if (o.signal?.aborted) { stopped = 'signal'; break; }
       const name = `round${round}-${v}`;
-      const r = await run(withPhases(o.profile, ['warmup', 'measure'], v), name);
+      const r = await run(variantProfile(o.profile, o.vary, v), name);
       const st = measureStats(r);
       const slot = perVariant.get(v)!;
       slot.results.push(r);
@@ -114,8 +145,24 @@ export async function runAb(o: AbOptions): Promise<AbResult> {
     };
   }
   const gain: AbResult['gain'] = {};
+  let classGain: AbResult['classGain'];
   const sa = perVariant.get('shard-aware');
-  if (sa && sa.stats.length > 0) {
+  if (o.vary === 'service-levels') {
+    const on = perVariant.get('on')?.results ?? [];
+    const off = perVariant.get('off')?.results ?? [];
+    const n = Math.min(on.length, off.length);
+    classGain = {};
+    const onStats = on.slice(0, n).map(classStats);
+    const offStats = off.slice(0, n).map(classStats);
+    for (const cls of Object.keys(onStats[0] ?? {})) {
+      const pair = (f: (i: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i));
+      classGain[cls] = {
+        p99: ratioAcrossRounds(pair((i) => offStats[i][cls].p99Ms / onStats[i][cls].p99Ms)),
+        p50: ratioAcrossRounds(pair((i) => offStats[i][cls].p50Ms / onStats[i][cls].p50Ms)),
+        throughput: ratioAcrossRounds(pair((i) => onStats[i][cls].throughput / offStats[i][cls].throughput)),
+      };
+    }
+  } else if (sa && sa.stats.length > 0) {
     for (const [v, slot] of perVariant) {
       if (v === 'shard-aware' || slot.stats.length === 0) continue;
       const n = Math.min(sa.stats.length, slot.stats.length);
@@ -135,7 +182,7 @@ export async function runAb(o: AbOptions): Promise<AbResult> {
   } else {
     warnings.push('no shard-aware variant: gains are not computed');
   }
-  const out: AbResult = { vary: o.vary, runId: o.runId, resultDir: root, rounds: o.rounds, variants, gain, stopped, warnings };
+  const out: AbResult = { vary: o.vary, runId: o.runId, resultDir: root, rounds: o.rounds, variants, gain, classGain, stopped, warnings };
   writeFileSync(path.join(root, 'ab.json'), `${JSON.stringify(out, null, 2)}\n`);
   return out;
 }
