@@ -38,6 +38,8 @@ export interface SimOptions {
   costs?: Partial<CostModel>;
   /** Server-side timeouts (ms) overriding DEFAULT_TIMEOUTS. */
   timeouts?: Partial<Timeouts>;
+  /** A NAT between clients and the shard-aware port: connections land on another shard than asked. */
+  natRewritesSourcePorts?: boolean;
   /** Faults from the start (latency, errors, stalls); changeable later via Sim.faults or the admin endpoint. */
   faults?: FaultConfig;
 }
@@ -111,6 +113,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const faults = new Faults(cluster);
   if (options.faults) faults.configure(options.faults);
   const server = new SimServer(cluster, executor, shardAwarePort, faults);
+  server.natRewritesSourcePorts = options.natRewritesSourcePorts ?? false;
   try {
     for (const n of cluster.nodes) {
       await server.listen(n, port, false);

@@ -47,6 +47,9 @@ export class SimServer {
   readonly connections = new Set<SimConnection>();
   private readonly unsubscribe: () => void;
 
+  /** Emulates a NAT between clients and the shard-aware port: source ports arrive rewritten. */
+  natRewritesSourcePorts = false;
+
   constructor(readonly cluster: Cluster, readonly executor: Executor, readonly shardAwarePort: number, readonly faults: Faults) {
     this.unsubscribe = cluster.onSchemaChange((c) => {
       for (const conn of this.connections) conn.sendSchemaEvent(c);
@@ -71,8 +74,10 @@ export class SimServer {
     const shards = this.cluster.options.shards;
     let shardId: number;
     if (l.shardAware) {
-      // target shard = client source port mod smp_count (seastar's port load balancing)
-      shardId = (socket.remotePort ?? 0) % shards;
+      // target shard = client source port mod smp_count (seastar's port load balancing); a NAT
+      // in between rewrites the port, so the connection lands elsewhere (tests: natRewritesSourcePorts)
+      const port = (socket.remotePort ?? 0) + (this.natRewritesSourcePorts ? 1 : 0);
+      shardId = port % shards;
     } else {
       // fewest open connections accepted through this listener; ties go to the lowest shard
       shardId = 0;

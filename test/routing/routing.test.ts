@@ -107,3 +107,35 @@ describe('tablets routing', () => {
     }
   });
 });
+
+describe('NAT in front of the shard-aware port', () => {
+  it('the pool notices the shard mismatch, falls back to the regular port, and still covers every shard', async () => {
+    const host = simHost();
+    const sim = await startSim({ nodes: 1, shards: 4, host, natRewritesSourcePorts: true });
+    try {
+      const pool = await NodePool.open({ host, port: 9042, connection: {} });
+      expect(pool.stats.natDetected).toBe(true);
+      expect(pool.stats.shardAwarePortUsed).toBe(false);
+      for (let s = 0; s < 4; s++) expect(pool.forShard(s).sharding?.shard, `shard ${s}`).toBe(s);
+      expect(pool.byShard.every((l) => l.length >= 1)).toBe(true);
+      await pool.close();
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('a run behind the NAT warns once and still routes every request to its owner shard', async () => {
+    const host = simHost();
+    const sim = await startSim({ nodes: 3, shards: 4, host, natRewritesSourcePorts: true });
+    try {
+      const r = await runCli(['run', 'test/fixtures/engine/routing.yaml', '--target', `${host}:9042`, '--json', '--out', 'results/test-routing']);
+      expect(r.code, r.stderr).toBe(0);
+      const s = JSON.parse(r.stdout);
+      expect(s.classes.app.misrouteRatio).toBe(0);
+      expect(s.warnings.filter((w: string) => /NAT/.test(w)).length).toBeGreaterThan(0);
+      expect(sim.crossShardHops()).toBe(0);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
