@@ -734,7 +734,8 @@ function applyCellOp(cells: (Cell | undefined)[], o: CellOp, ts: number, exp: nu
   } else if (t.kind === 'set' || t.kind === 'list') {
     const codec = codecFor(BLOB_LIST);
     let items = cur ? (codec.read(cur, 0, cur.length) as Buffer[]) : [];
-    const arg = o.v ? (codec.read(o.v, 0, o.v.length) as Buffer[]) : [];
+    // add/prepend/remove carry a whole collection; set-element carries one element
+    const arg = o.v && o.op !== 'set-element' ? (codec.read(o.v, 0, o.v.length) as Buffer[]) : [];
     if (o.op === 'add') items = items.concat(arg);
     else if (o.op === 'prepend') items = arg.concat(items);
     else if (o.op === 'remove' && o.key && t.kind === 'list') {

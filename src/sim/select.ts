@@ -315,7 +315,8 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
     execute(session: Session, bound: Bound, params: ExecParams, extras: ExecExtras): ExecResult {
       const nowMs = Date.now();
       const source: PartitionSource = virtual ? virtualSource(virtual(session)) : clusterSource(cluster, session, ks, table, params.consistency, extras);
-      const limit = limitG ? limitG(bound) : Infinity;
+      // LIMIT caps the rows returned; for count(*) that is the single aggregate row, not the rows counted
+      const limit = limitG && !countStar ? limitG(bound) : Infinity;
       const perPartitionLimit = pplG ? pplG(bound) : Infinity;
       const pageSize = countStar || !params.pageSize || params.pageSize <= 0 ? Infinity : params.pageSize;
       const resume = params.pagingState ? decodePagingState(params.pagingState) : undefined;

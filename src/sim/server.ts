@@ -422,7 +422,14 @@ export class SimConnection {
       return;
     }
     const extras: ExecExtras = {};
-    const r = run(extras);
+    let r: ExecResult;
+    try {
+      r = run(extras);
+    } catch (e) {
+      // a value that fails to decode while executing is bad input, not a broken frame
+      if (e instanceof ProtocolViolation) throw new InvalidRequest(e.message);
+      throw e;
+    }
     const frame = this.encodeResult(stream, r, extras, skipMetadata);
     // two stages in virtual time: coordinator shard, then the replica shards that did the work
     let finish: number;

@@ -18,6 +18,10 @@ const SETUP = [
   `CREATE TABLE ${KS}.events (partition_id int, event_time timestamp, event_id int, event_type text, data text, tags set<text>, PRIMARY KEY ((partition_id), event_time, event_id)) WITH CLUSTERING ORDER BY (event_time DESC, event_id ASC)`,
   `CREATE TABLE ${KS}.comp (a int, b text, c int, s int static, v bigint, PRIMARY KEY ((a, b), c))`,
   `CREATE TABLE ${KS}.kv (k int PRIMARY KEY, v text)`,
+  `CREATE TYPE ${KS}.addr (street text, zip int)`,
+  `CREATE TABLE ${KS}.coll (k int PRIMARY KEY, m map<text, int>, l list<int>, s set<int>, t tuple<int, text>, a frozen<addr>)`,
+  `CREATE TABLE ${KS}.cnt (k int PRIMARY KEY, n counter, o counter)`,
+  `CREATE TABLE ${KS}.lwt (k int, c int, v text, PRIMARY KEY (k, c))`,
 ];
 
 const WRITES: string[] = [];
@@ -36,6 +40,23 @@ WRITES.push(
   `UPDATE ${KS}.comp SET s = 9 WHERE a = 3 AND b = 'z'`,
 );
 for (let k = 0; k < 50; k++) WRITES.push(`INSERT INTO ${KS}.kv (k, v) VALUES (${k}, 'v${k}')`);
+WRITES.push(
+  `INSERT INTO ${KS}.coll (k, m, l, s, t, a) VALUES (1, {'b': 2, 'a': 1}, [3, 1, 2], {5, 1, 3}, (7, 'seven'), {street: 'main', zip: 12345})`,
+  `UPDATE ${KS}.coll SET m['c'] = 3, l = l + [9], s = s + {2} WHERE k = 1`,
+  `UPDATE ${KS}.coll SET m = m - {'a'}, l = [0] + l, s = s - {5} WHERE k = 1`,
+  `UPDATE ${KS}.coll SET l[1] = 42 WHERE k = 1`,
+  `DELETE m['b'] FROM ${KS}.coll WHERE k = 1`,
+  `UPDATE ${KS}.coll SET m = {'z': 26} WHERE k = 2`,
+  `UPDATE ${KS}.cnt SET n = n + 5, o = o - 1 WHERE k = 1`,
+  `UPDATE ${KS}.cnt SET n = n + 2 WHERE k = 1`,
+  `UPDATE ${KS}.cnt SET n = n - 10 WHERE k = 2`,
+  `INSERT INTO ${KS}.lwt (k, c, v) VALUES (1, 1, 'a')`,
+  `INSERT INTO ${KS}.lwt (k, c, v) VALUES (1, 2, 'b')`,
+  `INSERT INTO ${KS}.lwt (k, c, v) VALUES (1, 3, 'c')`,
+  `INSERT INTO ${KS}.lwt (k, c, v) VALUES (1, 4, 'd')`,
+  `DELETE FROM ${KS}.lwt WHERE k = 1 AND c > 1 AND c <= 3`,
+  `INSERT INTO ${KS}.lwt (k, c, v) VALUES (2, 1, 'x') USING TIMESTAMP 777`,
+);
 
 const QUERIES = [
   `SELECT * FROM ${KS}.events WHERE partition_id = 0`,
@@ -55,6 +76,27 @@ const QUERIES = [
   `SELECT a, b, s FROM ${KS}.comp WHERE a = 3 AND b = 'z'`,
   `SELECT token(k), k, v FROM ${KS}.kv`,
   `SELECT k FROM ${KS}.kv WHERE token(k) > -3000000000000000000 AND token(k) <= 3000000000000000000`,
+  `SELECT * FROM ${KS}.coll`,
+  `SELECT k, m FROM ${KS}.coll WHERE k = 2`,
+  `SELECT * FROM ${KS}.cnt`,
+  `SELECT * FROM ${KS}.lwt`,
+  `SELECT v, writetime(v) FROM ${KS}.lwt WHERE k = 2`,
+  `SELECT k, c FROM ${KS}.lwt WHERE k = 1 AND c IN (4, 1, 2)`,
+  `SELECT count(*) FROM ${KS}.kv LIMIT 1`,
+  `SELECT k FROM ${KS}.coll WHERE s CONTAINS 3 ALLOW FILTERING`,
+  `SELECT k FROM ${KS}.coll WHERE m CONTAINS KEY 'c' ALLOW FILTERING`,
+  `SELECT partition_id, event_id FROM ${KS}.events WHERE partition_id = 1 AND event_time IN (1700000002000, 1700000000000)`,
+  `SELECT event_id FROM ${KS}.events WHERE partition_id = 1 AND event_time >= 1700000001000 AND event_time < 1700000002000`,
+];
+
+/** Conditional statements: each returns its [applied] row. */
+const LWT = [
+  `INSERT INTO ${KS}.lwt (k, c, v) VALUES (9, 1, 'new') IF NOT EXISTS`,
+  `INSERT INTO ${KS}.lwt (k, c, v) VALUES (9, 1, 'again') IF NOT EXISTS`,
+  `UPDATE ${KS}.lwt SET v = 'upd' WHERE k = 9 AND c = 1 IF v = 'new'`,
+  `UPDATE ${KS}.lwt SET v = 'no' WHERE k = 9 AND c = 1 IF v = 'new'`,
+  `UPDATE ${KS}.lwt SET v = 'no' WHERE k = 9 AND c = 2 IF EXISTS`,
+  `DELETE FROM ${KS}.lwt WHERE k = 9 AND c = 1 IF EXISTS`,
 ];
 
 /** Driver values → JSON-comparable values. */
@@ -70,6 +112,10 @@ function norm(v: unknown): unknown {
 async function runAll(client: cassandra.Client): Promise<unknown[]> {
   for (const s of [...SETUP, ...WRITES]) await client.execute(s);
   const out: unknown[] = [];
+  for (const q of LWT) {
+    const r = await client.execute(q);
+    out.push({ q, columns: r.columns.map((c) => c.name), rows: r.rows.map((row) => r.columns.map((c) => norm(row[c.name]))) });
+  }
   for (const q of QUERIES) {
     const r = await client.execute(q, [], { fetchSize: 5000 });
     out.push({ q, columns: r.columns.map((c) => c.name), rows: r.rows.map((row) => r.columns.map((c) => norm(row[c.name]))) });
@@ -102,7 +148,8 @@ describe.skipIf(!info)('differential: emulator vs real Cassandra 5.0', () => {
 
   it('returns the same columns and rows for every query', async () => {
     const [a, b] = [await runAll(simClient), await runAll(realClient)];
-    for (let i = 0; i < QUERIES.length; i++) expect(a[i], QUERIES[i]).toEqual(b[i]);
+    const all = [...LWT, ...QUERIES];
+    for (let i = 0; i < all.length; i++) expect(a[i], all[i]).toEqual(b[i]);
   }, 180_000);
 
   it.skipIf(skipPython)('cqlsh DESCRIBE KEYSPACES succeeds against the real Cassandra', async () => {
