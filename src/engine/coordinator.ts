@@ -185,7 +185,7 @@ export class Coordinator {
           await this.control.query(cql);
         } catch (e) {
           if (e instanceof AlreadyExistsError) continue;
-          if (e instanceof CqlError) throw new UserError(`${w.file}: the target rejected: ${oneLine(cql)} — ${describeError(e)}`);
+          if (e instanceof CqlError) throw new UserError(`${path.relative(process.cwd(), w.file) || w.file}: the target rejected: ${oneLine(cql)} — ${describeError(e)}`);
           throw e;
         }
       }

@@ -108,6 +108,21 @@ describe('scylla-bench run', () => {
     expect(r.stderr).toMatch(/\.ya?ml:\d+:\d+: /);
   });
 
+  it('CQL the target rejects: one line with the statement and the server\'s message, exit 2', async () => {
+    const r = await runCli(['run', `${FIX}/bad-cql/profile.yaml`, '--target', `sim:${simHost()}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^scylla-bench: test\/fixtures\/engine\/bad-cql\/workload\.yaml: the target rejected: CREATE TABLE IF NOT EXISTS sb_badcql\.kv .* — config-error: default_time_to_live/);
+  });
+
+  it('--pin pins each worker thread to its own core and says so in the result', async () => {
+    const r = await runCli(['run', `${FIX}/open-rate.yaml`, '--target', `sim:${simHost()}`, '--pin', '--duration', '1s', '--json', '--out', OUT]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    const result = JSON.parse(readFileSync(path.join(s.resultDir, 'result.json'), 'utf8')) as RunResult;
+    expect(result.environment.pinned).toMatch(/^pinned thread \d+ to cpu 0; pinned thread \d+ to cpu 1$/);
+  });
+
   it('bad flags are one line and exit 2', async () => {
     for (const args of [['run', `${FIX}/open-rate.yaml`, '--rate', '-5'], ['run', `${FIX}/open-rate.yaml`, '--duration', 'soon'], ['run', `${FIX}/open-rate.yaml`, '--target', 'sim:10.0.0.1']]) {
       const r = await runCli(args);
