@@ -397,13 +397,14 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
               if (sliceEnd) { const c = sliceCmp(v, sliceEnd.v); if (c > 0 || (c === 0 && !sliceEnd.inclusive)) continue; }
             }
             if (filters.length > 0 && !rowMatches(p, r)) continue;
+            // checked before emitting: a page may have ended exactly at the partition's limit
+            if (inPart >= perPartitionLimit) return true;
             any = true;
             emit(p, r);
             inPart++;
             total++;
             if (total >= limit) return false;
             if (rows.length >= pageSize) { pagingState = encodePagingState(p, r.ck, total, inPart); return false; }
-            if (inPart >= perPartitionLimit) return true;
           }
         }
         // a partition with only static cells shows as one row with null clustering columns

@@ -89,6 +89,17 @@ const QUERIES = [
   `SELECT event_id FROM ${KS}.events WHERE partition_id = 1 AND event_time >= 1700000001000 AND event_time < 1700000002000`,
 ];
 
+/** Read with a tiny page size and collected over all pages: paging must resume exactly. */
+const PAGED = [
+  `SELECT * FROM ${KS}.events`,
+  `SELECT partition_id, event_id FROM ${KS}.events PER PARTITION LIMIT 4`,
+  `SELECT partition_id, event_id FROM ${KS}.events WHERE partition_id IN (2, 0, 1)`,
+  `SELECT DISTINCT partition_id FROM ${KS}.events`,
+  `SELECT event_id FROM ${KS}.events WHERE partition_id = 1 ORDER BY event_time ASC, event_id DESC`,
+  `SELECT k, v FROM ${KS}.kv WHERE token(k) > 0`,
+  `SELECT * FROM ${KS}.comp`,
+];
+
 /** Conditional statements: each returns its [applied] row. */
 const LWT = [
   `INSERT INTO ${KS}.lwt (k, c, v) VALUES (9, 1, 'new') IF NOT EXISTS`,
@@ -120,6 +131,18 @@ async function runAll(client: cassandra.Client): Promise<unknown[]> {
     const r = await client.execute(q, [], { fetchSize: 5000 });
     out.push({ q, columns: r.columns.map((c) => c.name), rows: r.rows.map((row) => r.columns.map((c) => norm(row[c.name]))) });
   }
+  for (const q of PAGED) {
+    const rows: unknown[] = [];
+    let pageState: string | undefined;
+    let pages = 0;
+    do {
+      const r = await client.execute(q, [], { fetchSize: 3, pageState });
+      for (const row of r.rows) rows.push(r.columns.map((c) => norm(row[c.name])));
+      pageState = r.pageState ?? undefined;
+      pages++;
+    } while (pageState && pages < 200);
+    out.push({ q: `${q} (pages of 3)`, rows });
+  }
   return out;
 }
 
@@ -148,7 +171,7 @@ describe.skipIf(!info)('differential: emulator vs real Cassandra 5.0', () => {
 
   it('returns the same columns and rows for every query', async () => {
     const [a, b] = [await runAll(simClient), await runAll(realClient)];
-    const all = [...LWT, ...QUERIES];
+    const all = [...LWT, ...QUERIES, ...PAGED];
     for (let i = 0; i < all.length; i++) expect(a[i], all[i]).toEqual(b[i]);
   }, 180_000);
 
