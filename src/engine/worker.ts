@@ -191,7 +191,9 @@ class LoadWorker {
       const w = init.profile.workloads[cp.workload];
       const strategy = init.keyspaces[w.keyspace];
       const ks = Router.keyspace(strategy ?? { kind: 'simple', replicationFactor: 1 }, true);
-      const router = new Router(cp.routing === 'driver' ? 'token-aware' : cp.routing, pools, ring, init.facts.nodes.map((n) => n.hostId ?? undefined), this.tabletCache);
+      const localDc = init.profile.target.datacenter ?? init.facts.nodes[0]?.datacenter;
+      const router = new Router(cp.routing === 'driver' ? 'token-aware' : cp.routing, pools, ring, init.facts.nodes.map((n) => n.hostId ?? undefined),
+        this.tabletCache, init.facts.nodes.map((n) => n.datacenter), localDc);
       let driver: DriverSession | undefined;
       if (cp.routing === 'driver') {
         driver = this.drivers.get(cp.name);

@@ -54,6 +54,9 @@ export class Router {
     readonly ring: TokenRing,
     hostIds: (string | undefined)[],
     readonly tabletCache?: TabletCache,
+    /** Datacenter of each node (by index) and the local one: replicas there are preferred. */
+    private readonly nodeDc: string[] = [],
+    private readonly localDc?: string,
   ) {
     hostIds.forEach((h, i) => { if (h) this.hostIdToNode.set(h, i); });
     const n = ring.tokens.length;
@@ -111,9 +114,13 @@ export class Router {
     }
     const replicas = this.ring.replicasOfRange(this.rangeIndexOfHalves(hi, lo), ks.strategy, ks.strategyKey);
     let node = -1;
-    for (let i = 0; i < replicas.length; i++) {
-      const cand = replicas[(replicaPick + i) % replicas.length];
-      if (this.pools[cand]?.healthy) { node = cand; break; }
+    // local-datacenter replicas first (spread by replicaPick), remote ones only when none is up
+    for (let pass = 0; pass < 2 && node < 0; pass++) {
+      for (let i = 0; i < replicas.length; i++) {
+        const cand = replicas[(replicaPick + i) % replicas.length];
+        const local = this.localDc === undefined || this.nodeDc[cand] === undefined || this.nodeDc[cand] === this.localDc;
+        if ((pass === 0) === local && this.pools[cand]?.healthy) { node = cand; break; }
+      }
     }
     if (node < 0) return this.routeAny();
     const pool = this.pools[node]!;

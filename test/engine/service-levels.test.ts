@@ -1,6 +1,7 @@
 /**
- * Service levels on a cluster that cannot do them (the real Apache Cassandra 5.0): one clear
- * warning and the run goes on without them; with --strict, one line and exit 2.
+ * A run against the real Apache Cassandra 5.0, which has neither service levels nor shards:
+ * one clear warning for each and the run goes on (shard-aware becomes token-aware); with
+ * --strict, a missing service level feature stops it with one line and exit 2.
  */
 import { describe, expect, it } from 'vitest';
 import { cassandraInfo } from '../support/real.js';
@@ -20,6 +21,9 @@ describe.skipIf(!info)('service levels on Apache Cassandra', () => {
     expect(w).toHaveLength(1);
     expect(w[0]).toMatch(/running without service levels/);
     expect(s.classes.app.serviceLevel).toBe('oltp');
+    // not Scylla: shard-aware falls back to token-aware, with one clear warning
+    expect(s.classes.app.routing).toBe('token-aware');
+    expect(s.warnings.filter((x: string) => /is not Scylla \(no sharding information\): shard-aware routing falls back to token-aware/.test(x))).toHaveLength(1);
     expect(s.classes.app.ops.get.count + s.classes.app.ops.put.count).toBe(400);
     // no statement carrying a password reaches the output
     expect(r.stdout + r.stderr).not.toContain('PASSWORD =');
