@@ -180,3 +180,24 @@ describe('emulator: statements it parses but does not implement', () => {
     }
   });
 });
+
+describe('emulator: prepared statement ids', () => {
+  it('answers an unknown id with Unprepared carrying the id, so drivers re-prepare', async () => {
+    const host = simHost();
+    const sim = await startSim({ nodes: 1, shards: 1, host, vnodesPerNode: 4 });
+    const c = await RawCql.connect(host, 9042);
+    try {
+      await c.startup();
+      const id = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+      const body = Buffer.concat([Buffer.from([0, 16]), id, Buffer.from([0, 1, 0])]);
+      const f = await c.request(Opcode.EXECUTE, body);
+      const r = new Reader(f.body);
+      expect(r.int()).toBe(0x2500);
+      expect(r.string()).toBe('No prepared statement with ID 00112233445566778899aabbccddeeff found.');
+      expect(r.shortBytes().equals(id)).toBe(true);
+    } finally {
+      c.close();
+      await sim.stop();
+    }
+  });
+});
