@@ -61,9 +61,10 @@ describe('capacity model: a shard past its capacity queues, then times out', () 
     const okLate = results.filter((r) => r.sentMs > 300 && r.code === null).map((r) => r.latencyMs);
     const timeouts = results.filter((r) => r.code === 0x1100);
     expect(early.length).toBeGreaterThan(0);
-    expect(Math.max(...early)).toBeLessThan(150);
-    // queueing: successful late replies waited far longer than the first ones
-    expect(Math.max(...okLate)).toBeGreaterThan(200);
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    // queueing: successful late replies waited far longer than the first ones (relative, so a
+    // loaded CI machine that delays everything does not matter)
+    expect(Math.max(...okLate)).toBeGreaterThan(median(early) + 150);
     // then the queue outgrew the 400 ms timeout
     expect(timeouts.length).toBeGreaterThan(200);
     expect(results.every((r) => r.code === null || r.code === 0x1100)).toBe(true);
@@ -109,11 +110,11 @@ describe('faults through the admin endpoint', () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/rate must be within 0\.\.1/);
 
-    // the connection is on node 0, shard 0: stall it for 200 ms
-    expect((await put('/admin/stall', { node: 0, shard: 0, durationMs: 200 }, 'POST')).status).toBe(200);
+    // the connection is on node 0, shard 0: stall it for 600 ms (the query arrives a little later)
+    expect((await put('/admin/stall', { node: 0, shard: 0, durationMs: 600 }, 'POST')).status).toBe(200);
     t = Date.now();
     expect((await c.query('SELECT * FROM f.kv WHERE k = 1')).opcode).toBe(Opcode.RESULT);
-    expect(Date.now() - t).toBeGreaterThanOrEqual(150);
+    expect(Date.now() - t).toBeGreaterThanOrEqual(300);
 
     expect((await put('/admin/nodes/1/down', {}, 'POST')).status).toBe(200);
     const un = errorOf(await c.query('INSERT INTO f.kv (k, v) VALUES (2, 2)', { consistency: 5 }));
