@@ -58,10 +58,18 @@ describe('emulator protocol (scylla-reference §1, §10)', () => {
   });
 
   it('places shard-aware-port connections on source port mod shards', async () => {
-    for (const localPort of [50001, 50002, 50007]) {
-      const c = await connect(19042, localPort);
-      const m = supportedOf(await c.request(Opcode.OPTIONS, Buffer.alloc(0)));
-      expect(m.get('SCYLLA_SHARD')).toEqual([String(localPort % 4)]);
+    // source ports above the kernel's ephemeral range (32768-60999), stepping by 4 (same shard)
+    // past any port another test happens to hold, as drivers do
+    const base = 61000 + Math.floor(Math.random() * 1000) * 4;
+    for (const shard of [1, 2, 3, 0]) {
+      let c: RawCql | undefined;
+      let localPort = base + shard;
+      for (let tries = 0; !c && tries < 20; tries++, localPort += 4) {
+        c = await connect(19042, localPort).catch(() => undefined);
+      }
+      const m = supportedOf(await c!.request(Opcode.OPTIONS, Buffer.alloc(0)));
+      expect(m.get('SCYLLA_SHARD')).toEqual([String(shard)]);
+      expect((localPort - 4) % 4).toBe(shard);
     }
   });
 
