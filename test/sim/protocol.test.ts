@@ -123,9 +123,9 @@ describe('emulator protocol (scylla-reference §1, §10)', () => {
     const e = errorOf(await c.query('CREATE INDEX ON ks.t (v)'));
     expect(e.code).toBe(0x2000);
     expect(e.message).toContain('CREATE INDEX');
-    const sl = errorOf(await c.query('CREATE SERVICE LEVEL oltp WITH shares = 1000'));
-    expect(sl.code).toBe(0x2000);
-    expect(sl.message).toMatch(/SERVICE LEVEL/);
+    const fn = errorOf(await c.query("CREATE FUNCTION ks.f (a int) RETURNS NULL ON NULL INPUT RETURNS int LANGUAGE lua AS 'return a'"));
+    expect(fn.code).toBe(0x2000);
+    expect(fn.message).toMatch(/CREATE FUNCTION/);
     const syntax = errorOf(await c.query('SELEC * FROM x'));
     expect(syntax.code).toBe(0x2000);
     expect(syntax.message).toMatch(/^line 1:0/);
