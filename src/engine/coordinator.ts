@@ -414,7 +414,7 @@ export class Coordinator {
     const classes: Record<string, ClassResult> = {};
     let totalOps = 0;
     for (const [name, acc] of accs) {
-      const cr = this.classResult(acc, measuredMs);
+      const cr = this.classResult(acc, measuredMs, ph.name);
       classes[name] = cr;
       totalOps += Object.values(cr.ops).reduce((x, o) => x + o.count + o.errors, 0);
     }
@@ -426,7 +426,7 @@ export class Coordinator {
     };
   }
 
-  private classResult(acc: ClassAcc, measuredMs: number): ClassResult {
+  private classResult(acc: ClassAcc, measuredMs: number, phase: string): ClassResult {
     const c = acc.spec;
     const open = c.rateOpsPerSec !== undefined;
     const ops: Record<string, OpResult> = {};
@@ -450,10 +450,10 @@ export class Coordinator {
     const mean = totalReq / Math.max(1, acc.requests.length);
     const imbalance = mean > 0 ? Math.max(...acc.requests) / mean : 0;
     if (open && achieved < c.rateOpsPerSec! * 0.99) {
-      this.warnings.push(`class ${c.name}: achieved ${achieved} ops/s of ${c.rateOpsPerSec} ops/s target: the schedule was not kept (loader or target saturated)`);
+      this.warnings.push(`phase ${phase}, class ${c.name}: achieved ${achieved} ops/s of ${c.rateOpsPerSec} ops/s target: the schedule was not kept (loader or target saturated)`);
     }
     const lag = acc.scheduleLag.totalCount > 0 ? summarize(acc.scheduleLag) : null;
-    if (lag && lag.p99Ms > 10) this.warnings.push(`class ${c.name}: schedule lag p99 ${lag.p99Ms} ms: the loader started requests late (response times include it)`);
+    if (lag && lag.p99Ms > 10) this.warnings.push(`phase ${phase}, class ${c.name}: schedule lag p99 ${lag.p99Ms} ms: the loader started requests late (response times include it)`);
     const checks = sloChecks(c, ops, open ? 'response' : 'service', completed, errorsTotal);
     return {
       workload: c.workload, serviceLevel: c.serviceLevel ?? null,

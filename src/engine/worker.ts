@@ -229,6 +229,15 @@ class LoadWorker {
       const cs = states[states.length - 1];
       cs.resume = cp.loop === 'open' ? () => this.pump(cs) : () => this.chain(cs);
     }
+    // Build keyings and generator pools now, before 'ready': first-use costs must not land
+    // inside the timed window as a stall at its start.
+    for (const cs of states) {
+      for (const op of cs.ops) {
+        const k = this.keyingOf(cs, op);
+        if (op.spec.kind === 'scan') op.scanValues(0);
+        else op.values(k ? k.read(0, undefined, this.rowRef) : { partition: 0, row: 0, rows: 1 }, 0, nowAbsMs());
+      }
+    }
     this.classes = states;
     this.phase = plan;
     this.stopping = false;
