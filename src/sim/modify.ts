@@ -298,7 +298,9 @@ function compileModify(cluster: Cluster, ks: KeyspaceMeta, table: TableMeta, s: 
     const missingPk = table.partitionKey.filter((c) => !pk[c.position]).map((c) => c.name);
     if (missingPk.length) throw new InvalidRequest(`Some partition key parts are missing: ${missingPk.join(', ')}`);
     const missingCk = table.clustering.filter((c) => !ck[c.position]).map((c) => c.name);
-    if (missingCk.length) throw new InvalidRequest(`Some clustering keys are missing: ${missingCk.join(', ')}`);
+    // an INSERT of static columns only may leave the clustering key out
+    const staticOnly = ops.length > 0 && ops.every((o) => o.col.kind === 'static') && ck.every((g) => g === undefined);
+    if (missingCk.length && !staticOnly) throw new InvalidRequest(`Some clustering keys are missing: ${missingCk.join(', ')}`);
   } else {
     for (const r of s.where) whereRelation(r);
     const missingPk = table.partitionKey.filter((c) => !pk[c.position]).map((c) => c.name);

@@ -260,9 +260,11 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
   if (s.selectors === null) {
     for (const c of table.partitionKey) addColumn(c);
     for (const c of table.clustering) addColumn(c);
-    const rest = [...table.statics, ...table.regular].filter((c) => table.byName.get(c.name) === c);
-    rest.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const c of rest) addColumn(c);
+    // then static columns, then regular ones, each by name (Cassandra's SELECT * order)
+    const byName = (a: ColumnMeta, b: ColumnMeta): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    const live = (c: ColumnMeta): boolean => table.byName.get(c.name) === c;
+    for (const c of table.statics.filter(live).sort(byName)) addColumn(c);
+    for (const c of table.regular.filter(live).sort(byName)) addColumn(c);
   } else {
     for (const sel of s.selectors) {
       const e = sel.expr;

@@ -22,6 +22,8 @@ const SETUP = [
   `CREATE TABLE ${KS}.coll (k int PRIMARY KEY, m map<text, int>, l list<int>, s set<int>, t tuple<int, text>, a frozen<addr>)`,
   `CREATE TABLE ${KS}.cnt (k int PRIMARY KEY, n counter, o counter)`,
   `CREATE TABLE ${KS}.lwt (k int, c int, v text, PRIMARY KEY (k, c))`,
+  `CREATE TABLE ${KS}.two (k int, c1 int, c2 text, v int, PRIMARY KEY (k, c1, c2)) WITH CLUSTERING ORDER BY (c1 ASC, c2 DESC)`,
+  `CREATE TABLE ${KS}.life (k int, c int, s int static, a int, b int, PRIMARY KEY (k, c))`,
 ];
 
 const WRITES: string[] = [];
@@ -56,7 +58,20 @@ WRITES.push(
   `INSERT INTO ${KS}.lwt (k, c, v) VALUES (1, 4, 'd')`,
   `DELETE FROM ${KS}.lwt WHERE k = 1 AND c > 1 AND c <= 3`,
   `INSERT INTO ${KS}.lwt (k, c, v) VALUES (2, 1, 'x') USING TIMESTAMP 777`,
+  `DELETE FROM ${KS}.lwt WHERE k = 2 AND c IN (5, 6)`,
+  // row liveness: an INSERTed row outlives its cells, an UPDATEd one does not
+  `INSERT INTO ${KS}.life (k, c, a) VALUES (1, 1, 10)`,
+  `UPDATE ${KS}.life SET a = 20 WHERE k = 1 AND c = 2`,
+  `UPDATE ${KS}.life SET a = null WHERE k = 1 AND c = 1`,
+  `UPDATE ${KS}.life SET a = null WHERE k = 1 AND c = 2`,
+  `INSERT INTO ${KS}.life (k, c) VALUES (1, 3)`,
+  `UPDATE ${KS}.life SET s = 7, b = 1 WHERE k = 1 AND c = 4`,
+  `INSERT INTO ${KS}.life (k, c, s, a) VALUES (2, 1, 8, 1)`,
+  `DELETE s FROM ${KS}.life WHERE k = 2`,
+  `INSERT INTO ${KS}.life (k, s) VALUES (3, 9)`,
 );
+for (let c1 = 0; c1 < 3; c1++) for (const c2 of ['a', 'b', 'c']) WRITES.push(`INSERT INTO ${KS}.two (k, c1, c2, v) VALUES (1, ${c1}, '${c2}', ${c1 * 10 + c2.charCodeAt(0) - 97})`);
+WRITES.push(`DELETE FROM ${KS}.two WHERE k = 1 AND c1 = 1 AND c2 >= 'b'`);
 
 const QUERIES = [
   `SELECT * FROM ${KS}.events WHERE partition_id = 0`,
@@ -87,6 +102,17 @@ const QUERIES = [
   `SELECT k FROM ${KS}.coll WHERE m CONTAINS KEY 'c' ALLOW FILTERING`,
   `SELECT partition_id, event_id FROM ${KS}.events WHERE partition_id = 1 AND event_time IN (1700000002000, 1700000000000)`,
   `SELECT event_id FROM ${KS}.events WHERE partition_id = 1 AND event_time >= 1700000001000 AND event_time < 1700000002000`,
+  `SELECT * FROM ${KS}.life`,
+  `SELECT k, s FROM ${KS}.life`,
+  `SELECT DISTINCT k, s FROM ${KS}.life`,
+  `SELECT * FROM ${KS}.life WHERE k = 3`,
+  `SELECT * FROM ${KS}.two WHERE k = 1`,
+  `SELECT c1, c2 FROM ${KS}.two WHERE k = 1 AND c1 = 2 AND c2 < 'c'`,
+  `SELECT c1, c2 FROM ${KS}.two WHERE k = 1 AND c1 >= 1`,
+  `SELECT c1, c2 FROM ${KS}.two WHERE k = 1 ORDER BY c1 DESC, c2 ASC LIMIT 4`,
+  `SELECT c1, c2 FROM ${KS}.two WHERE k = 1 AND c1 IN (2, 0) AND c2 IN ('c', 'a')`,
+  `SELECT * FROM ${KS}.comp WHERE a = 1 AND b = 'x' AND c > 1`,
+  `SELECT DISTINCT a, b, s FROM ${KS}.comp`,
 ];
 
 /** Read with a tiny page size and collected over all pages: paging must resume exactly. */
