@@ -7,13 +7,16 @@
  *   2. rate accuracy: achieved / target at 20 000 ops/s with 2 workers for 30 s, schedule lag p99;
  *   3. scaling: ops/s with 1 and 2 workers, closed loop.
  *
- *   node dist/bench/engine.js [--rounds 2] [--cpu-workers 1] [--rate-seconds 30] [--skip cpu,rate,scaling]
+ *   4. routing: `ab` shard-aware vs token-aware on 2 nodes × 4 shards with a costly cross-shard hop.
+ *
+ *   node dist/bench/engine.js [--rounds 2] [--cpu-workers 1] [--rate-seconds 30] [--hop-us 500] [--skip cpu,rate,scaling,routing]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Coordinator } from '../src/engine/coordinator.js';
+import { runAb } from '../src/engine/ab.js';
 import { loadProfile } from '../src/profile/load.js';
 import type { PhaseResult, RunResult } from '../src/results/result.js';
 
@@ -27,8 +30,8 @@ function arg(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
 }
 
-async function startEmulator(shards: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/scylla-bench.js'), 'sim', '--nodes', '1', '--shards', String(shards), '--host', HOST, '--no-capacity'], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startEmulator(shards: number, extra: string[] = ['--no-capacity'], host = HOST, nodes = 1): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/scylla-bench.js'), 'sim', '--nodes', String(nodes), '--shards', String(shards), '--host', host, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ready')) resolve(); });
@@ -85,6 +88,31 @@ async function scaling(): Promise<void> {
   console.log(`scaling (closed loop, 256 in flight, emulator 1 node × 2 shards in its own process): ${out.join(', ')}`);
 }
 
+/**
+ * Shard-aware vs token-aware with `ab`, on an emulator whose cross-shard hop costs shard time:
+ * the gain with its interval, and what shard-awareness costs the loader in CPU per op.
+ */
+async function routing(rounds: number, hopUs: number): Promise<void> {
+  const host = '127.77.1.1';
+  const emu = await startEmulator(4, ['--cross-shard-us', String(hopUs)], host, 2);
+  try {
+    const p = await loadProfile(path.join(PROFILES, 'routing.yaml'), { target: `${host}:9042` });
+    const r = await runAb({
+      profile: p, hosts: p.target.hosts, resultsDir: path.join(ROOT, 'results/bench'), runId: `ab-${Date.now()}`, toolVersion: 'bench',
+      vary: 'routing', variants: ['shard-aware', 'token-aware'], rounds,
+    });
+    const sa = r.variants['shard-aware'];
+    const ta = r.variants['token-aware'];
+    const g = r.gain['token-aware'];
+    const ci = (x: { ratio: number; low: number | null; high: number | null }): string => `${x.ratio.toFixed(2)}× [${x.low?.toFixed(2) ?? '?'}, ${x.high?.toFixed(2) ?? '?'}]`;
+    const p99 = (v: typeof sa): string => (v.rounds.reduce((a, x) => a + x.p99Ms, 0) / v.rounds.length).toFixed(2);
+    console.log(`routing (2 nodes × 4 shards, hop ${hopUs} µs, open loop ${p.phases.find((x) => x.kind === 'measure')!.classes[0].rateOpsPerSec} ops/s, ${rounds} rounds): p99 shard-aware ${p99(sa)} ms vs token-aware ${p99(ta)} ms, gain p99 ${ci(g.p99)}, p50 ${ci(g.p50)}; misroute ${sa.classes.app.misrouteRatio} vs ${ta.classes.app.misrouteRatio}`);
+    console.log(`routing: loader CPU per op shard-aware ${sa.cpuUsPerOp.toFixed(1)} µs vs token-aware ${ta.cpuUsPerOp.toFixed(1)} µs (${(((sa.cpuUsPerOp / ta.cpuUsPerOp) - 1) * 100).toFixed(1)}% more; target <= 10%)`);
+  } finally {
+    emu.kill('SIGTERM');
+  }
+}
+
 export async function main(): Promise<void> {
   const skip = new Set(arg('skip', '').split(',').filter(Boolean));
   const emu = await startEmulator(2);
@@ -98,6 +126,7 @@ export async function main(): Promise<void> {
   } finally {
     emu.kill('SIGTERM');
   }
+  if (!skip.has('routing')) await routing(Number(arg('rounds', '3')), Number(arg('hop-us', '500')));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
