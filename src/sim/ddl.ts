@@ -194,6 +194,8 @@ export function createTable(cluster: Cluster, session: Session, s: CreateTableSt
     if (s.ifNotExists) return { kind: 'void' };
     throw new AlreadyExistsError(`Cannot add already existing table "${s.table.name}" to keyspace "${ks.name}"`, ks.name, s.table.name);
   }
+  // Scylla's (and Cassandra's) wording, typo included
+  if (s.partitionKey.length === 0) throw new InvalidRequest('No PRIMARY KEY specifed (exactly one required)');
   const defs = new Map<string, { type: CqlType; isStatic: boolean }>();
   for (const c of s.columns) {
     if (defs.has(c.name)) throw new InvalidRequest(`Multiple definition of identifier ${c.name}`);

@@ -563,10 +563,7 @@ class Parser {
       }
     } while (this.acceptPunct(','));
     this.expectPunct(')');
-    if (!pkSeen) {
-      const t = this.peek();
-      this.fail(t, 'No PRIMARY KEY specified (exactly one required)');
-    }
+    // no PRIMARY KEY: an empty partition key, answered Invalid by the executor (as Scylla does)
     const s = {
       kind: 'create-table' as const, table, ifNotExists, columns, partitionKey, clusteringKey,
       clusteringOrder: [] as Ordering[], compactStorage: false, properties: [] as Property[],
