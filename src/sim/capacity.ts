@@ -11,9 +11,10 @@
  *
  * Two stages per request: the coordinator shard (the connection's) pays a coordination cost plus
  * the cross-shard hop when the data lives on another shard of this node; then the owner shard
- * pays the operation's cost. A later service-level layer replaces the single FIFO per shard
- * with one queue per service level served by shares (see ShardQueue).
+ * pays the operation's cost. Each stage is charged to the lane of the request's service level
+ * (qos.ts): levels share a busy shard by their shares.
  */
+import { Lane, laneRate } from './qos.js';
 
 /** Costs in microseconds of shard time. */
 export interface CostModel {
@@ -60,9 +61,12 @@ export interface Timeouts {
 
 export const DEFAULT_TIMEOUTS: Timeouts = { readMs: 5000, writeMs: 2000, rangeMs: 10000, counterWriteMs: 5000, otherMs: 10000 };
 
-/** A shard's work queue in virtual time. */
+/**
+ * A shard's work queue in virtual time: one lane per service level (qos.ts), each served at its
+ * level's share of the shard. With a single level (no service levels in use) this is one FIFO.
+ */
 export class ShardQueue {
-  /** when the queued work drains, ns on the monotonic clock */
+  /** when the last queued work of any lane drains, ns on the monotonic clock */
   busyUntilNs = 0;
   /** a stall injected by a fault: nothing runs before this, ns */
   stallUntilNs = 0;
@@ -70,24 +74,52 @@ export class ShardQueue {
   pending = 0;
   /** total shard time charged, ns (utilisation = delta / elapsed) */
   busyNs = 0;
+  /** service level name → its lane on this shard */
+  readonly lanes = new Map<string, Lane>();
 
-  /** When work that may start at `readyNs` would start. */
-  startAt(readyNs: number): number {
+  /** The lane of a service level (created on first use; its shares follow the level). */
+  lane(level: LevelRef = DEFAULT_LEVEL): Lane {
+    let l = this.lanes.get(level.name);
+    if (!l) {
+      l = new Lane(level.name, level.shares);
+      this.lanes.set(level.name, l);
+    } else if (l.shares !== level.shares) {
+      l.shares = level.shares;
+    }
+    return l;
+  }
+
+  /** When work of `lane` that may start at `readyNs` would start. */
+  startAt(readyNs: number, lane: Lane = this.lane()): number {
     let s = readyNs;
-    if (this.busyUntilNs > s) s = this.busyUntilNs;
+    if (lane.busyUntilNs > s) s = lane.busyUntilNs;
     if (this.stallUntilNs > s) s = this.stallUntilNs;
     return s;
   }
 
-  /** Charges `costNs` starting no earlier than `readyNs`; returns the finish time. */
-  charge(readyNs: number, costNs: number): number {
-    const start = this.startAt(readyNs);
-    const finish = start + costNs;
-    this.busyUntilNs = finish;
+  /** Charges `costNs` of shard time to a level's lane, starting no earlier than `readyNs`; returns the finish time. */
+  charge(readyNs: number, costNs: number, level: LevelRef = DEFAULT_LEVEL): number {
+    const lane = this.lane(level);
+    const start = this.startAt(readyNs, lane);
+    const rate = this.lanes.size === 1 ? 1 : laneRate(this.lanes.values(), lane, readyNs);
+    const finish = start + costNs / rate;
+    lane.busyUntilNs = finish;
+    lane.addDemand(readyNs, costNs);
+    lane.tasks++;
+    lane.servedNs += costNs;
+    if (finish > this.busyUntilNs) this.busyUntilNs = finish;
     this.busyNs += costNs;
     return finish;
   }
 }
+
+/** What the queue needs of a service level. */
+export interface LevelRef {
+  name: string;
+  shares: number;
+}
+
+const DEFAULT_LEVEL: LevelRef = { name: 'default', shares: 1000 };
 
 /** Monotonic ns as a double (performance.now() avoids a BigInt per call on the request path). */
 export function nowNs(): number {

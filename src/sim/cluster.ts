@@ -14,6 +14,7 @@ import { Schema, type KeyspaceMeta, type TableMeta } from './schema.js';
 import { ShardStore } from './storage.js';
 import { ShardQueue, type CostModel, type Timeouts } from './capacity.js';
 import { LatencyHistogram } from './latency.js';
+import { ServiceLevels } from './service-levels.js';
 import { InvalidRequest } from './values.js';
 
 export interface ClusterOptions {
@@ -107,6 +108,8 @@ export class Cluster {
   readonly ring: TokenRing;
   readonly schema = new Schema();
   readonly roles = new Map<string, Role>();
+  /** service levels and their attachments to roles (service-levels.ts) */
+  readonly serviceLevels = new ServiceLevels();
   readonly startedAtMs = Date.now();
   private readonly schemaListeners = new Set<SchemaListener>();
   private lastTimestampUs = 0;

@@ -10,10 +10,11 @@ import type { Cluster } from './cluster.js';
 import type { ExecExtras, ExecParams, ExecResult, Plan, Session } from './context.js';
 import {
   alterRole, alterTable, createKeyspace, createRole, createTable, createType, createView, dropKeyspace, dropRole, dropTable, dropType,
-  dropView, keyspaceReplication, SyntaxErrorResponse, truncate, applyTableOptions,
+  dropView, keyspaceReplication, truncate, applyTableOptions,
 } from './ddl.js';
 import { compileBatch, compileModification } from './modify.js';
 import { compileSelect } from './select.js';
+import { executePermissionStatement, executeServiceLevelStatement, serviceLevelResultColumns } from './service-levels.js';
 import { installSystemKeyspaces, virtualGenerator, virtualStore } from './system.js';
 import { InvalidRequest, type Bound } from './values.js';
 
@@ -160,7 +161,18 @@ export class Executor {
       case 'drop-type': return directPlan(cluster, (session) => dropType(cluster, session, s.type.keyspace, s.type.name, s.ifExists), 0);
       case 'create-role': return directPlan(cluster, (session) => createRole(cluster, session, s.name, s.ifNotExists, s.options), 0);
       case 'alter-role': return directPlan(cluster, (session) => alterRole(cluster, session, s.name, s.options), 0);
-      case 'drop-role': return directPlan(cluster, (session) => dropRole(cluster, session, s.name, s.ifExists), 0);
+      case 'drop-role':
+        return directPlan(cluster, (session) => {
+          const r = dropRole(cluster, session, s.name, s.ifExists);
+          cluster.serviceLevels.roleDropped(s.name);
+          return r;
+        }, 0);
+      case 'grant-permission': case 'revoke-permission':
+        return directPlan(cluster, (session) => executePermissionStatement(cluster, session, s), 0);
+      case 'create-service-level': case 'alter-service-level': case 'drop-service-level': case 'attach-service-level':
+      case 'detach-service-level': case 'list-service-level': case 'list-all-service-levels': case 'list-attached-service-level':
+      case 'list-all-attached-service-levels': case 'list-effective-service-level':
+        return { ...directPlan(cluster, (session) => executeServiceLevelStatement(cluster, session, s), 0), resultColumns: serviceLevelResultColumns(s) };
       case 'list-roles':
         return {
           ...directPlan(cluster, () => {
@@ -169,9 +181,6 @@ export class Executor {
           }, 0),
           resultColumns: LIST_ROLES_COLUMNS,
         };
-      default:
-        // service levels: parsed, answered by another part of the emulator later
-        throw new SyntaxErrorResponse(`${s.kind.replace(/-/g, ' ').toUpperCase()} statements are not supported by the scylla-bench emulator yet`);
     }
   }
 }

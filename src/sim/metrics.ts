@@ -9,12 +9,14 @@
  *   POST /admin/nodes/<i>/down    a node goes down (connections dropped, replicas unavailable)
  *   POST /admin/nodes/<i>/up      and comes back
  *   GET  /admin/stats             per (node, shard) counters (JSON)
+ *   GET  /admin/service-levels    per (node, shard, service level) served/shed/queued counters (JSON)
  */
 import http from 'node:http';
 import { ErrorCode } from '../cql/errors.js';
 import type { Cluster } from './cluster.js';
 import type { FaultConfig, Faults, StallSpec } from './faults.js';
 import { LATENCY_BUCKETS_US, type LatencyHistogram } from './latency.js';
+import { renderQosMetrics, serviceLevelStats } from './qos.js';
 
 const ERROR_TYPES: Record<number, string> = Object.fromEntries(Object.entries(ErrorCode).map(([k, v]) => [v, k.toLowerCase()]));
 
@@ -57,7 +59,8 @@ export function renderMetrics(cluster: Cluster): string {
       histogram(writeLat, l, s.writeLatency);
     }
   }
-  return fams.map((f) => `# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n${f.lines.join('\n')}${f.lines.length ? '\n' : ''}`).join('');
+  // per service level (scheduling group) on each shard: qos.ts
+  return fams.map((f) => `# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n${f.lines.join('\n')}${f.lines.length ? '\n' : ''}`).join('') + renderQosMetrics(cluster);
 }
 
 function histogram(f: Family, labels: string, h: LatencyHistogram): void {
@@ -105,6 +108,7 @@ export async function startMetricsServer(cluster: Cluster, faults: Faults, hooks
     if (req.method === 'GET' && url === '/metrics') return send(200, renderMetrics(cluster), 'text/plain; version=0.0.4');
     if (req.method === 'GET' && url === '/admin/faults') return send(200, JSON.stringify(faults.state()));
     if (req.method === 'GET' && url === '/admin/stats') return send(200, JSON.stringify(cluster.stats()));
+    if (req.method === 'GET' && url === '/admin/service-levels') return send(200, JSON.stringify(serviceLevelStats(cluster)));
     if ((req.method === 'PUT' || req.method === 'POST') && url === '/admin/faults') {
       return readJson((v) => { faults.configure(v as FaultConfig); send(200, JSON.stringify(faults.state())); });
     }

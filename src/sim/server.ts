@@ -18,6 +18,8 @@ import {
 import type { Cluster, SimNode, SimShard } from './cluster.js';
 import { hashPassword } from './cluster.js';
 import { nowNs, type CostModel, type Timeouts } from './capacity.js';
+import { SHED_WAIT_MS, type Lane } from './qos.js';
+import { DEFAULT_LEVEL, type EffectiveLevel } from './service-levels.js';
 import { LWT_FLAG, type ExecExtras, type ExecParams, type ExecResult, type OpKind, type Plan, type Session } from './context.js';
 import type { Faults } from './faults.js';
 import type { LatencyHistogram } from './latency.js';
@@ -129,7 +131,10 @@ export class SimConnection {
   /** replies produced while handling one incoming chunk (null outside onData) */
   private batch: Buffer[] | null = null;
   /** replies waiting for their virtual-time completion */
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Map<NodeJS.Timeout, Lane>();
+  /** the session's service level, re-resolved when the catalogue changes */
+  private sl: EffectiveLevel = DEFAULT_LEVEL;
+  private slGeneration = -1;
 
   constructor(private readonly server: SimServer, private readonly socket: net.Socket, readonly node: SimNode, readonly shard: SimShard) {
     this.session = { cluster: server.cluster, node, shard, lwtMark: false, tabletsRouting: false };
@@ -145,9 +150,10 @@ export class SimConnection {
   }
 
   private clearTimers(): void {
-    for (const t of this.timers) {
+    for (const [t, lane] of this.timers) {
       clearTimeout(t);
       this.shard.queue.pending--;
+      lane.pending--;
     }
     this.timers.clear();
   }
@@ -404,21 +410,32 @@ export class SimConnection {
     const costs = cluster.options.costs;
     const kind = plan.opKind;
     const t0 = nowNs();
-    const timeoutMs = ('timeoutMs' in plan && plan.timeoutMs ? plan.timeoutMs(bound) : undefined) ?? defaultTimeoutMs(cluster.options.timeouts, kind, plan.isCounter === true);
+    // drivers' metadata queries run under the built-in `driver` level, the rest under the session's
+    const level = kind === 'system' ? cluster.serviceLevels.driver() : this.level();
+    // USING TIMEOUT > the service level's timeout > the scylla.yaml default for the kind (§4.4)
+    const timeoutMs = ('timeoutMs' in plan && plan.timeoutMs ? plan.timeoutMs(bound) : undefined) ?? level.timeoutMs ?? defaultTimeoutMs(cluster.options.timeouts, kind, plan.isCounter === true);
     const target = plan.target ? `${plan.target.keyspace}.${plan.target.table}` : 'system';
     const q = this.shard.queue;
+    const lane = q.lane(level);
     const injected = this.server.faults.injected(kind, ep.consistency, target);
     if (injected) {
       this.countError(injected.code);
-      this.deliver(this.encodeError(stream, injected), t0 + this.server.faults.extraLatencyMs(kind) * 1e6, null);
+      this.deliver(this.encodeError(stream, injected), t0 + this.server.faults.extraLatencyMs(kind) * 1e6, null, lane);
       return;
     }
-    const waitMs = (q.startAt(t0) - t0) / 1e6;
+    const waitMs = (q.startAt(t0, lane) - t0) / 1e6;
+    if (level.interactive && costs && waitMs > SHED_WAIT_MS) {
+      // an interactive session sheds instead of queueing (qos.ts)
+      lane.shed++;
+      this.countError(ErrorCode.OVERLOADED);
+      this.sendError(stream, new ResponseError(ErrorCode.OVERLOADED, 'request shed due to coordinator overload'));
+      return;
+    }
     if (waitMs >= timeoutMs && isTimeoutKind(kind)) {
       // the queue is longer than the timeout: Scylla drops it unexecuted
       const err = timeoutError(kind, ep.consistency, target, 1);
       this.countError(err.code);
-      this.deliver(this.encodeError(stream, err), t0 + timeoutMs * 1e6, null);
+      this.deliver(this.encodeError(stream, err), t0 + timeoutMs * 1e6, null, lane);
       return;
     }
     const extras: ExecExtras = {};
@@ -433,43 +450,57 @@ export class SimConnection {
     const frame = this.encodeResult(stream, r, extras, skipMetadata);
     // two stages in virtual time: coordinator shard, then the replica shards that did the work
     let finish: number;
+    lane.requests++;
     if (costs) {
       const coordNs = (costs.coordinatorUs + (extras.hop ? costs.crossShardHopUs : 0)) * 1000;
-      const coordDone = q.charge(t0, coordNs);
+      const coordDone = q.charge(t0, coordNs, level);
       const opUs = opCostUs(costs, kind, extras, 'statements' in plan ? plan.statements : 1);
       const shards = extras.replicaShards;
       if (shards && shards.length > 0) {
-        const finishes = shards.map((sh) => sh.queue.charge(coordDone, opUs * 1000)).sort((a, b) => a - b);
+        // replicas run the work under the same level (Scylla carries it over RPC)
+        const finishes = shards.map((sh) => sh.queue.charge(coordDone, opUs * 1000, level)).sort((a, b) => a - b);
         finish = finishes[Math.min(finishes.length, Math.max(1, extras.blockFor ?? 1)) - 1];
       } else {
-        finish = q.charge(coordDone, opUs * 1000);
+        finish = q.charge(coordDone, opUs * 1000, level);
       }
     } else {
-      finish = q.startAt(t0);
+      finish = q.startAt(t0, lane);
     }
     finish += this.server.faults.extraLatencyMs(kind) * 1e6;
     if ((finish - t0) / 1e6 > timeoutMs && isTimeoutKind(kind)) {
       const err = timeoutError(kind, ep.consistency, target, extras.blockFor ?? 1);
       this.countError(err.code);
-      this.deliver(this.encodeError(stream, err), t0 + timeoutMs * 1e6, null);
+      this.deliver(this.encodeError(stream, err), t0 + timeoutMs * 1e6, null, lane);
       return;
     }
-    this.deliver(frame, finish, kind === 'write' || kind === 'batch' ? this.shard.writeLatency : kind === 'read' || kind === 'scan' ? this.shard.readLatency : null, t0);
+    this.deliver(frame, finish, kind === 'write' || kind === 'batch' ? this.shard.writeLatency : kind === 'read' || kind === 'scan' ? this.shard.readLatency : null, lane, t0);
+  }
+
+  /** The service level of this session's login role (attached level, else `default`). */
+  private level(): EffectiveLevel {
+    const sls = this.server.cluster.serviceLevels;
+    if (this.slGeneration !== sls.generation) {
+      this.sl = sls.effective(this.session.user);
+      this.slGeneration = sls.generation;
+    }
+    return this.sl;
   }
 
   /** Sends a reply now, or at `atNs` (virtual-time completion) through a timer. */
-  private deliver(frame: Buffer, atNs: number, hist: LatencyHistogram | null, t0 = 0): void {
+  private deliver(frame: Buffer, atNs: number, hist: LatencyHistogram | null, lane: Lane, t0 = 0): void {
     const q = this.shard.queue;
     const delayMs = (atNs - nowNs()) / 1e6;
     if (hist) hist.record(Math.max(0, (atNs - t0) / 1000));
     if (delayMs < 0.5) { this.write(frame); return; }
     q.pending++;
+    lane.pending++;
     const t = setTimeout(() => {
       this.timers.delete(t);
       q.pending--;
+      lane.pending--;
       this.write(frame);
     }, delayMs);
-    this.timers.add(t);
+    this.timers.set(t, lane);
   }
 
   // --- responses

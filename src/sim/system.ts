@@ -12,6 +12,7 @@ import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
 import type { Cluster, SimNode } from './cluster.js';
 import type { Session } from './context.js';
 import { KeyspaceMeta, SCYLLA_TABLE_OPTIONS, TableMeta, type ColumnMeta, type OptionValue } from './schema.js';
+import { roleAttributeRows, serviceLevelRows } from './service-levels.js';
 import { rowFor, TableStore } from './storage.js';
 
 export const RELEASE_VERSION = '3.0.8';
@@ -141,6 +142,11 @@ export function installSystemKeyspaces(cluster: Cluster): void {
     }
     return out;
   }, ['keyspace_name', 'table_name', 'tablet_count']);
+
+  // service levels (scylla-reference.md §4.3): the levels and their attachments to roles
+  define(system, 'service_levels_v2', 'service_level text, timeout duration, workload_type text, shares int', ['service_level'], [],
+    (c) => serviceLevelRows(c));
+  define(system, 'role_attributes', 'role text, name text, value text', ['role'], ['name'], (c) => roleAttributeRows(c));
 
   define(schema, 'keyspaces', 'keyspace_name text, durable_writes boolean, replication frozen<map<text;text>>', ['keyspace_name'], [],
     (c) => userKeyspaces(c).map((k) => ({ keyspace_name: k.name, durable_writes: k.durableWrites, replication: k.replication })));

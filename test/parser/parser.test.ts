@@ -80,6 +80,12 @@ describe('CQL parser', () => {
     expect(parseStatement('DETACH SERVICE LEVEL FROM app').statement).toEqual({ kind: 'detach-service-level', role: 'app' });
     expect(parseStatement('LIST ALL SERVICE LEVELS').statement).toEqual({ kind: 'list-all-service-levels' });
     expect(parseStatement("CREATE SERVICE LEVEL IF NOT EXISTS olap WITH shares = 100 AND timeout = 500ms AND workload_type = 'batch'").statement.kind).toBe('create-service-level');
+    expect(parseStatement('LIST ALL SERVICE_LEVELS').statement).toEqual({ kind: 'list-all-service-levels' });
+    expect(parseStatement('DROP SERVICE_LEVEL IF EXISTS olap').statement).toEqual({ kind: 'drop-service-level', name: 'olap', ifExists: true });
+    expect(parseStatement('ALTER SERVICE LEVEL olap WITH timeout = -5ms').statement).toEqual({ kind: 'alter-service-level', name: 'olap', properties: [{ name: 'timeout', value: { kind: 'string', value: '-5ms' } }] });
+    expect(parseStatement('GRANT SELECT ON KEYSPACE ks TO r').statement).toEqual({ kind: 'grant-permission', permission: 'select', resource: { kind: 'keyspace', keyspace: 'ks' }, role: 'r' });
+    expect(parseStatement('REVOKE ALL PERMISSIONS ON ks.t FROM r').statement).toEqual({ kind: 'revoke-permission', permission: 'all', resource: { kind: 'table', table: { keyspace: 'ks', name: 't' } }, role: 'r' });
+    expect(() => parseStatement('GRANT r1 TO r2')).toThrow(/role membership/);
   });
 
   it('reports syntax errors with line:column positions', () => {

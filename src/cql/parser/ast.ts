@@ -203,6 +203,16 @@ export interface AlterRoleStatement { kind: 'alter-role'; name: string; options:
 export interface DropRoleStatement { kind: 'drop-role'; name: string; ifExists: boolean }
 export interface ListRolesStatement { kind: 'list-roles'; of?: string; norecursive: boolean }
 
+/** Permissions of GRANT/REVOKE ('all': ALL PERMISSIONS). */
+export type Permission = 'all' | 'create' | 'alter' | 'drop' | 'select' | 'modify' | 'authorize' | 'describe' | 'execute';
+export type Resource =
+  | { kind: 'all-keyspaces' }
+  | { kind: 'keyspace'; keyspace: string }
+  | { kind: 'table'; table: TableRef }
+  | { kind: 'all-roles' }
+  | { kind: 'role'; role: string };
+export interface PermissionStatement { kind: 'grant-permission' | 'revoke-permission'; permission: Permission; resource: Resource; role: string }
+
 /** Service-level statements (§4.1), parsed so callers can answer them; options as written. */
 export type ServiceLevelStatement =
   | { kind: 'create-service-level'; name: string; ifNotExists: boolean; properties: Property[] }
@@ -224,7 +234,7 @@ export type Statement =
   | CreateTableStatement | AlterTableStatement | DropTableStatement | TruncateStatement
   | CreateViewStatement | AlterViewStatement | DropViewStatement
   | CreateTypeStatement | DropTypeStatement
-  | CreateRoleStatement | AlterRoleStatement | DropRoleStatement | ListRolesStatement
+  | CreateRoleStatement | AlterRoleStatement | DropRoleStatement | ListRolesStatement | PermissionStatement
   | ServiceLevelStatement;
 
 /** A parsed statement with the number of bind markers it contains (and their names if named). */

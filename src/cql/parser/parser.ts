@@ -10,7 +10,7 @@
 import { NATIVE_TYPES, TYPE_ALIASES, type CqlType, type NativeTypeName } from '../types.js';
 import type {
   AlterTableAction, Assignment, BatchStatement, ColumnDefinition, Condition, DeleteStatement, InsertStatement,
-  ModificationStatement, Operator, Ordering, ParsedStatement, Property, PropertyValue, Relation, RoleOptions,
+  ModificationStatement, Operator, Ordering, ParsedStatement, Permission, Property, PropertyValue, Relation, Resource, RoleOptions,
   SelectExpr, SelectStatement, Selector, Statement, TableRef, Term, UpdateStatement, Using,
 } from './ast.js';
 import { CqlSyntaxError, UnsupportedStatementError, tokenize, type Token } from './lexer.js';
@@ -141,13 +141,52 @@ class Parser {
         this.expectKw('from');
         return { kind: 'detach-service-level', role: this.roleName() };
       }
-      case 'grant': case 'revoke': return this.unsupported(t, t.value.toUpperCase());
+      case 'grant': case 'revoke': this.p++; return this.grant(t);
       case 'describe': case 'desc': return this.unsupported(t, 'DESCRIBE');
       case 'apply': this.fail(t, "no viable alternative at input 'APPLY' (APPLY BATCH without BEGIN BATCH)");
       // falls through (fail never returns)
       default:
         return this.fail(t, `no viable alternative at input '${t.text}'`);
     }
+  }
+
+  // GRANT perm [PERMISSION] | ALL [PERMISSIONS] ON resource TO role; REVOKE ... FROM role
+  private grant(t: Token): Statement {
+    const revoke = t.value === 'revoke';
+    const perms = new Set(['create', 'alter', 'drop', 'select', 'modify', 'authorize', 'describe', 'execute']);
+    const first = this.peek();
+    let permission: Permission;
+    if (first.kind === 'ident' && first.value === 'all' && (this.isKw('on', 1) || this.isKw('permissions', 1))) {
+      this.p++;
+      this.acceptKw('permissions');
+      permission = 'all';
+    } else if (first.kind === 'ident' && perms.has(first.value) && (this.isKw('on', 1) || this.isKw('permission', 1))) {
+      this.p++;
+      this.acceptKw('permission');
+      permission = first.value as Permission;
+    } else {
+      // GRANT role TO role: role membership is not modelled
+      return this.unsupported(t, `${t.value.toUpperCase()} <role> ${revoke ? 'FROM' : 'TO'} <role> (role membership)`);
+    }
+    this.expectKw('on');
+    const resource = this.resource();
+    this.expectKw(revoke ? 'from' : 'to');
+    return { kind: revoke ? 'revoke-permission' : 'grant-permission', permission, resource, role: this.roleName() };
+  }
+
+  // ALL KEYSPACES | KEYSPACE ks | [TABLE] [ks.]t | ALL ROLES | ROLE r
+  private resource(): Resource {
+    const t = this.peek();
+    if (this.isKw('all')) {
+      if (this.isKw('keyspaces', 1)) { this.p += 2; return { kind: 'all-keyspaces' }; }
+      if (this.isKw('roles', 1)) { this.p += 2; return { kind: 'all-roles' }; }
+      if (this.isKw('functions', 1)) return this.unsupported(t, 'permissions on functions');
+    }
+    if (this.acceptKw('keyspace')) return { kind: 'keyspace', keyspace: this.ident('a keyspace name') };
+    if (this.acceptKw('role')) return { kind: 'role', role: this.roleName() };
+    if (this.isKw('function') || this.isKw('functions')) return this.unsupported(t, 'permissions on functions');
+    this.acceptKw('table') || this.acceptKw('columnfamily');
+    return { kind: 'table', table: this.tableRef() };
   }
 
   private unsupported(t: Token, what: string): never {
@@ -332,7 +371,7 @@ class Parser {
       if (this.acceptKw('ttl')) u.ttl = this.term();
       else if (this.acceptKw('timestamp')) u.timestamp = this.term();
       else if (this.acceptKw('timeout')) u.timeout = this.term();
-      else if (this.isKw('service')) this.unsupported(t, 'USING SERVICE LEVEL');
+      else if (this.isServiceKw()) this.unsupported(t, 'USING SERVICE LEVEL');
       else this.fail(t, `mismatched input '${t.text}' expecting TTL, TIMESTAMP or TIMEOUT`);
     } while (this.acceptKw('and'));
     return u;
@@ -510,7 +549,7 @@ class Parser {
       const name = this.roleName();
       return { kind: 'create-role', name, ifNotExists, options: this.roleOptions() };
     }
-    if (this.isKw('service')) {
+    if (this.isServiceKw()) {
       this.serviceLevelKeyword();
       const ifNotExists = this.ifNotExists();
       const name = this.roleName();
@@ -645,7 +684,7 @@ class Parser {
       const name = this.roleName();
       return { kind: 'alter-role', name, options: this.roleOptions() };
     }
-    if (this.isKw('service')) {
+    if (this.isServiceKw()) {
       this.serviceLevelKeyword();
       const name = this.roleName();
       this.expectKw('with');
@@ -722,7 +761,7 @@ class Parser {
       const ifExists = this.ifExists();
       return { kind: 'drop-role', name: this.roleName(), ifExists };
     }
-    if (this.isKw('service')) {
+    if (this.isServiceKw()) {
       this.serviceLevelKeyword();
       const ifExists = this.ifExists();
       return { kind: 'drop-service-level', name: this.roleName(), ifExists };
@@ -748,7 +787,7 @@ class Parser {
         this.serviceLevelsKeyword();
         return { kind: 'list-all-attached-service-levels' };
       }
-      if (this.isKw('service')) {
+      if (this.isServiceKw()) {
         this.serviceLevelsKeyword();
         return { kind: 'list-all-service-levels' };
       }
@@ -764,12 +803,17 @@ class Parser {
       this.expectKw('of');
       return { kind: 'list-effective-service-level', role: this.roleName() };
     }
-    if (this.isKw('service')) {
+    if (this.isServiceKw()) {
       this.serviceLevelKeyword();
       return { kind: 'list-service-level', name: this.roleName() };
     }
     if (this.isKw('users')) return this.unsupported(t, 'LIST USERS (use LIST ROLES)');
     return this.unsupported(t, `LIST ${t.text.toUpperCase()}`);
+  }
+
+  /** At SERVICE LEVEL(S) or SERVICE_LEVEL(S). */
+  private isServiceKw(): boolean {
+    return this.isKw('service') || this.isKw('service_level') || this.isKw('service_levels');
   }
 
   /** SERVICE LEVEL | SERVICE_LEVEL */
@@ -837,6 +881,8 @@ class Parser {
     if (t.kind === 'punct' && t.value === '-') {
       this.p++;
       const n = this.next();
+      // a negative duration (`timeout = -5ms`) parses; its validation belongs to the caller
+      if (n.kind === 'duration') return { kind: 'string', value: `-${n.value}` };
       if (n.kind !== 'integer' && n.kind !== 'float') this.fail(n, `mismatched input '${n.text}' expecting a number`);
       return { kind: 'number', value: `-${n.value}` };
     }
