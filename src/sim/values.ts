@@ -59,10 +59,18 @@ const uuidCmp: Comparator = (a, b) => {
   return Buffer.compare(a, b);
 };
 
+/** Java's Double.compare: NaN above everything and equal to itself, -0.0 below 0.0. */
 const numericCmp = (type: CqlType): Comparator => (a, b) => {
   const x = deserialize(type, a) as number;
   const y = deserialize(type, b) as number;
-  return x < y ? -1 : x > y ? 1 : 0;
+  if (x < y) return -1;
+  if (x > y) return 1;
+  const xn = Number.isNaN(x);
+  const yn = Number.isNaN(y);
+  if (xn || yn) return xn === yn ? 0 : xn ? 1 : -1;
+  const xz = Object.is(x, -0);
+  const yz = Object.is(y, -0);
+  return xz === yz ? 0 : xz ? -1 : 1;
 };
 
 const varintCmp: Comparator = (a, b) => {

@@ -11,6 +11,7 @@ describe('CQL lexer', () => {
     expect(kinds).toContain('uuid:5b6962dd-3f90-4c93-8f61-eabfa4a803e2');
     expect(kinds).toContain('hex:cafe');
     expect(kinds).toContain('duration:2000ms');
+    expect(tokenize('P1DT2H PT30S pk p1').map((t) => `${t.kind}:${t.value}`)).toEqual(['duration:p1dt2h', 'duration:pt30s', 'ident:pk', 'ident:p1', 'eof:']);
   });
 
   it('handles comments, escaped quotes and $$ strings', () => {

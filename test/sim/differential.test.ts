@@ -171,12 +171,43 @@ const LWT = [
   `DELETE FROM ${KS}.lwt WHERE k = 9 AND c = 1 IF EXISTS`,
 ];
 
+/** Literals per native type, in no particular order: ordering and conversion are both compared. */
+const TYPED: Record<string, string[]> = {
+  ascii: ["'b'", "'a'", "'ab'", "''"],
+  bigint: ['5', '-5', '0', '9223372036854775807', '-9223372036854775808'],
+  blob: ['0x0102', '0x01', '0xff', '0x'],
+  boolean: ['true', 'false'],
+  date: ["'2024-02-29'", "'1970-01-01'", "'1969-12-31'", '2147483648'],
+  decimal: ['1.50', '-0.001', '10', '1.5e3', '0'],
+  double: ['1.5', '-2.25', '0', '1e300', 'NaN', '-Infinity'],
+  float: ['1.5', '-2.25', '0.1'],
+  inet: ["'10.0.0.1'", "'127.0.0.1'", "'::1'", "'2001:db8::ff00:42:8329'"],
+  int: ['1', '-1', '2147483647', '-2147483648', '0'],
+  smallint: ['1', '-1', '32767', '-32768'],
+  text: ["'zürich'", "'abc'", "'Abc'", "''"],
+  time: ["'08:12:54'", "'00:00:00.000000001'", "'23:59:59.999999999'"],
+  timestamp: ["'2024-01-01 00:00:00+0000'", '0', '-1000', "'2024-01-01T10:00:00.123+0200'"],
+  timeuuid: ['50554d6e-29bb-11e5-b345-feff819cdc9f', '6b1dbe34-29bb-11e5-b345-feff819cdc9f', 'c0e9e9c0-29bb-11e5-8000-000000000000', '00000000-0000-1000-8080-808080808080'],
+  tinyint: ['1', '-1', '127', '-128'],
+  uuid: ['5b6962dd-3f90-4c93-8f61-eabfa4a803e2', '50554d6e-29bb-11e5-b345-feff819cdc9f', '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-4fff-bfff-ffffffffffff'],
+  varint: ['0', '-1', '123456789012345678901234567890', '-98765432109876543210', '255'],
+};
+
+for (const [type, values] of Object.entries(TYPED)) {
+  SETUP.push(`CREATE TABLE ${KS}.t_${type} (k int, c ${type}, v ${type}, d duration, PRIMARY KEY (k, c))`);
+  values.forEach((lit, i) => WRITES.push(`INSERT INTO ${KS}.t_${type} (k, c, v, d) VALUES (1, ${lit}, ${lit}, ${['1h30m', '-2d', '1y2mo3w4d5h6m7s8ms9us10ns', 'P1DT2H'][i % 4]})`));
+  QUERIES.push(`SELECT * FROM ${KS}.t_${type}`, `SELECT c FROM ${KS}.t_${type} WHERE k = 1 AND c >= ${values[0]}`);
+}
+
 /** Driver values → JSON-comparable values. */
 function norm(v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if (v instanceof Date) return v.getTime();
   if (Array.isArray(v)) return v.map(norm);
-  if (typeof v === 'object' && v !== null && 'toString' in v && (v.constructor?.name === 'Long' || v.constructor?.name === 'Uuid' || v.constructor?.name === 'TimeUuid')) return String(v);
+  if (typeof v === 'number' && Number.isNaN(v)) return 'NaN';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  if (Buffer.isBuffer(v)) return `0x${v.toString('hex')}`;
+  if (typeof v === 'object' && v !== null && ['Long', 'Uuid', 'TimeUuid', 'BigDecimal', 'Integer', 'InetAddress', 'LocalDate', 'LocalTime', 'Duration'].includes(v.constructor?.name ?? '')) return String(v);
   if (typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, norm(x)]));
   return v;
 }

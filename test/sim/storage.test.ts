@@ -51,6 +51,10 @@ describe('clustering comparators (Scylla order of serialized values)', () => {
     expect(sorted({ kind: 'varint' }, [300n, -1n, 2n])).toEqual(hex({ kind: 'varint' }, [-1n, 2n, 300n]));
   });
 
+  it('orders doubles like Java: NaN above Infinity, -0.0 below 0.0', () => {
+    expect(sorted({ kind: 'double' }, [NaN, Infinity, -0, 0, -Infinity])).toEqual(hex({ kind: 'double' }, [-Infinity, -0, 0, Infinity, NaN]));
+  });
+
   it('orders timeuuids by their timestamp, not their bytes', () => {
     const a = timeuuidFor(1_000_000, false);
     const b = timeuuidFor(2_000_000_000_000, false);

@@ -49,6 +49,7 @@ export class UnsupportedStatementError extends CqlSyntaxError {
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/;
 // CQL duration units, longest first so `ms` wins over `m`, `us`/`µs` over `u`
 const DURATION_RE = /^(?:\d+(?:y|mo|w|d|h|ms|m|us|µs|ns|s))+/i;
+const ISO_DURATION_RE = /^P(?=\w*\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?$/i;
 
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
@@ -106,7 +107,9 @@ export function tokenize(src: string): Token[] {
     }
     if (isIdentStart(c)) {
       while (i < n && isIdentPart(src.charCodeAt(i))) i++;
-      push('ident', src.slice(start, i).toLowerCase(), start, startLine, col);
+      const word = src.slice(start, i);
+      // ISO 8601 durations (P1DT2H, PT30S) are duration literals in CQL's lexer too
+      push(ISO_DURATION_RE.test(word) ? 'duration' : 'ident', word.toLowerCase(), start, startLine, col);
       continue;
     }
     if (isDigit(c)) {
