@@ -97,14 +97,18 @@ export class ShardQueue {
     return s;
   }
 
-  /** Charges `costNs` of shard time to a level's lane, starting no earlier than `readyNs`; returns the finish time. */
-  charge(readyNs: number, costNs: number, level: LevelRef = DEFAULT_LEVEL): number {
+  /**
+   * Charges `costNs` of shard time to a level's lane, starting no earlier than `readyNs`; returns
+   * the finish time. `arrivalNs` is when the request arrived (now): the level's share is judged
+   * from the lanes as they are then, even for a stage that starts later.
+   */
+  charge(readyNs: number, costNs: number, level: LevelRef = DEFAULT_LEVEL, arrivalNs = readyNs): number {
     const lane = this.lane(level);
     const start = this.startAt(readyNs, lane);
-    const rate = this.lanes.size === 1 ? 1 : laneRate(this.lanes.values(), lane, readyNs);
+    const rate = this.lanes.size === 1 ? 1 : laneRate(this.lanes.values(), lane, arrivalNs);
     const finish = start + costNs / rate;
     lane.busyUntilNs = finish;
-    lane.addDemand(readyNs, costNs);
+    lane.addDemand(arrivalNs, costNs);
     lane.tasks++;
     lane.servedNs += costNs;
     if (finish > this.busyUntilNs) this.busyUntilNs = finish;

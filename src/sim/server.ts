@@ -453,15 +453,15 @@ export class SimConnection {
     lane.requests++;
     if (costs) {
       const coordNs = (costs.coordinatorUs + (extras.hop ? costs.crossShardHopUs : 0)) * 1000;
-      const coordDone = q.charge(t0, coordNs, level);
+      const coordDone = q.charge(t0, coordNs, level, t0);
       const opUs = opCostUs(costs, kind, extras, 'statements' in plan ? plan.statements : 1);
       const shards = extras.replicaShards;
       if (shards && shards.length > 0) {
         // replicas run the work under the same level (Scylla carries it over RPC)
-        const finishes = shards.map((sh) => sh.queue.charge(coordDone, opUs * 1000, level)).sort((a, b) => a - b);
+        const finishes = shards.map((sh) => sh.queue.charge(coordDone, opUs * 1000, level, t0)).sort((a, b) => a - b);
         finish = finishes[Math.min(finishes.length, Math.max(1, extras.blockFor ?? 1)) - 1];
       } else {
-        finish = q.charge(coordDone, opUs * 1000, level);
+        finish = q.charge(coordDone, opUs * 1000, level, t0);
       }
     } else {
       finish = q.startAt(t0, lane);
