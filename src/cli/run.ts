@@ -103,15 +103,17 @@ export async function prepareTarget(profile: ResolvedProfile, target: string | u
   if (!forceSim && profile.target.hosts.length > 0) {
     return { hosts: profile.target.hosts, credentials, tls, label: undefined, stop: async () => {} };
   }
-  const { nodes, shards } = profile.target.sim;
+  const { nodes, shards, costs } = profile.target.sim;
+  // service levels bind to login roles: the emulator then authenticates (its superuser is cassandra/cassandra)
+  const auth = Object.keys(profile.serviceLevels).length > 0;
   const explicit = simHostOf(target);
   const candidates = explicit ? [explicit] : Array.from({ length: 8 }, (_, i) => `127.0.${i}.1`);
   let lastError = '';
   for (const host of candidates) {
     try {
-      const s = await startSim({ nodes, shards, host, port: 9042, shardAwarePort: 19042 });
+      const s = await startSim({ nodes, shards, host, port: 9042, shardAwarePort: 19042, auth, costs });
       return {
-        hosts: [{ host: s.nodes[0].host, port: s.nodes[0].port }], credentials: undefined, tls: undefined,
+        hosts: [{ host: s.nodes[0].host, port: s.nodes[0].port }], credentials: auth ? { username: 'cassandra', password: 'cassandra' } : undefined, tls: undefined,
         label: `built-in emulator (${nodes} nodes × ${shards} shards at ${host})`, stop: () => s.stop(),
       };
     } catch (e) {

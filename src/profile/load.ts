@@ -13,7 +13,7 @@ import { compileKeying } from './keying.js';
 import { classSchema, PHASE_KINDS, ROUTING, withoutExtensions, zodFailure, profileSchema } from './schema.js';
 import { YamlSource, type Path } from './source.js';
 import type {
-  ClassSpec, PhaseSpec, ResolvedProfile, RoutingMode, ServiceLevelSpec, SloSpec, TargetSpec, WorkloadSpec,
+  ClassSpec, PhaseSpec, ResolvedProfile, RoutingMode, ServiceLevelSpec, SimCostsSpec, SloSpec, TargetSpec, WorkloadSpec,
 } from './types.js';
 import { describe, parseCount } from './units.js';
 import { loadWorkload } from './workload.js';
@@ -262,6 +262,20 @@ function resolveTarget(src: YamlSource, t: TargetInput, dir: string, override: s
     requestTimeoutMs: t?.request_timeout ?? 12_000,
     sim: { nodes: t?.sim?.nodes ?? 1, shards: t?.sim?.shards ?? 4 },
   };
+  const costs = t?.sim?.costs;
+  if (costs) {
+    const us = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms * 1000);
+    const c: SimCostsSpec = {};
+    const names: [keyof typeof costs, keyof SimCostsSpec][] = [
+      ['coordinator', 'coordinatorUs'], ['read', 'readUs'], ['write', 'writeUs'], ['scan', 'scanUs'], ['scan_row', 'scanRowUs'],
+      ['batch_statement', 'batchStatementUs'], ['cross_shard_hop', 'crossShardHopUs'], ['system', 'systemUs'], ['schema', 'schemaUs'],
+    ];
+    for (const [from, to] of names) {
+      const v = us(costs[from]);
+      if (v !== undefined) c[to] = v;
+    }
+    spec.sim.costs = c;
+  }
   if (t?.datacenter !== undefined) spec.datacenter = t.datacenter;
   const c = t?.credentials;
   if (c) {

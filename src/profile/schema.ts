@@ -217,6 +217,17 @@ export const profileSchema = strict('the profile', {
     sim: strict('sim', {
       nodes: int(1, 64, 'Emulated nodes (default 1)').optional(),
       shards: int(1, 256, 'Shards per emulated node (default 4)').optional(),
+      costs: strict('costs', {
+        coordinator: duration('Coordination of any request on the connection\'s shard (default 5us)').optional(),
+        read: duration('Single-partition read on a replica shard (default 25us)').optional(),
+        write: duration('Write of one partition on a replica shard (default 20us)').optional(),
+        scan: duration('Range scan, base cost (default 25us)').optional(),
+        scan_row: duration('Range scan, per row visited (default 2us)').optional(),
+        batch_statement: duration('Each extra statement of a batch (default 10us)').optional(),
+        cross_shard_hop: duration('Handing a request to another shard of the node (default 10us)').optional(),
+        system: duration('System-table read (default 20us)').optional(),
+        schema: duration('DDL statement (default 1ms)').optional(),
+      }, 'Shard time each operation costs in the emulator\'s capacity model (durations like 25us, 2ms)').optional(),
     }, 'Shape of the built-in emulator when no hosts are given').optional(),
   }, 'Where to send the load').optional(),
   routing: oneOf('routing', ROUTING, 'shard-aware (default), token-aware, round-robin, or driver (cassandra-driver)').optional(),

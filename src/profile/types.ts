@@ -28,7 +28,23 @@ export interface TargetSpec {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   /** Emulator shape when hosts is empty. */
-  sim: { nodes: number; shards: number };
+  sim: { nodes: number; shards: number; costs?: SimCostsSpec };
+}
+
+/**
+ * (additive) Shard-time costs of the built-in emulator's capacity model, µs; absent fields keep
+ * the emulator's defaults (docs/sim.md). Same names as the emulator's CostModel.
+ */
+export interface SimCostsSpec {
+  coordinatorUs?: number;
+  readUs?: number;
+  writeUs?: number;
+  scanUs?: number;
+  scanRowUs?: number;
+  batchStatementUs?: number;
+  crossShardHopUs?: number;
+  systemUs?: number;
+  schemaUs?: number;
 }
 
 export interface ServiceLevelSpec {
