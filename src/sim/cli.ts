@@ -4,28 +4,13 @@
  * owns flag parsing and turns `--timeout-write 2s` style strings into the numbers below.
  */
 import { DEFAULT_COSTS, DEFAULT_TIMEOUTS, type CostModel, type Timeouts } from './capacity.js';
-import type { FaultConfig } from './faults.js';
 import { startSim, type Sim, type SimOptions } from './index.js';
 import { RELEASE_VERSION } from './system.js';
 
-export interface SimCommandOptions {
+/** The emulator's options, plus how the command stops and where its banner goes. */
+export interface SimCommandOptions extends SimOptions {
   nodes: number;
   shards: number;
-  host?: string;
-  port?: number;
-  shardAwarePort?: number;
-  /** /metrics and the admin API on node 1's address (Scylla's Prometheus port is 9180) */
-  metricsPort?: number;
-  auth?: boolean;
-  tablets?: boolean;
-  vnodesPerNode?: number;
-  seed?: number;
-  racks?: number;
-  /** false turns the capacity model off */
-  capacity?: boolean;
-  costs?: Partial<CostModel>;
-  timeouts?: Partial<Timeouts>;
-  faults?: FaultConfig;
   /** Stops the emulator when aborted (tests; the CLI uses SIGINT/SIGTERM). */
   signal?: AbortSignal;
   /** Where the banner goes (default: stdout). */
@@ -35,11 +20,7 @@ export interface SimCommandOptions {
 /** Exit codes, matching src/cli/exit.ts: 0 stopped cleanly, 2 bad input (e.g. address in use). */
 export async function runSimCommand(o: SimCommandOptions): Promise<number> {
   const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const simOptions: SimOptions = {
-    nodes: o.nodes, shards: o.shards, host: o.host, port: o.port, shardAwarePort: o.shardAwarePort, metricsPort: o.metricsPort,
-    auth: o.auth, tablets: o.tablets, vnodesPerNode: o.vnodesPerNode, seed: o.seed, racks: o.racks,
-    capacity: o.capacity, costs: o.costs, timeouts: o.timeouts, faults: o.faults,
-  };
+  const { signal: _signal, print: _print, ...simOptions } = o;
   let sim: Sim;
   try {
     sim = await startSim(simOptions);

@@ -113,16 +113,16 @@ describe.skipIf(!info)('codecs against real Cassandra', () => {
   });
 });
 
-/** The canonical comparable form of an input value. */
-function expected(col: string, v: unknown): unknown {
+/**
+ * The comparable form of a value in our client's representation (what we bind and what we read
+ * back). Inputs differ from decoded values only in the text forms accepted for date, decimal and
+ * time, and in float precision, which `expected` handles first.
+ */
+function canonOurs(col: string, v: unknown): unknown {
   if (v === null || v === undefined) return null;
   switch (col) {
-    case 'dt': return v;
-    case 'de': return v;
-    case 'tm': return v;
     case 'ts': return (v as Date).getTime();
     case 'b': return (v as Buffer).toString('hex');
-    case 'fl': return Math.fround(v as number);
     case 'du': { const d = v as CqlDuration; return `${d.months}/${d.days}/${d.nanoseconds}`; }
     case 'bi': case 'vi': return String(v);
     case 'nested': return JSON.stringify([...(v as Map<string, Map<number, string[]>[]>)].map(([k, l]) => [k, l.map((m) => [...m])]));
@@ -132,21 +132,20 @@ function expected(col: string, v: unknown): unknown {
   }
 }
 
+/** An input value as it must read back: date/decimal/time inputs are already text; floats lose precision. */
+function expected(col: string, v: unknown): unknown {
+  if (col === 'fl' && typeof v === 'number') return Math.fround(v);
+  if (col === 'dt' || col === 'de' || col === 'tm') return v ?? null;
+  return canonOurs(col, v);
+}
+
+/** A value our client decoded, in the form of `expected`. */
 function normalizeOurs(col: string, v: unknown): unknown {
   if (v === null || v === undefined) return null;
-  switch (col) {
-    case 'dt': return formatDate(v as number);
-    case 'de': return normDecimal(formatDecimal(v as CqlDecimal));
-    case 'tm': return formatTimeNs(v as bigint);
-    case 'ts': return (v as Date).getTime();
-    case 'b': return (v as Buffer).toString('hex');
-    case 'du': { const d = v as CqlDuration; return `${d.months}/${d.days}/${d.nanoseconds}`; }
-    case 'bi': case 'vi': return String(v);
-    case 'nested': return JSON.stringify([...(v as Map<string, Map<number, string[]>[]>)].map(([k, l]) => [k, l.map((m) => [...m])]));
-    case 'm': return Object.fromEntries(v as Map<string, number>);
-    case 'tup': return (v as unknown[]).map((x) => (typeof x === 'bigint' ? String(x) : x));
-    default: return v;
-  }
+  if (col === 'dt') return formatDate(v as number);
+  if (col === 'de') return formatDecimal(v as CqlDecimal);
+  if (col === 'tm') return formatTimeNs(v as bigint);
+  return canonOurs(col, v);
 }
 
 function normalizeDriver(col: string, v: unknown): unknown {
@@ -154,7 +153,7 @@ function normalizeDriver(col: string, v: unknown): unknown {
   const s = (x: unknown): string => String(x);
   switch (col) {
     case 'dt': return s(v);
-    case 'de': return normDecimal(s(v));
+    case 'de': return s(v);
     case 'tm': return formatTimeNs(BigInt(s((v as cassandra.types.LocalTime).getTotalNanoseconds())));
     case 'ts': return (v as Date).getTime();
     case 'b': return (v as Buffer).toString('hex');
@@ -167,10 +166,6 @@ function normalizeDriver(col: string, v: unknown): unknown {
     case 'addr': return { ...(v as object) };
     default: return v;
   }
-}
-
-function normDecimal(d: string): string {
-  return d;
 }
 
 function formatTimeNs(ns: bigint): string {
