@@ -223,6 +223,14 @@ async function runAll(client: cassandra.Client): Promise<unknown[]> {
     const r = await client.execute(q, [], { fetchSize: 5000 });
     out.push({ q, columns: r.columns.map((c) => c.name), rows: r.rows.map((row) => r.columns.map((c) => norm(row[c.name]))) });
   }
+  // prepared statements: the driver encodes bound values from the PREPARED metadata
+  for (const type of Object.keys(TYPED)) {
+    const first = (await client.execute(`SELECT c FROM ${KS}.t_${type} WHERE k = 1 LIMIT 1`)).first().c;
+    const r = await client.execute(`SELECT c, v, d FROM ${KS}.t_${type} WHERE k = ? AND c > ?`, [1, first], { prepare: true });
+    await client.execute(`INSERT INTO ${KS}.t_${type} (k, c, v) VALUES (?, ?, ?)`, [2, first, first], { prepare: true });
+    const back = await client.execute(`SELECT c, v FROM ${KS}.t_${type} WHERE k = :k`, { k: 2 }, { prepare: true });
+    out.push({ q: `prepared ${type}`, rows: r.rows.map((row) => r.columns.map((c) => norm(row[c.name]))), back: back.rows.map((row) => back.columns.map((c) => norm(row[c.name]))) });
+  }
   for (const q of ERRORS) {
     const code = await client.execute(q).then(() => 'no error', (e: { code?: number }) => e.code);
     out.push({ q, code });
@@ -267,7 +275,7 @@ describe.skipIf(!info)('differential: emulator vs real Cassandra 5.0', () => {
 
   it('returns the same columns and rows for every query', async () => {
     const [a, b] = [await runAll(simClient), await runAll(realClient)];
-    const all = [...LWT, ...QUERIES, ...ERRORS, ...PAGED];
+    const all = [...LWT, ...QUERIES, ...Object.keys(TYPED).map((t) => `prepared ${t}`), ...ERRORS, ...PAGED];
     const diffs = all.map((q, i) => ({ q, a: a[i], b: b[i] })).filter((x) => JSON.stringify(x.a) !== JSON.stringify(x.b));
     if (process.env.SB_DIFF_DUMP) console.log(JSON.stringify(diffs, null, 1));
     for (let i = 0; i < all.length; i++) expect(a[i], all[i]).toEqual(b[i]);
