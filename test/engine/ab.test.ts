@@ -51,3 +51,27 @@ describe('scylla-bench ab', () => {
     }
   });
 });
+
+describe('scylla-bench ab --vary service-levels', () => {
+  it('runs the mix with and without its service levels and reports each class both ways', async () => {
+    const host = simHost();
+    // a scan costs 25 ms of shard time: the OLAP class alone keeps both shards queued
+    const sim = await startSim({ nodes: 1, shards: 2, vnodesPerNode: 8, auth: true, host, costs: { scanUs: 25_000 } });
+    try {
+      const r = await runCli(['ab', 'test/fixtures/engine/sl-mix-on.yaml', '--vary', 'service-levels', '--rounds', '2', '--target', `${host}:9042`, '--json', '--out', 'results/test-ab'],
+        { env: { SCYLLA_BENCH_USERNAME: 'cassandra', SCYLLA_BENCH_PASSWORD: 'cassandra' }, timeoutMs: 240_000 });
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.vary).toBe('service-levels');
+      expect(Object.keys(out.variants).sort()).toEqual(['off', 'on']);
+      expect(out.variants.on.classes.oltp.serviceLevel).toBe('oltp');
+      expect(out.variants.off.classes.oltp.serviceLevel).toBeNull();
+      // OLTP waits behind the scans without its level, not with it; OLAP keeps going both ways
+      expect(out.classGain.oltp.p99.ratio).toBeGreaterThan(3);
+      expect(out.classGain.oltp.p99.method).toBe('t-rounds');
+      for (const v of ['on', 'off']) expect(out.variants[v].classes.olap.ops.scan.count).toBeGreaterThan(0);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
