@@ -113,6 +113,8 @@ export class Cluster {
   readonly startedAtMs = Date.now();
   private readonly schemaListeners = new Set<SchemaListener>();
   private lastTimestampUs = 0;
+  /** Set once a write skipped a down replica: from then on multi-replica reads reconcile copies. */
+  replicasMayDiffer = false;
 
   constructor(readonly options: ClusterOptions) {
     const tokens = generateTokens(options.nodes, options.vnodesPerNode, options.seed);

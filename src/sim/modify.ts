@@ -565,7 +565,10 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
     let pre: RowImage[] | undefined;
     if (hasViews) pre = imagesOf(cluster, session, reps, owned, keyStr, nowMs);
     for (const r of reps) {
-      if (!r.node.up) continue;
+      if (!r.node.up) {
+        cluster.replicasMayDiffer = true;
+        continue;
+      }
       const shard = r.node.shards[r.shard];
       shard.counters.replicaOps++;
       (extras.replicaShards ??= []).push(shard);

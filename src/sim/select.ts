@@ -13,7 +13,7 @@ import { tabletRange } from '../routing/sharding.js';
 import type { Cluster, Replica, SimNode } from './cluster.js';
 import type { ExecExtras, ExecParams, ExecResult, Plan, Session } from './context.js';
 import type { ColumnMeta, KeyspaceMeta, TableMeta } from './schema.js';
-import { cellLive, comparePartitions, lowerBound, rowLive, upperBound, type Partition, type Row, type TableStore } from './storage.js';
+import { cellLive, comparePartitions, lowerBound, mergePartitions, rowLive, upperBound, type Partition, type Row, type TableStore } from './storage.js';
 import { compareFor, InvalidRequest, termToBytes, timeoutGetter, UNSET_VALUE, type Bound, type Comparator } from './values.js';
 import { tabletsPayload } from './tablets.js';
 import { SyntaxErrorResponse } from './ddl.js';
@@ -706,7 +706,17 @@ function clusterSource(cluster: Cluster, session: Session, ks: KeyspaceMeta, tab
         if (o !== r && o.node.up) work.push(o.node.shards[o.shard]);
       }
       extras.blockFor = need;
-      return shard.store.tables.get(table.id)?.get(keyStr);
+      const own = shard.store.tables.get(table.id)?.get(keyStr);
+      // Replicas can only disagree after a write missed a down node. Then a read that waits for
+      // several replicas reconciles them (last write wins per cell), as Scylla's digest mismatch
+      // and data resolution would; otherwise one replica's copy is the answer.
+      if (need <= 1 || !cluster.replicasMayDiffer) return own;
+      const copies: Partition[] = own ? [own] : [];
+      for (let i = 1; i < work.length; i++) {
+        const p = work[i].store.tables.get(table.id)?.get(keyStr);
+        if (p) copies.push(p);
+      }
+      return copies.length <= 1 ? copies[0] : mergePartitions(table, copies);
     },
     scan(lo, hi, visit) {
       // walk token segments in ring order; each segment is read from one live replica

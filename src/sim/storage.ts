@@ -305,3 +305,38 @@ export function splitPartitionKey(key: Buffer, columns: number): Buffer[] {
   }
   return out;
 }
+
+/**
+ * Reconciles copies of one partition from several replicas into a new Partition: tombstones take
+ * the newest timestamp, cells the write that wins (LWW), row markers the newest. The copies are
+ * not modified (no read repair).
+ */
+export function mergePartitions(table: TableMeta, copies: Partition[]): Partition {
+  const first = copies[0];
+  const out = new Partition(first.key, first.keyStr, first.token);
+  out.components = first.components;
+  const mergeCells = (into: (Cell | undefined)[], from: (Cell | undefined)[]): void => {
+    for (let i = 0; i < from.length; i++) {
+      const c = from[i];
+      if (c && wins(into[i], c.v, c.ts)) into[i] = c;
+    }
+  };
+  for (const p of copies) {
+    if (p.delTs > out.delTs) out.delTs = p.delTs;
+    out.ranges.push(...p.ranges);
+    mergeCells(out.statics, p.statics);
+    for (const r of p.rows) {
+      const m = rowFor(out, table, r.ck);
+      if (r.delTs > m.delTs) m.delTs = r.delTs;
+      if (r.markerTs > m.markerTs) {
+        m.markerTs = r.markerTs;
+        m.markerExp = r.markerExp;
+        m.markerTtl = r.markerTtl;
+      }
+      mergeCells(m.cells, r.cells);
+    }
+  }
+  // a range tombstone from one copy shadows rows another (stale) copy still has
+  for (const rt of out.ranges) for (const r of out.rows) if (rt.ts > r.delTs && inRange(table, r.ck, rt)) r.delTs = rt.ts;
+  return out;
+}
