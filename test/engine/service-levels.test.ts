@@ -3,7 +3,13 @@
  * one clear warning for each and the run goes on (shard-aware becomes token-aware); with
  * --strict, a missing service level feature stops it with one line and exit 2.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { Connection } from '../../src/cql/connection.js';
+import { decodeRows } from '../../src/cql/rows.js';
+import type { RowsResult } from '../../src/cql/messages.js';
+import { startSim } from '../../src/sim/index.js';
+import { simHost } from '../support/sim-host.js';
 import { cassandraInfo } from '../support/real.js';
 import { runCli } from '../support/cli.js';
 
@@ -34,5 +40,35 @@ describe.skipIf(!info)('service levels on Apache Cassandra', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/sl-cassandra\.yaml: service levels are not supported by the target/);
+  });
+});
+
+describe('service levels on the emulator (no Cassandra needed)', () => {
+  it('the result lists the levels and attachments; --teardown removes the levels and roles the run created', async () => {
+    const host = simHost();
+    const sim = await startSim({ nodes: 1, shards: 2, host, auth: true });
+    try {
+      const env = { SCYLLA_BENCH_USERNAME: 'cassandra', SCYLLA_BENCH_PASSWORD: 'cassandra' };
+      const r = await runCli(['run', 'test/fixtures/engine/sl-cassandra.yaml', '--target', `${host}:9042`, '--teardown', '--json', '--out', 'results/test-sl'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      const s = JSON.parse(r.stdout);
+      expect(s.classes.app.serviceLevel).toBe('oltp');
+      expect(s.classes.app.serviceLevelTimeoutMs).toBe(50);
+      const result = JSON.parse(readFileSync(`${s.resultDir}/result.json`, 'utf8'));
+      expect(result.serviceLevels.applied).toBe(true);
+      expect(result.serviceLevels.roles).toEqual({ app: 'sb_app' });
+      expect(result.serviceLevels.levels.map((l: { service_level: string }) => l.service_level)).toContain('oltp');
+      expect(result.serviceLevels.attached).toContainEqual(expect.objectContaining({ role: 'sb_app', service_level: 'oltp' }));
+      // the generated password is in neither the output nor the result
+      expect(JSON.stringify(result)).not.toMatch(/PASSWORD/i);
+      const c = await Connection.connect({ host, port: 9042, credentials: { username: 'cassandra', password: 'cassandra' } });
+      const levels = decodeRows((await c.query('LIST ALL SERVICE LEVELS')) as RowsResult).map((x) => x.service_level);
+      expect(levels).not.toContain('oltp');
+      const attached = decodeRows((await c.query('LIST ALL ATTACHED SERVICE LEVELS')) as RowsResult);
+      expect(attached.some((x) => x.role === 'sb_app')).toBe(false);
+      await c.close();
+    } finally {
+      await sim.stop();
+    }
   });
 });
