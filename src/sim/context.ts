@@ -49,6 +49,8 @@ export interface ExecExtras {
   hop?: boolean;
   /** rows visited by a scan */
   rowsScanned?: number;
+  /** shards whose stores a range scan read: they share its work (Scylla's multishard reader) */
+  scanShards?: SimShard[];
 }
 
 /** Kinds of work, for per-kind costs and counters. */

@@ -731,6 +731,9 @@ function clusterSource(cluster: Cluster, session: Session, ks: KeyspaceMeta, tab
         const found: Partition[] = [];
         for (const sh of shards) {
           const ts = sh.store.tables.get(table.id);
+          // every shard of the replica reads its part of the range (charged by the capacity model)
+          const touched = (extras.scanShards ??= []);
+          if (!touched.includes(sh)) touched.push(sh);
           if (!ts) continue;
           sh.counters.replicaOps++;
           ts.collectRange(from, to, found);

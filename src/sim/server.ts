@@ -456,7 +456,14 @@ export class SimConnection {
       const coordDone = q.charge(t0, coordNs, level, t0);
       const opUs = opCostUs(costs, kind, extras, 'statements' in plan ? plan.statements : 1);
       const shards = extras.replicaShards;
-      if (shards && shards.length > 0) {
+      const scanShards = extras.scanShards;
+      if (kind === 'scan' && scanShards && scanShards.length > 0) {
+        // a range read runs on every shard holding part of the range, in parallel: each pays the
+        // base cost and its share of the rows; the reply waits for the last
+        const perShardUs = costs.scanUs + ((extras.rowsScanned ?? 0) * costs.scanRowUs) / scanShards.length;
+        finish = coordDone;
+        for (const sh of scanShards) finish = Math.max(finish, sh.queue.charge(coordDone, perShardUs * 1000, level, t0));
+      } else if (shards && shards.length > 0) {
         // replicas run the work under the same level (Scylla carries it over RPC)
         const finishes = shards.map((sh) => sh.queue.charge(coordDone, opUs * 1000, level, t0)).sort((a, b) => a - b);
         finish = finishes[Math.min(finishes.length, Math.max(1, extras.blockFor ?? 1)) - 1];

@@ -68,7 +68,7 @@ describe('service levels on the emulator (issue 6 acceptance)', () => {
   });
 
   it('two busy levels are served within 20% of their shares ratio', async () => {
-    // every read costs 4 ms: 2 shards serve ~500 reads/s; 24 requests in flight per class keep
+    // every read costs 4 ms: 2 shards serve ~500 reads/s; 16 requests in flight per class keep
     // both levels queued on both shards even when the client is slow to send the next one
     const r = await runOn('sl-shares.yaml', { costs: { readUs: 4000 } });
     const ratio = r.served.hi.servedMs / r.served.lo.servedMs;
