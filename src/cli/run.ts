@@ -4,13 +4,13 @@
  * run was stopped) / 2 (bad input).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Coordinator } from '../engine/coordinator.js';
 import { loadProfile } from '../profile/load.js';
 import type { ResolvedProfile, RoutingMode } from '../profile/types.js';
 import { summarizeRun, type RunSummary } from '../results/result.js';
 import { startSim } from '../sim/index.js';
 import type { Credentials, TlsOptions } from '../cql/connection.js';
+import { credentialsFromEnv, DEFAULT_CREDENTIAL_ENV, tlsFromFiles } from './credentials.js';
 import { ExitCode, UserError } from './exit.js';
 import { renderRunTable } from './table.js';
 import { parseTargets } from './target.js';
@@ -40,35 +40,17 @@ export function parseDurationMs(s: string, flag: string): number {
 
 function credentialsOf(p: ResolvedProfile): Credentials | undefined {
   const t = p.target;
-  const userEnv = t.usernameEnv ?? 'SCYLLA_BENCH_USERNAME';
-  const username = process.env[userEnv];
-  if (!username) return undefined;
-  const passEnv = t.passwordEnv ?? 'SCYLLA_BENCH_PASSWORD';
-  let password = process.env[passEnv];
-  const fileEnv = t.passwordFileEnv ?? 'SCYLLA_BENCH_PASSWORD_FILE';
-  if (password === undefined && process.env[fileEnv]) {
-    try {
-      password = readFileSync(process.env[fileEnv]!, 'utf8').replace(/\r?\n$/, '');
-    } catch {
-      throw new UserError(`${fileEnv}: cannot read ${process.env[fileEnv]}`);
-    }
-  }
-  if (password === undefined) throw new UserError(`${userEnv} is set but neither ${passEnv} nor ${fileEnv} is`);
-  return { username, password };
+  return credentialsFromEnv(process.env, {
+    username: t.usernameEnv ?? DEFAULT_CREDENTIAL_ENV.username,
+    password: t.passwordEnv ?? DEFAULT_CREDENTIAL_ENV.password,
+    passwordFile: t.passwordFileEnv ?? DEFAULT_CREDENTIAL_ENV.passwordFile,
+  });
 }
 
 function tlsOf(p: ResolvedProfile): TlsOptions | undefined {
   const t = p.target.tls;
   if (!t) return undefined;
-  const read = (what: string, f?: string): Buffer | undefined => {
-    if (!f) return undefined;
-    try {
-      return readFileSync(f);
-    } catch {
-      throw new UserError(`${p.file}: target.tls.${what}: cannot read ${f}`);
-    }
-  };
-  return { ca: read('ca', t.caFile), cert: read('cert', t.certFile), key: read('key', t.keyFile) };
+  return tlsFromFiles({ ca: t.caFile, cert: t.certFile, key: t.keyFile }, (k) => `${p.file}: target.tls.${k}`);
 }
 
 export function newRunId(): string {
