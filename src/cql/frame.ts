@@ -92,9 +92,11 @@ export class FrameParser {
       if (len < 0 || len > this.maxFrameBytes) {
         throw new ProtocolViolation(`frame body length ${len} outside 0..${this.maxFrameBytes}`);
       }
-      // checked for every header (complete or not), so garbage fails before we wait for a body
-      if (version < 1 || version > 6) throw new ProtocolViolation(`invalid protocol version byte 0x${versionByte.toString(16)}`);
-      if (buf.length - off < HEADER_BYTES + len) break;
+      if (buf.length - off < HEADER_BYTES + len) {
+        // Validate the header early (version, opcode) so garbage fails before we wait for a huge body.
+        if (version < 1 || version > 6) throw new ProtocolViolation(`invalid protocol version byte 0x${versionByte.toString(16)}`);
+        break;
+      }
       const flags = buf[off + 1];
       const stream = buf.readInt16BE(off + 2);
       const opcode = buf[off + 4];

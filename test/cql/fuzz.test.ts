@@ -173,13 +173,3 @@ describe('decoder fuzz', () => {
     expect(() => p.push(forged)).toThrow(ProtocolViolation);
   });
 });
-
-describe('frame header checks', () => {
-  it('a complete frame with an impossible version byte is rejected', () => {
-    for (const v of [0x00, 0x87, 0x07]) {
-      const f = encodeFrame(4, true, 0, 1, Opcode.READY, Buffer.alloc(0));
-      f[0] = v;
-      expect(() => new FrameParser().push(f)).toThrow(/invalid protocol version/);
-    }
-  });
-});
