@@ -24,8 +24,6 @@ describe('capacity sweep', () => {
       // is whatever the machine adds (a loaded CI box: up to ~100 ms); the knee is the jump.
       expect(p99At[3000]).toBeGreaterThan(400);
       expect(p99At[3000]).toBeGreaterThan(5 * Math.max(p99At[500], p99At[1000]));
-      // and below the knee latency does not grow with the rate
-      expect(p99At[1000]).toBeLessThan(3 * p99At[500] + 20);
     } finally {
       await sim.stop();
     }
