@@ -36,8 +36,11 @@ export interface BoundOp {
   readonly queryOptions: QueryOptions;
   /** Values for one execution addressing `addr` (a batch uses addr.row .. addr.row+rows-1). */
   values(addr: RowAddress, rowOffset: number, intendedMs: number): unknown[];
-  /** Scan ops: the token range bound to cycle i. */
-  scanValues(i: number): { values: unknown[]; startToken: bigint };
+  /**
+   * Scan ops: the token range bound to cycle i, and the token to route it by: a point spread
+   * inside the range (evenly spaced range starts would all map to one shard).
+   */
+  scanValues(i: number): { values: unknown[]; routeToken: bigint };
   /**
    * The token (as halves) of these values' partition key, written into `out`; false when the
    * statement has no complete routing key. Allocates nothing.
@@ -97,7 +100,9 @@ export function bindOperation(spec: OperationSpec, stmt: PreparedStatement, keyC
       const start = MIN_TOKEN + span * BigInt(r);
       const end = r === scanRanges - 1 ? MAX_TOKEN : start + span;
       const values = stmt.bindColumns.map((c, k) => (isTokenMarker(c.name) ? (k % 2 === 0 ? start : end) : null));
-      return { values, startToken: start === MIN_TOKEN ? start + 1n : start + 1n };
+      // a fixed pseudo-random fraction of the range per range index (Knuth's multiplicative hash)
+      const frac = BigInt(Math.imul(r + 1, 2654435761) >>> 0);
+      return { values, routeToken: start + 1n + (((end - start - 1n) * frac) >> 32n) };
     },
     tokenOf(values, out) {
       if (pk.length === 0) return false;

@@ -332,7 +332,7 @@ class LoadWorker {
       if (op.spec.kind === 'scan') {
         const s = op.scanValues(ticket);
         values = s.values;
-        const h = { hi: Number(BigInt.asUintN(64, s.startToken) >> 32n), lo: Number(BigInt.asUintN(64, s.startToken) & 0xffffffffn) };
+        const h = { hi: Number(BigInt.asUintN(64, s.routeToken) >> 32n), lo: Number(BigInt.asUintN(64, s.routeToken) & 0xffffffffn) };
         route = cs.router.routeHalves(h.hi, h.lo, cs.keyspace, cs.replicaPick++, op.table);
       } else {
         const keying = this.keyingOf(cs, op);

@@ -75,6 +75,18 @@ describe('scylla-bench run', () => {
     }
   });
 
+  it('token-range scans are routed across shards, not all to the shard of their start token', async () => {
+    const r = await runCli(['run', `${FIX}/scan.yaml`, '--target', `sim:${simHost()}`, '--json', '--out', OUT]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.classes.olap.ops.scan.count).toBeGreaterThan(20);
+    expect(s.classes.olap.ops.scan.errors).toBe(0);
+    const result = JSON.parse(readFileSync(path.join(s.resultDir, 'result.json'), 'utf8')) as RunResult;
+    const shards = result.phases.find((p) => p.kind === 'measure')!.classes.olap.shards;
+    expect(shards.requests[0].every((n) => n > 0)).toBe(true);
+    expect(shards.imbalance).toBeLessThan(2);
+  });
+
   it('Ctrl-C stops the run, still writes a valid result marked stopped, and exits non-zero', async () => {
     let child: import('node:child_process').ChildProcess | undefined;
     const done = runCli(['run', `${FIX}/long.yaml`, '--target', `sim:${simHost()}`, '--json', '--out', OUT], { onSpawn: (c) => { child = c; } });
