@@ -10,7 +10,7 @@
  */
 import type { Connection } from '../cql/connection.js';
 import { NoHostAvailableError } from '../cql/errors.js';
-import { murmur3Halves, halvesToToken, type TokenHalves } from './murmur3.js';
+import { halvesToToken } from './murmur3.js';
 import type { NodePool } from './pool.js';
 import type { ReplicationStrategy, TokenRing } from './ring.js';
 import { strategyCacheKey } from './ring.js';
@@ -36,7 +36,6 @@ export interface KeyspaceRouting {
 
 export class Router {
   private rrNode = 0;
-  private readonly halves: TokenHalves = { hi: 0, lo: 0 };
   private readonly hostIdToNode = new Map<string, number>();
   /** Ring tokens as signed hi / unsigned lo halves: the per-request lookup needs no BigInt. */
   private readonly ringHi: Int32Array;
@@ -87,16 +86,6 @@ export class Router {
 
   static keyspace(strategy: ReplicationStrategy, tablets = false): KeyspaceRouting {
     return { strategy, strategyKey: strategyCacheKey(strategy), tablets };
-  }
-
-  /**
-   * Routes by a serialized partition key (partitionKeyBytes form). `replicaPick` chooses among
-   * the replicas (e.g. a per-worker counter) so load spreads over RF nodes like drivers do.
-   */
-  routeKey(key: Uint8Array, ks: KeyspaceRouting, replicaPick: number, table?: string): Route {
-    if (this.mode === 'round-robin') return this.routeAny();
-    murmur3Halves(key, this.halves);
-    return this.routeHalves(this.halves.hi, this.halves.lo, ks, replicaPick, table);
   }
 
   routeHalves(hi: number, lo: number, ks: KeyspaceRouting, replicaPick: number, table?: string): Route {
