@@ -1,6 +1,6 @@
 /** The final table of a run: a rendering of the result file, nothing computed here. */
 import Table from 'cli-table3';
-import type { RunResult } from '../results/result.js';
+import type { ClassResult, RunResult } from '../results/result.js';
 import { summaryPhase } from '../results/result.js';
 
 export function renderRunTable(r: RunResult): string {
@@ -23,11 +23,22 @@ export function renderRunTable(r: RunResult): string {
   }
   const lines = [`phase ${phase.name} (${(phase.durationMs / 1000).toFixed(1)} s), routing ${Object.values(phase.classes)[0]?.routing ?? '?'}`, t.toString()];
   for (const [cls, c] of Object.entries(phase.classes)) {
-    const rate = c.rate.target !== null ? `${c.rate.achieved}/${c.rate.target} ops/s` : `${c.rate.achieved} ops/s (closed loop, ${c.concurrency} in flight)`;
+    const rate = c.rate.target !== null ? `${c.rate.achieved}/${c.rate.target} ops/s ${rateVerdict(c)}` : `${c.rate.achieved} ops/s (closed loop, ${c.concurrency} in flight)`;
     const failed = c.slo.checks.filter((x) => !x.pass).map((x) => `${x.op} ${x.metric} ${x.actual} > ${x.limit}`);
     lines.push(`${cls}: ${rate}; shard imbalance ${c.shards.imbalance.toFixed(2)}${c.slo.checks.length ? `; SLO ${c.slo.pass ? 'pass' : `FAIL (${failed.join(', ')})`}` : ''}`);
   }
   for (const e of Object.entries(phase.classes).flatMap(([cls, c]) => Object.entries(c.ops).flatMap(([op, o]) => Object.entries(o.errorsByKind).map(([k, n]) => `${cls}/${op}: ${n} × ${k}`)))) lines.push(`errors ${e}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
+}
+
+/** The open-loop schedule in words: kept, or why not, with what was left unsent. */
+function rateVerdict(c: ClassResult): string {
+  const parts: string[] = [];
+  const sch = c.schedule;
+  if (sch) parts.push(`${(sch.within1msRatio * 100).toFixed(1)}% sent within 1 ms of schedule, lag p99 ${sch.lagP99Ms.toFixed(2)} ms`);
+  if (c.rate.unsent) parts.push(`${c.rate.unsent} unsent`);
+  if (c.rate.sentAfterWindow) parts.push(`${c.rate.sentAfterWindow} sent after the window`);
+  const verdict = c.rate.kept === false ? 'schedule NOT kept' : 'schedule kept';
+  return `(${verdict}${parts.length ? `: ${parts.join(', ')}` : ''})`;
 }

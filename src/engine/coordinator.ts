@@ -77,6 +77,10 @@ interface ClassAcc {
   misrouted: number[];
   scheduleLag: Histogram;
   started: number;
+  sentInWindow: number;
+  sentAfterWindow: number;
+  lagWithin1ms: number;
+  lagWithin10ms: number;
 }
 
 export class Coordinator {
@@ -85,6 +89,7 @@ export class Coordinator {
   private control!: Connection;
   private readonly warnings: string[] = [];
   private stopped: string | null = null;
+  private stopAbsMs: number | undefined;
   private readonly listeners = new Set<(m: WorkerToCoordinator) => void>();
   private readonly resultDir: string;
   private readonly hlogs = new Map<string, HlogWriter>();
@@ -167,6 +172,7 @@ export class Coordinator {
   stop(reason: string): void {
     if (this.stopped) return;
     this.stopped = reason;
+    this.stopAbsMs = nowAbsMs();
     this.broadcast({ type: 'stop', reason });
   }
 
@@ -190,7 +196,8 @@ export class Coordinator {
         }
       }
     }
-    return { name: ph.name, kind: 'schema', startedAt: new Date(t0).toISOString(), durationMs: nowAbsMs() - t0, classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopDelayP99MsMax: 0, cpuFraction: 0, cpuUsPerOp: 0 } };
+    const tookMs = nowAbsMs() - t0;
+    return { name: ph.name, kind: 'schema', startedAt: new Date(t0).toISOString(), durationMs: tookMs, wallMs: Math.round(tookMs), classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopDelayP99MsMax: 0, cpuFraction: 0, cpuUsPerOp: 0 } };
   }
 
   /** Creates the profile's service levels and per-class roles (once, before workers connect). */
@@ -316,7 +323,7 @@ export class Coordinator {
         spec: c, ops: new Map(Object.keys(c.mix).map((op) => [op, { response: newHistogram(), service: newHistogram(), count: 0, errors: {} }])),
         requests: new Array(this.facts.nodes.length * (this.facts.nrShards ?? 1)).fill(0),
         misrouted: new Array(this.facts.nodes.length * (this.facts.nrShards ?? 1)).fill(0),
-        scheduleLag: newHistogram(), started: 0,
+        scheduleLag: newHistogram(), started: 0, sentInWindow: 0, sentAfterWindow: 0, lagWithin1ms: 0, lagWithin10ms: 0,
       });
     }
     const seconds = new Map<number, { reports: number; data: Map<string, { started: number; ops: Map<string, Acc> }> }>();
@@ -371,6 +378,10 @@ export class Coordinator {
         const acc = accs.get(cls);
         if (!acc) continue;
         acc.started += ci.started;
+        acc.sentInWindow += ci.sentInWindow;
+        acc.sentAfterWindow += ci.sentAfterWindow;
+        acc.lagWithin1ms += ci.lagWithin1ms;
+        acc.lagWithin10ms += ci.lagWithin10ms;
         ci.requests.forEach((v, i) => { acc.requests[i] += v; });
         ci.misrouted.forEach((v, i) => { acc.misrouted[i] += v; });
         if (ci.scheduleLag) mergeInto(acc.scheduleLag, decode(ci.scheduleLag));
@@ -408,26 +419,29 @@ export class Coordinator {
     }
     for (const key of [...seconds.keys()].sort((a, b) => a - b)) flushSecond(key);
     const wallMs = Math.max(1, nowAbsMs() - startAbs);
-    const measuredMs = ph.durationMs !== undefined ? Math.min(ph.durationMs, wallMs) : wallMs;
+    // the window is what the schedule covered: the phase length, cut short by a stop
+    const stoppedAtMs = this.stopAbsMs !== undefined && this.stopAbsMs < endAbs ? Math.max(1, this.stopAbsMs - startAbs) : undefined;
+    const measuredMs = ph.durationMs !== undefined ? Math.min(ph.durationMs, stoppedAtMs ?? ph.durationMs) : (stoppedAtMs ?? wallMs);
     const cpu = process.cpuUsage(cpu0);
 
     const classes: Record<string, ClassResult> = {};
     let totalOps = 0;
     for (const [name, acc] of accs) {
-      const cr = this.classResult(acc, measuredMs, ph.name);
+      const cr = this.classResult(acc, measuredMs, ph, planClasses.find((x) => x.name === name)!);
       classes[name] = cr;
       totalOps += Object.values(cr.ops).reduce((x, o) => x + o.count + o.errors, 0);
     }
     const cpuFraction = (cpu.user + cpu.system) / 1000 / wallMs / os.availableParallelism();
     if (cpuFraction > 0.9) this.warnings.push(`phase ${ph.name}: the loader used ${(cpuFraction * 100).toFixed(0)}% of the machine's CPU; latencies may include loader queueing`);
     return {
-      name: ph.name, kind: ph.kind, startedAt: new Date(startAbs).toISOString(), durationMs: measuredMs, classes, intervals,
+      name: ph.name, kind: ph.kind, startedAt: new Date(startAbs).toISOString(), durationMs: measuredMs, wallMs: Math.round(wallMs), classes, intervals,
       loader: { eventLoopUtilizationMax: eluMax, eventLoopDelayP99MsMax: delayMax, cpuFraction, cpuUsPerOp: totalOps > 0 ? (cpu.user + cpu.system) / totalOps : 0 },
     };
   }
 
-  private classResult(acc: ClassAcc, measuredMs: number, phase: string): ClassResult {
+  private classResult(acc: ClassAcc, windowMs: number, ph: PhaseSpec, plan: ClassPlan): ClassResult {
     const c = acc.spec;
+    const phase = ph.name;
     const open = c.rateOpsPerSec !== undefined;
     const ops: Record<string, OpResult> = {};
     let completed = 0;
@@ -442,26 +456,49 @@ export class Coordinator {
         service: { ...summarize(a.service), histogram: encodeOf(a.service) },
       };
     }
-    const achieved = Math.round((completed / (measuredMs / 1000)) * 10) / 10;
+    // achieved = ops that actually left inside the window ÷ the window: what the target was offered
+    const achieved = Math.round((acc.sentInWindow / (windowMs / 1000)) * 10) / 10;
+    const sent = acc.sentInWindow + acc.sentAfterWindow;
+    let unsent: number | null = null;
+    if (open) {
+      // slots k with start + k × interval inside the window, capped by the phase's count
+      let due = Math.ceil(windowMs / plan.intervalMs! - 1e-9);
+      if (plan.countLimit !== undefined) due = Math.min(due, plan.countLimit);
+      if (ph.durationMs === undefined && !this.stopped) due = plan.countLimit ?? sent;
+      unsent = Math.max(0, due - sent);
+    }
     const S = this.facts.nrShards ?? 1;
     const grid = (xs: number[]): number[][] => this.facts.nodes.map((_, n) => xs.slice(n * S, n * S + S));
     const totalReq = acc.requests.reduce((x, y) => x + y, 0);
     const totalMis = acc.misrouted.reduce((x, y) => x + y, 0);
     const mean = totalReq / Math.max(1, acc.requests.length);
     const imbalance = mean > 0 ? Math.max(...acc.requests) / mean : 0;
-    if (open && achieved < c.rateOpsPerSec! * 0.99) {
-      this.warnings.push(`phase ${phase}, class ${c.name}: achieved ${achieved} ops/s of ${c.rateOpsPerSec} ops/s target: the schedule was not kept (loader or target saturated)`);
-    }
     const lag = acc.scheduleLag.totalCount > 0 ? summarize(acc.scheduleLag) : null;
-    if (lag && lag.p99Ms > 10) this.warnings.push(`phase ${phase}, class ${c.name}: schedule lag p99 ${lag.p99Ms} ms: the loader started requests late (response times include it)`);
+    const lagged = acc.scheduleLag.totalCount;
+    const schedule = open && lag ? {
+      within1msRatio: round4(acc.lagWithin1ms / lagged), within10msRatio: round4(acc.lagWithin10ms / lagged),
+      lagP50Ms: lag.p50Ms, lagP99Ms: lag.p99Ms, lagMaxMs: lag.maxMs,
+    } : null;
+    const rateShort = open && achieved < c.rateOpsPerSec! * 0.99;
+    const lagLong = open && lag !== null && lag.p99Ms > 10;
+    const kept = open ? !rateShort && !lagLong : null;
+    if (rateShort) {
+      this.warnings.push(`phase ${phase}, class ${c.name}: rate not kept: ${achieved} of ${c.rateOpsPerSec} ops/s left inside the window (${unsent ?? 0} scheduled ops unsent)`);
+    }
+    if (lagLong) this.warnings.push(`phase ${phase}, class ${c.name}: schedule lag p99 ${lag!.p99Ms} ms: the loader started requests late (response times include it)`);
     const checks = sloChecks(c, ops, open ? 'response' : 'service', completed, errorsTotal);
     return {
       workload: c.workload, serviceLevel: c.serviceLevel ?? null,
       serviceLevelTimeoutMs: c.serviceLevel ? this.o.profile.serviceLevels[c.serviceLevel]?.timeoutMs ?? null : null, routing: routingOf(c.routing ?? this.o.profile.routing, this.facts.scylla),
       loop: open ? 'open' : 'closed', latency: open ? 'response' : 'service',
-      rate: { target: c.rateOpsPerSec ?? null, achieved }, concurrency: c.concurrency ?? null, ops,
+      rate: {
+        target: c.rateOpsPerSec ?? null, achieved, kept, windowMs: Math.round(windowMs),
+        sent, sentInWindow: acc.sentInWindow, sentAfterWindow: acc.sentAfterWindow, unsent,
+      },
+      concurrency: c.concurrency ?? null, ops,
       shards: { nrShards: S, requests: grid(acc.requests), misrouted: grid(acc.misrouted), misrouteRatio: totalReq > 0 ? round4(totalMis / totalReq) : 0, imbalance: round4(imbalance) },
       scheduleLag: lag,
+      schedule,
       slo: { spec: c.slo ?? null, checks, pass: checks.every((x) => x.pass) },
     };
   }

@@ -78,8 +78,14 @@ export interface ClassInterval {
   misrouted: number[];
   /** Open loop: send time − intended start, encoded (schedule lag). */
   scheduleLag?: string;
-  /** Ops started in the interval (for achieved rate). */
+  /** Ops started (handed to a connection) in the interval. */
   started: number;
+  /** Of those, sent before the phase end (the achieved rate counts these) and at or after it. */
+  sentInWindow: number;
+  sentAfterWindow: number;
+  /** Open loop: ops sent within 1 ms / 10 ms of their intended start. */
+  lagWithin1ms: number;
+  lagWithin10ms: number;
 }
 
 export interface IntervalReport {

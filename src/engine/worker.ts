@@ -62,6 +62,12 @@ interface ClassState {
   misrouted: number[];
   scheduleLag: Histogram;
   started: number;
+  /** Ops handed to a connection before the phase end / at or after it (count-bound phases: all "in"). */
+  sentInWindow: number;
+  sentAfterWindow: number;
+  /** Open loop: ops sent within 1 ms / 10 ms of their intended start. */
+  lagWithin1ms: number;
+  lagWithin10ms: number;
   counters: Int32Array;
   inFlight: number;
   rnd: () => number;
@@ -222,7 +228,8 @@ class LoadWorker {
         tables: new Map(w.tables.map((t) => [t.name, t])), stats,
         requests: new Array(init.facts.nodes.length * this.nrShards).fill(0),
         misrouted: new Array(init.facts.nodes.length * this.nrShards).fill(0),
-        scheduleLag: newHistogram(), started: 0, counters: new Int32Array(cp.counters), inFlight: 0,
+        scheduleLag: newHistogram(), started: 0, sentInWindow: 0, sentAfterWindow: 0, lagWithin1ms: 0, lagWithin10ms: 0,
+        counters: new Int32Array(cp.counters), inFlight: 0,
         rnd: xorshift(init.profile.seed * 7919 + init.workerIndex * 104729 + states.length),
         replicaPick: init.workerIndex, done: false, driver, resume: () => {},
       });
@@ -281,36 +288,54 @@ class LoadWorker {
    * more punctual but burns a core per worker, starving the target on small machines. The
    * lateness is measured (schedule lag) and is part of the response time, which counts from
    * the intended start: honest, never hidden.
+   *
+   * The phase ends at its end: once the clock passes it, no slot is sent any more, however late
+   * the schedule is. The slots left behind are the coordinator's `unsent` (due − sent), never
+   * sent after the window where they would inflate the "achieved" rate.
    */
   private pump(cs: ClassState): void {
     const plan = this.phase!;
     const interval = cs.plan.intervalMs!;
-    const now = nowAbsMs();
+    let now = nowAbsMs();
     let issued = 0;
     for (;;) {
       if (this.stopping || cs.done) return;
+      if (now >= plan.endAbsMs) { this.classDone(cs); return; }
       if (cs.inFlight >= cs.plan.maxInFlight) return; // resumed by a completion
       const slot = cs.pendingSlot ?? Atomics.add(cs.counters, 0, 1);
       const intended = plan.startAbsMs + slot * interval;
       if ((cs.plan.countLimit !== undefined && slot >= cs.plan.countLimit) || intended >= plan.endAbsMs) {
-        cs.done = true;
-        cs.pendingSlot = undefined;
-        this.maybePhaseDone();
+        // no slot of this schedule is left inside the window
+        this.classDone(cs);
         return;
       }
       if (intended > now) {
         cs.pendingSlot = slot;
         if (!cs.timerArmed) {
           cs.timerArmed = true;
-          setTimeout(() => { cs.timerArmed = false; this.pump(cs); }, Math.max(1, Math.floor(intended - now)));
+          // never wake after the end: a slot beyond it must not hold the phase open
+          const wakeMs = Math.min(intended, plan.endAbsMs) - now;
+          setTimeout(() => { cs.timerArmed = false; this.pump(cs); }, Math.max(1, Math.ceil(wakeMs)));
         }
         return;
       }
       cs.pendingSlot = undefined;
-      recordNs(cs.scheduleLag, (now - intended) * 1e6);
+      const lagMs = now - intended;
+      recordNs(cs.scheduleLag, lagMs * 1e6);
+      if (lagMs <= 1) cs.lagWithin1ms++;
+      if (lagMs <= 10) cs.lagWithin10ms++;
       this.issue(cs, intended, slot, cs.resume, now);
       if (++issued >= 1024) { setImmediate(cs.resume); return; }
+      // encoding a burst of late slots takes time: keep the send clock honest
+      if ((issued & 31) === 0) now = nowAbsMs();
     }
+  }
+
+  /** A class has nothing more to send in this phase; the phase ends at its end, not before. */
+  private classDone(cs: ClassState): void {
+    cs.done = true;
+    cs.pendingSlot = undefined;
+    this.maybePhaseDone();
   }
 
   /** Closed loop: one chain; with a count limit, tickets come from the shared counter. */
@@ -318,9 +343,9 @@ class LoadWorker {
     const plan = this.phase!;
     if (this.stopping || cs.done) { this.maybePhaseDone(); return; }
     const now = nowAbsMs();
-    if (now >= plan.endAbsMs) { cs.done = true; this.maybePhaseDone(); return; }
+    if (now >= plan.endAbsMs) { this.classDone(cs); return; }
     const ticket = Atomics.add(cs.counters, 0, 1);
-    if (cs.plan.countLimit !== undefined && ticket >= cs.plan.countLimit) { cs.done = true; this.maybePhaseDone(); return; }
+    if (cs.plan.countLimit !== undefined && ticket >= cs.plan.countLimit) { this.classDone(cs); return; }
     this.issue(cs, now, ticket, cs.resume, now);
   }
 
@@ -362,8 +387,7 @@ class LoadWorker {
       setImmediate(next);
       return;
     }
-    cs.inFlight++;
-    cs.started++;
+    this.countSend(cs, sendAbs);
     if (cs.driver) {
       // the driver picks the node itself; count where it went, at the token's owner shard
       const owner = route.ownerShard;
@@ -390,14 +414,20 @@ class LoadWorker {
 
   private sendBatch(cs: ClassState, op: BoundOp, rows: unknown[][], route: ReturnType<Router['routeAny']>, intendedAbsMs: number, next: () => void, sendAbs: number): void {
     this.countRoute(cs, route);
-    cs.inFlight++;
-    cs.started++;
+    this.countSend(cs, sendAbs);
     route.conn.batch(rows.map((v) => ({ statement: op.stmt, values: v })), {
       type: op.spec.batchType === 'logged' ? 0 : 1, consistency: consistencyOf(op.spec.consistency),
     }).then(
       () => { this.complete(cs, op, null, null, intendedAbsMs, sendAbs); next(); },
       (e: unknown) => { this.complete(cs, op, e instanceof CqlError ? e : null, null, intendedAbsMs, sendAbs, e); next(); },
     );
+  }
+
+  private countSend(cs: ClassState, sendAbs: number): void {
+    cs.inFlight++;
+    cs.started++;
+    if (sendAbs < this.phase!.endAbsMs) cs.sentInWindow++;
+    else cs.sentAfterWindow++;
   }
 
   /** Counts a request at its owner shard (and as misrouted when sent elsewhere); returns its cell. */
@@ -443,11 +473,19 @@ class LoadWorker {
   }
 
   private phaseDoneSent = false;
+  private endTimer: NodeJS.Timeout | undefined;
 
   private maybePhaseDone(): void {
     if (this.phaseDoneSent || !this.phase) return;
     const allDone = this.classes.every((c) => (c.done || this.stopping) && c.inFlight === 0);
     if (!allDone) return;
+    const endAbsMs = this.phase.endAbsMs;
+    if (!this.stopping && Number.isFinite(endAbsMs) && nowAbsMs() < endAbsMs) {
+      // nothing left to send (a tiny rate) but the window is still open: the phase ends at its end
+      if (!this.endTimer) this.endTimer = setTimeout(() => { this.endTimer = undefined; this.maybePhaseDone(); }, Math.max(1, Math.ceil(endAbsMs - nowAbsMs())));
+      return;
+    }
+    if (this.endTimer) { clearTimeout(this.endTimer); this.endTimer = undefined; }
     this.phaseDoneSent = true;
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.finishPhase();
@@ -487,12 +525,18 @@ class LoadWorker {
       }
       classes[cs.plan.name] = {
         ops, requests: cs.requests.slice(), misrouted: cs.misrouted.slice(), started: cs.started,
+        sentInWindow: cs.sentInWindow, sentAfterWindow: cs.sentAfterWindow,
+        lagWithin1ms: cs.lagWithin1ms, lagWithin10ms: cs.lagWithin10ms,
         scheduleLag: cs.plan.loop === 'open' ? encode(cs.scheduleLag) : undefined,
       };
       cs.requests.fill(0);
       cs.misrouted.fill(0);
       cs.scheduleLag.reset();
       cs.started = 0;
+      cs.sentInWindow = 0;
+      cs.sentAfterWindow = 0;
+      cs.lagWithin1ms = 0;
+      cs.lagWithin10ms = 0;
     }
     const elu = performance.eventLoopUtilization(this.elu);
     this.elu = performance.eventLoopUtilization();

@@ -38,6 +38,39 @@ export interface SloCheck {
   pass: boolean;
 }
 
+/**
+ * What the loader offered the target, from the actual send time of every op: never completed ops
+ * over the nominal phase length (that figure is right by construction and hides a loader that
+ * fell behind).
+ */
+export interface RateResult {
+  /** Open loop: the profile's ops/s; null in closed loop. */
+  target: number | null;
+  /** Ops handed to a connection inside the window ÷ the window. */
+  achieved: number;
+  /**
+   * Open loop: false when achieved < 99 % of target or schedule lag p99 > 10 ms (the latencies
+   * then describe a load other than the one asked for); null in closed loop.
+   */
+  kept: boolean | null;
+  /** The scheduling window: the phase length, or up to the stop. */
+  windowMs: number;
+  /** Ops sent in all; of them inside the window, and after it (intended inside it, sent late by the burst that was under way: still in the response-time histogram). */
+  sent: number;
+  sentInWindow: number;
+  sentAfterWindow: number;
+  /** Open loop: scheduled slots inside the window that were never sent (the phase ends at its end). */
+  unsent: number | null;
+}
+
+export interface ScheduleResult {
+  within1msRatio: number;
+  within10msRatio: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+}
+
 export interface ClassResult {
   workload: string;
   serviceLevel: string | null;
@@ -47,11 +80,13 @@ export interface ClassResult {
   loop: 'open' | 'closed';
   /** Which latency the p…Ms figures of the summary use. */
   latency: 'response' | 'service';
-  rate: { target: number | null; achieved: number };
+  rate: RateResult;
   concurrency: number | null;
   ops: Record<string, OpResult>;
   shards: ShardResult;
   scheduleLag: LatencySummary | null;
+  /** Open loop: how punctually the schedule was kept (from every op's send time − intended start). */
+  schedule: ScheduleResult | null;
   slo: { spec: SloSpec | null; checks: SloCheck[]; pass: boolean };
 }
 
@@ -66,7 +101,10 @@ export interface PhaseResult {
   name: string;
   kind: 'schema' | 'load' | 'warmup' | 'measure';
   startedAt: string;
+  /** The scheduling window (the phase length, or up to a stop). */
   durationMs: number;
+  /** Wall time from the phase start until its last in-flight op landed (window + drain). */
+  wallMs: number;
   classes: Record<string, ClassResult>;
   intervals: IntervalRecord[];
   loader: {
@@ -104,7 +142,7 @@ export interface RunSummary {
     serviceLevel: string | null;
     serviceLevelTimeoutMs: number | null;
     routing: string;
-    rate: { target: number | null; achieved: number };
+    rate: RateResult;
     misrouteRatio: number;
     slo: { pass: boolean };
     ops: Record<string, { count: number; errors: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number }>;
