@@ -3,9 +3,10 @@
  * printed, never asserted. The client benchmark talks to the emulator in a separate process
  * (SB_BENCH_TARGET=host:port points it at another server, e.g. a real Cassandra, instead).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSim } from '../src/sim/spawn.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -18,17 +19,11 @@ function node(file: string, args: string[] = [], extraArgs: string[] = []): numb
 
 async function withEmulator<T>(fn: (target: string) => T): Promise<T> {
   if (process.env.SB_BENCH_TARGET) return fn(process.env.SB_BENCH_TARGET);
-  const host = '127.78.0.1';
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/scylla-bench.js'), 'sim', '--nodes', '1', '--shards', '2', '--host', host, '--no-capacity'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ready')) resolve(); });
-    child.once('exit', (c) => reject(new Error(`emulator exited with ${c}`)));
-  });
+  const sim = await spawnSim({ nodes: 1, shards: 2, host: '127.78.0.1', capacity: false });
   try {
-    return fn(`${host}:9042`);
+    return fn(`${sim.nodes[0].host}:${sim.nodes[0].port}`);
   } finally {
-    child.kill('SIGTERM');
+    await sim.stop();
   }
 }
 

@@ -5,7 +5,7 @@ import { loadProfile } from '../profile/load.js';
 import type { RoutingMode } from '../profile/types.js';
 import type { RatioEstimate } from '../results/stats.js';
 import { ExitCode, UserError } from './exit.js';
-import { abortOnSignals, newRunId, prepareTarget, profileOverrides, progressPrinter } from './run.js';
+import { abortOnSignals, defaultWorkers, engineToUser, newRunId, prepareTarget, profileOverrides, progressPrinter } from './run.js';
 
 export interface AbFlags {
   profile: string;
@@ -31,23 +31,38 @@ export function parseModes(s: string): RoutingMode[] {
   return modes as RoutingMode[];
 }
 
-const fmtRatio = (r: RatioEstimate): string =>
-  Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)}×${r.low !== null && r.high !== null ? ` [${r.low.toFixed(2)}, ${r.high.toFixed(2)}]` : ''}` : 'n/a';
+const x2 = (v: number): string => `${v.toFixed(2)}×`;
+
+/** A ratio with its interval; an interval that spans 1 cannot tell better from worse: "inconclusive". */
+export function fmtGain(r: RatioEstimate): string {
+  if (!Number.isFinite(r.ratio)) return 'n/a';
+  if (r.low === null || r.high === null) return `${x2(r.ratio)} (one sample: no interval)`;
+  const interval = `[${r.low.toFixed(2)}, ${r.high.toFixed(2)}]`;
+  if (r.low <= 1 && r.high >= 1) return `inconclusive (${x2(r.ratio)}, 95% interval ${interval} spans 1)`;
+  return `${x2(r.ratio)} ${interval}`;
+}
+
+const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 
 export function renderAb(r: AbResult): string {
-  const t = new Table({ head: ['variant', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'CPU µs/op', 'misroute'], style: { head: [], border: [] } });
+  const t = new Table({
+    head: ['variant', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'loader CPU µs/op', 'misroute (client)', 'cross-shard (target)'],
+    style: { head: [], border: [] },
+  });
   for (const [v, s] of Object.entries(r.variants)) {
-    const rounds = s.rounds;
-    const avg = (f: (x: (typeof rounds)[number]) => number): number => rounds.reduce((a, x) => a + f(x), 0) / rounds.length;
-    const mis = Object.values(s.classes).reduce((a, c) => Math.max(a, c.misrouteRatio), 0);
-    t.push([v, s.throughput.toFixed(0), avg((x) => x.p50Ms).toFixed(2), avg((x) => x.p99Ms).toFixed(2), avg((x) => x.p999Ms).toFixed(2), s.cpuUsPerOp.toFixed(1), `${(mis * 100).toFixed(1)}%`]);
+    const clientMis = Object.values(s.classes).map((c) => c.misrouteRatio);
+    const mis = clientMis.some((m) => m === null) ? null : Math.max(0, ...(clientMis as number[]));
+    t.push([v, s.throughput.toFixed(0), s.p50Ms.toFixed(2), s.p99Ms.toFixed(2), s.p999Ms.toFixed(2), s.cpuUsPerOp.toFixed(1), pct(mis), pct(s.targetCrossShardRatio)]);
   }
-  const lines = [`ab: vary ${r.vary}, ${r.rounds} round(s), interleaved`, t.toString()];
+  const rounds = Object.values(r.variants)[0]?.rounds.length ?? 0;
+  const lines = [`ab: vary ${r.vary}, ${rounds} round(s) of ${r.rounds}, interleaved; percentiles from every round's histograms merged`, t.toString()];
   for (const [cls, g] of Object.entries(r.classGain ?? {})) {
-    lines.push(`class ${cls}: with service levels p99 ${fmtRatio(g.p99)} lower, p50 ${fmtRatio(g.p50)} lower, throughput ${fmtRatio(g.throughput)} (off / on, 95% interval)`);
+    const open = Object.values(r.variants).every((v) => v.classes[cls]?.loop === 'open' && v.classes[cls]?.rate.kept !== false);
+    lines.push(`class ${cls}: p99 off/on ${fmtGain(g.p99)}; p50 off/on ${fmtGain(g.p50)}; throughput ${open ? 'fixed by rate' : `on/off ${fmtGain(g.throughput)}`} (> 1: better with service levels)`);
   }
   for (const [base, g] of Object.entries(r.gain)) {
-    lines.push(`shard-aware vs ${base}: p99 ${fmtRatio(g.p99)} lower, p50 ${fmtRatio(g.p50)} lower, throughput ${fmtRatio(g.throughput)} (95% interval, ${g.p99.method})`);
+    const fixed = r.variants['shard-aware']?.throughputFixedByRate && r.variants[base]?.throughputFixedByRate;
+    lines.push(`shard-aware vs ${base}: p99 ${base}/shard-aware ${fmtGain(g.p99)}; p50 ${base}/shard-aware ${fmtGain(g.p50)}; throughput ${fixed ? 'fixed by rate' : `shard-aware/${base} ${fmtGain(g.throughput)}`} (> 1: shard-aware better; ${g.p99.method})`);
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
@@ -61,15 +76,15 @@ export async function abCommand(f: AbFlags, toolVersion: string): Promise<number
   if (f.vary === 'service-levels' && !profile.phases.some((ph) => ph.classes.some((c) => c.serviceLevel))) {
     throw new UserError(`${f.profile}: --vary service-levels needs classes with a service_level`);
   }
-  const target = await prepareTarget(profile, f.target);
+  const target = prepareTarget(profile, f.target);
   const sig = abortOnSignals();
   const progress = progressPrinter();
   try {
     const r = await runAb({
-      profile, hosts: target.hosts, credentials: target.credentials, tls: target.tls, resultsDir: f.out, runId: `ab-${newRunId()}`,
-      toolVersion, signal: sig.signal, vary: f.vary, variants, rounds: f.rounds, targetLabel: target.label,
+      profile: defaultWorkers(profile, target.local), target: target.info, resultsDir: f.out, runId: `ab-${newRunId()}`,
+      toolVersion, signal: sig.signal, vary: f.vary, variants, rounds: f.rounds,
       onRound: (line) => process.stderr.write(`${line}\n`), onProgress: progress.print,
-    });
+    }).catch(engineToUser);
     progress.clear();
     const text = `${renderAb(r)}\nresult: ${r.resultDir}/ab.json\n`;
     if (f.json) {
@@ -78,6 +93,7 @@ export async function abCommand(f: AbFlags, toolVersion: string): Promise<number
     } else process.stdout.write(text);
     return r.stopped ? ExitCode.CHECKS_FAILED : ExitCode.OK;
   } finally {
+    progress.clear();
     sig.dispose();
     await target.stop();
   }

@@ -4,11 +4,15 @@
  * run was stopped) / 2 (bad input).
  */
 import { randomBytes } from 'node:crypto';
-import { Coordinator } from '../engine/coordinator.js';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { Coordinator, type TargetInfo } from '../engine/coordinator.js';
+import { EngineError } from '../engine/errors.js';
 import { loadProfile } from '../profile/load.js';
 import type { ResolvedProfile, RoutingMode } from '../profile/types.js';
 import { summarizeRun, type RunSummary } from '../results/result.js';
-import { startSim } from '../sim/index.js';
+import { spawnSim, type SpawnedSim } from '../sim/spawn.js';
 import type { Credentials, TlsOptions } from '../cql/connection.js';
 import { credentialsFromEnv, DEFAULT_CREDENTIAL_ENV, tlsFromFiles } from './credentials.js';
 import { ExitCode, UserError } from './exit.js';
@@ -57,12 +61,14 @@ export function newRunId(): string {
   return `${new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Where a command sends its load: the profile's hosts, or the built-in emulator started here. */
+/** Where a command sends its load: the profile's hosts, or the built-in emulator started here in its own process. */
 export interface PreparedTarget {
-  hosts: { host: string; port: number }[];
-  credentials: Credentials | undefined;
-  tls: TlsOptions | undefined;
-  label: string | undefined;
+  /** Resolved lazily inside the engine's run, so a signal while the emulator starts is honoured. */
+  info: () => Promise<TargetInfo>;
+  /** True when the target is the built-in emulator started by this command. */
+  local: boolean;
+  /** Called once if the local emulator dies before stop() (the run must end, not fail every op). */
+  onLost: (cb: (why: string) => void) => void;
   stop: () => Promise<void>;
 }
 
@@ -78,40 +84,107 @@ export function simHostOf(target: string | undefined): string | undefined {
   return host;
 }
 
-export async function prepareTarget(profile: ResolvedProfile, target: string | undefined): Promise<PreparedTarget> {
+export function prepareTarget(profile: ResolvedProfile, target: string | undefined): PreparedTarget {
   const credentials = credentialsOf(profile);
   const tls = tlsOf(profile);
   const forceSim = target === 'sim' || target?.startsWith('sim:');
   if (!forceSim && profile.target.hosts.length > 0) {
-    return { hosts: profile.target.hosts, credentials, tls, label: undefined, stop: async () => {} };
+    const info: TargetInfo = { hosts: profile.target.hosts, credentials, tls };
+    return { info: async () => info, local: false, onLost: () => {}, stop: async () => {} };
   }
+  const explicit = simHostOf(target);
   const { nodes, shards, costs } = profile.target.sim;
   // service levels bind to login roles: the emulator then authenticates (its superuser is cassandra/cassandra)
   const auth = Object.keys(profile.serviceLevels).length > 0;
-  const explicit = simHostOf(target);
-  const candidates = explicit ? [explicit] : Array.from({ length: 8 }, (_, i) => `127.0.${i}.1`);
-  let lastError = '';
-  for (const host of candidates) {
-    try {
-      const s = await startSim({ nodes, shards, host, port: 9042, shardAwarePort: 19042, auth, costs });
-      return {
-        hosts: [{ host: s.nodes[0].host, port: s.nodes[0].port }], credentials: auth ? { username: 'cassandra', password: 'cassandra' } : undefined, tls: undefined,
-        label: `built-in emulator (${nodes} nodes × ${shards} shards at ${host})`, stop: () => s.stop(),
-      };
-    } catch (e) {
-      lastError = e instanceof Error ? e.message : String(e);
-      if (!/EADDRINUSE|in use/i.test(lastError)) break;
+  let spawned: Promise<SpawnedSim> | undefined;
+  const lost: ((why: string) => void)[] = [];
+  const start = async (): Promise<TargetInfo> => {
+    const candidates = explicit ? [explicit] : Array.from({ length: 8 }, (_, i) => `127.0.${i}.1`);
+    let lastError = '';
+    for (const host of candidates) {
+      spawned = spawnSim({ nodes, shards, host, port: 9042, shardAwarePort: 19042, auth, costs, metricsPort: 0 });
+      try {
+        const s = await spawned;
+        s.onExit((why) => { for (const cb of lost) cb(why); });
+        return {
+          hosts: [{ host: s.nodes[0].host, port: s.nodes[0].port }], credentials: auth ? { username: 'cassandra', password: 'cassandra' } : undefined,
+          label: `built-in emulator (${nodes} nodes × ${shards} shards at ${host}, pid ${s.pid})`, process: s,
+          metricsUrls: s.metricsUrl ? [`${s.metricsUrl}/metrics`] : undefined,
+        };
+      } catch (e) {
+        spawned = undefined;
+        lastError = e instanceof Error ? e.message : String(e);
+        if (!/EADDRINUSE|in use/i.test(lastError)) break;
+      }
     }
-  }
-  throw new UserError(`built-in emulator: ${lastError}`);
+    throw new UserError(`built-in emulator: ${lastError}`);
+  };
+  return {
+    info: start,
+    local: true,
+    onLost: (cb) => { lost.push(cb); },
+    stop: async () => {
+      const s = await spawned?.catch(() => undefined);
+      await s?.stop();
+    },
+  };
 }
 
-/** SIGINT/SIGTERM → abort; the engine stops scheduling and still writes the result. */
+/**
+ * `--out` must be a directory we can write, checked before anything runs: a recursive mkdir
+ * under /proc never returns (Node spins at 100 % CPU, deaf to signals), and a file or a
+ * read-only place would only fail after the run.
+ */
+export function checkOutDir(out: string): string {
+  const abs = path.resolve(out);
+  if (/^\/(proc|sys|dev)(\/|$)/.test(abs)) throw new UserError(`--out: '${out}' is on a kernel pseudo-filesystem, not a place for results`);
+  let probe = abs;
+  while (!existsSync(probe)) {
+    const parent = path.dirname(probe);
+    if (parent === probe) break;
+    probe = parent;
+  }
+  let st;
+  try {
+    st = statSync(probe);
+  } catch (e) {
+    throw new UserError(`--out: '${out}': ${(e as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
+  }
+  if (!st.isDirectory()) throw new UserError(`--out: '${probe === abs ? out : probe}' is not a directory`);
+  try {
+    accessSync(probe, fsConstants.W_OK | fsConstants.X_OK);
+  } catch {
+    throw new UserError(`--out: '${probe === abs ? out : probe}' is not writable`);
+  }
+  try {
+    mkdirSync(abs, { recursive: true });
+  } catch (e) {
+    throw new UserError(`--out: cannot create '${out}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return abs;
+}
+
+/**
+ * Workers when neither the flag nor the profile asked for a number: one per core, but the built-in
+ * emulator runs on this machine too and needs a core of its own to be a fair target.
+ */
+export function defaultWorkers(profile: ResolvedProfile, localTarget: boolean): ResolvedProfile {
+  if (!profile.workersAuto || !localTarget) return profile;
+  return { ...profile, workers: Math.max(1, Math.floor(availableParallelism() / 2)) };
+}
+
+/**
+ * SIGINT/SIGTERM → abort; the engine stops scheduling and still writes the result. Takes over
+ * from the launcher's early handlers (bin/scylla-bench.js): a signal that came while the CLI was
+ * loading aborts at once.
+ */
 export function abortOnSignals(): { signal: AbortSignal; dispose: () => void } {
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const launcher = (globalThis as { __scyllaBenchSignals?: { claim(): string[] } }).__scyllaBenchSignals;
+  if (launcher && launcher.claim().length > 0) abort.abort();
   return { signal: abort.signal, dispose: () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); } };
 }
 
@@ -129,16 +202,21 @@ export function progressPrinter(): { print: (line: string) => void; clear: () =>
 }
 
 export async function runCommand(f: RunFlags, toolVersion: string): Promise<number> {
-  const profile = await loadProfile(f.profile, profileOverrides(f));
-  const target = await prepareTarget(profile, f.target);
+  // first: a signal from here on stops the run (and, once the profile is read, leaves a result)
   const sig = abortOnSignals();
   const progress = progressPrinter();
+  let target: PreparedTarget | undefined;
   try {
-    const outcome = await new Coordinator({
-      profile, hosts: target.hosts, credentials: target.credentials, tls: target.tls,
-      resultsDir: f.out, runId: newRunId(), toolVersion, signal: sig.signal, targetLabel: target.label,
+    checkOutDir(f.out);
+    const loaded = await loadProfile(f.profile, profileOverrides(f));
+    target = prepareTarget(loaded, f.target);
+    const profile = defaultWorkers(loaded, target.local);
+    const coordinator = new Coordinator({
+      profile, target: target.info, resultsDir: f.out, runId: newRunId(), toolVersion, signal: sig.signal,
       onProgress: progress.print, strict: f.strict, teardown: f.teardown,
-    }).run();
+    });
+    target.onLost((why) => coordinator.stop(`error: ${why}`));
+    const outcome = await coordinator.run().catch(engineToUser);
     progress.clear();
     const summary: RunSummary = summarizeRun(outcome.result, outcome.resultDir);
     const table = renderRunTable(outcome.result);
@@ -148,12 +226,22 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
     } else {
       process.stdout.write(`${table}\nresult: ${outcome.resultDir}/result.json\n`);
     }
-    if (outcome.result.stopped) return ExitCode.CHECKS_FAILED;
+    if (outcome.result.stopped) {
+      if (outcome.result.stopped !== 'signal') process.stderr.write(`scylla-bench: run stopped: ${outcome.result.stopped.replace(/^error: /, '')}\n`);
+      return ExitCode.CHECKS_FAILED;
+    }
     return Object.values(summary.classes).every((c) => c.slo.pass) ? ExitCode.OK : ExitCode.CHECKS_FAILED;
   } finally {
+    progress.clear();
     sig.dispose();
-    await target.stop();
+    await target?.stop();
   }
+}
+
+/** The engine's errors, as the CLI reports them (one line; exit 2 for bad input, 1 otherwise). */
+export function engineToUser(e: unknown): never {
+  if (e instanceof EngineError) throw new UserError(e.message, e.kind === 'bad-input' ? ExitCode.BAD_INPUT : ExitCode.CHECKS_FAILED);
+  throw e;
 }
 
 export function profileOverrides(f: Omit<RunFlags, 'profile' | 'out' | 'json' | 'strict' | 'teardown'>): Parameters<typeof loadProfile>[1] {

@@ -17,7 +17,7 @@ export function renderRunTable(r: RunResult): string {
         `${cls}${c.serviceLevel ? ` (sl ${c.serviceLevel}${c.serviceLevelTimeoutMs !== null && c.serviceLevelTimeoutMs !== undefined ? `, timeout ${c.serviceLevelTimeoutMs} ms` : ''})` : ''}`, op, c.latency, o.count, o.errors,
         ((o.count + o.errors) / (phase.durationMs / 1000)).toFixed(0),
         l.p50Ms.toFixed(2), l.p99Ms.toFixed(2), l.p999Ms.toFixed(2), l.maxMs.toFixed(2),
-        `${(c.shards.misrouteRatio * 100).toFixed(1)}%`,
+        c.shards.misrouteRatio === null ? 'n/a' : `${(c.shards.misrouteRatio * 100).toFixed(1)}%`,
       ]);
     }
   }

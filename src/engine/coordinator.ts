@@ -16,31 +16,45 @@ import { HlogWriter } from '../metrics/hlog.js';
 import type { ClassSpec, PhaseSpec, ResolvedProfile } from '../profile/types.js';
 import type { ReplicationStrategy } from '../routing/ring.js';
 import {
-  RESULT_SCHEMA, type ClassResult, type IntervalRecord, type OpResult, type PhaseResult, type RunResult, type SloCheck,
+  RESULT_SCHEMA, type Bottleneck, type TargetCpu, type ClassResult, type IntervalRecord, type OpResult, type PhaseResult, type RunResult, type SloCheck,
 } from '../results/result.js';
 import { discoverCluster, keyspaceStrategy, type ClusterFacts } from './cluster.js';
 import { ServiceLevelsUnsupported, setupServiceLevels, teardownServiceLevels, type ServiceLevelOutcome } from './service-levels.js';
 import type { ClassPlan, CoordinatorToWorker, IntervalReport, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
-import { UserError } from '../cli/exit.js';
+import { EngineError, StoppedError } from './errors.js';
+import { CROSS_SHARD_METRIC, nodeMetricsUrls, scrapeSum } from './target-metrics.js';
 
 const nowAbsMs = (): number => performance.timeOrigin + performance.now();
 
-export interface RunOptions {
-  profile: ResolvedProfile;
-  /** Contact points; the CLI starts the emulator and passes its address when the profile names none. */
+/** Where the load goes: what the CLI resolved (the profile's hosts, or the emulator it started). */
+export interface TargetInfo {
+  /** Contact points. */
   hosts: { host: string; port: number }[];
   credentials?: Credentials;
-  /** Per class credentials (service-level roles); default: `credentials`. */
-  classCredentials?: Record<string, Credentials | undefined>;
   tls?: TlsOptions;
+  /** Extra fact for the result's cluster section (e.g. "built-in emulator …"). */
+  label?: string;
+  /** The target's own process on this machine (the built-in emulator): its CPU goes into the result. */
+  process?: { cpuUsage(): Promise<{ userUs: number; systemUs: number }> };
+  /** Prometheus endpoints covering every node (default: each node's :9180/metrics, as Scylla serves them). */
+  metricsUrls?: string[];
+}
+
+export interface RunOptions {
+  profile: ResolvedProfile;
+  /**
+   * The target, or how to get it (e.g. start the emulator). A function is awaited inside run(),
+   * after the stop signal is armed, so Ctrl-C while a target starts still leaves a result.
+   */
+  target: TargetInfo | (() => Promise<TargetInfo>);
+  /** Per class credentials (service-level roles); default: the target's credentials. */
+  classCredentials?: Record<string, Credentials | undefined>;
   resultsDir: string;
   runId: string;
   toolVersion: string;
   /** Live status line (stderr); called about once a second. */
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
-  /** Extra facts merged into the result's cluster section (e.g. "built-in emulator"). */
-  targetLabel?: string;
   /** Stop when the cluster cannot apply the profile's service levels (default: warn, go on). */
   strict?: boolean;
   /** Drop the service levels and roles the run created, at the end. */
@@ -85,10 +99,14 @@ interface ClassAcc {
 
 export class Coordinator {
   private workers: Worker[] = [];
+  /** Set by connect(); read only after it. */
   private facts!: ClusterFacts;
   private control!: Connection;
   private readonly warnings: string[] = [];
   private stopped: string | null = null;
+  private resolveStopped!: (reason: string) => void;
+  private readonly stoppedPromise = new Promise<string>((r) => { this.resolveStopped = r; });
+  private target!: TargetInfo;
   private stopAbsMs: number | undefined;
   private readonly listeners = new Set<(m: WorkerToCoordinator) => void>();
   private readonly resultDir: string;
@@ -104,25 +122,14 @@ export class Coordinator {
 
   async run(): Promise<RunOutcome> {
     const p = this.o.profile;
-    mkdirSync(this.resultDir, { recursive: true });
-    const contact = this.o.hosts[0];
-    try {
-      const d = await discoverCluster(contact, {
-        credentials: this.o.credentials, tls: this.o.tls,
-        connectTimeoutMs: p.target.connectTimeoutMs, requestTimeoutMs: p.target.requestTimeoutMs,
-      });
-      this.facts = d.facts;
-      this.control = d.control;
-    } catch (e) {
-      throw new UserError(describeError(e));
-    }
-    if (!this.facts.scylla && p.routing === 'shard-aware') {
-      this.warnings.push(`${contact.host}:${contact.port} is not Scylla (no sharding information): shard-aware routing falls back to token-aware`);
-    }
-    const phases: PhaseResult[] = [];
+    // armed first: a signal at any moment from here on stops the run and still writes a result
     const onAbort = (): void => this.stop('signal');
     this.o.signal?.addEventListener('abort', onAbort);
+    if (this.o.signal?.aborted) this.stop('signal');
+    mkdirSync(this.resultDir, { recursive: true });
+    const phases: PhaseResult[] = [];
     try {
+      await this.connect();
       for (const ph of p.phases) {
         if (this.stopped) break;
         if (ph.kind === 'schema') {
@@ -130,11 +137,14 @@ export class Coordinator {
           continue;
         }
         if (this.workers.length === 0) {
-          await this.applyServiceLevels();
-          await this.spawnWorkers();
+          await this.untilStopped(this.applyServiceLevels());
+          await this.untilStopped(this.spawnWorkers());
         }
-        phases.push(await this.loadPhase(ph));
+        const r = await this.loadPhase(ph);
+        if (r) phases.push(r);
       }
+    } catch (e) {
+      if (!(e instanceof StoppedError)) throw e;
     } finally {
       this.o.signal?.removeEventListener('abort', onAbort);
       if (this.o.teardown && this.serviceLevels && this.control && !this.control.closed) {
@@ -154,7 +164,8 @@ export class Coordinator {
         node: process.version, platform: process.platform, arch: process.arch, cpus: os.availableParallelism(),
         cpuModel: os.cpus()[0]?.model ?? 'unknown', workers: p.workers, pinned: p.pin ? this.pinning.join('; ') || 'requested' : false, seed: p.seed,
       },
-      cluster: this.facts,
+      cluster: this.facts ?? UNKNOWN_CLUSTER,
+      targetLabel: this.target?.label ?? null,
       serviceLevels: this.serviceLevels && this.serviceLevels.applied
         ? {
           applied: true, levels: this.serviceLevels.levels, attached: this.serviceLevels.attached,
@@ -168,11 +179,44 @@ export class Coordinator {
     return { result, resultDir: this.resultDir };
   }
 
+  /** Resolves the target (starting it if need be) and discovers the cluster through one control connection. */
+  private async connect(): Promise<void> {
+    const p = this.o.profile;
+    if (this.stopped) throw new StoppedError(this.stopped); // never start a target for a run already stopped
+    const t = typeof this.o.target === 'function' ? await this.untilStopped(this.o.target()) : this.o.target;
+    this.target = t;
+    const contact = t.hosts[0];
+    const discovery = discoverCluster(contact, {
+      credentials: t.credentials, tls: t.tls,
+      connectTimeoutMs: p.target.connectTimeoutMs, requestTimeoutMs: p.target.requestTimeoutMs,
+    });
+    // a discovery that completes after a stop must not leak its connection
+    discovery.then((d) => { if (this.stopped && d.control !== this.control) void d.control.close(); }, () => {});
+    try {
+      const d = await this.untilStopped(discovery);
+      this.facts = d.facts;
+      this.control = d.control;
+    } catch (e) {
+      if (e instanceof StoppedError) throw e;
+      throw new EngineError(describeError(e));
+    }
+    if (!this.facts.scylla && p.routing === 'shard-aware') {
+      this.warnings.push(`${contact.host}:${contact.port} is not Scylla (no sharding information): shard-aware routing falls back to token-aware`);
+    }
+  }
+
+  /** Rejects with StoppedError as soon as the run is stopped; `p` goes on in the background. */
+  private untilStopped<T>(p: Promise<T>): Promise<T> {
+    if (this.stopped) { p.catch(() => {}); return Promise.reject(new StoppedError(this.stopped)); }
+    return Promise.race([p, this.stoppedPromise.then((r) => { throw new StoppedError(r); })]);
+  }
+
   /** Ctrl-C / SIGTERM: stop scheduling, let workers drain ≤ 1 s; the result is still written. */
   stop(reason: string): void {
     if (this.stopped) return;
     this.stopped = reason;
     this.stopAbsMs = nowAbsMs();
+    this.resolveStopped(reason);
     this.broadcast({ type: 'stop', reason });
   }
 
@@ -188,16 +232,17 @@ export class Coordinator {
       const w = this.o.profile.workloads[name];
       for (const cql of w.schema) {
         try {
-          await this.control.query(cql);
+          await this.untilStopped(this.control.query(cql));
         } catch (e) {
           if (e instanceof AlreadyExistsError) continue;
-          if (e instanceof CqlError) throw new UserError(`${path.relative(process.cwd(), w.file) || w.file}: the target rejected: ${oneLine(cql)} — ${describeError(e)}`);
+          if (e instanceof StoppedError) throw e;
+          if (e instanceof CqlError) throw new EngineError(`${path.relative(process.cwd(), w.file) || w.file}: the target rejected: ${oneLine(cql)} — ${describeError(e)}`);
           throw e;
         }
       }
     }
     const tookMs = nowAbsMs() - t0;
-    return { name: ph.name, kind: 'schema', startedAt: new Date(t0).toISOString(), durationMs: tookMs, wallMs: Math.round(tookMs), classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopDelayP99MsMax: 0, cpuFraction: 0, cpuUsPerOp: 0 } };
+    return { name: ph.name, kind: 'schema', startedAt: new Date(t0).toISOString(), durationMs: tookMs, wallMs: Math.round(tookMs), classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopUtilizationMean: 0, eventLoopDelayP99MsMax: 0, cpuSec: 0, cpuFraction: 0, cpuUsPerOp: 0 }, target: null, bottleneck: null, targetCrossShardOps: null };
   }
 
   /** Creates the profile's service levels and per-class roles (once, before workers connect). */
@@ -205,7 +250,7 @@ export class Coordinator {
     try {
       this.serviceLevels = await setupServiceLevels(this.control, this.o.profile, { strict: this.o.strict ?? false, authenticated: this.control.authenticator !== undefined });
     } catch (e) {
-      if (e instanceof ServiceLevelsUnsupported) throw new UserError(`${this.o.profile.file}: ${e.message}`);
+      if (e instanceof ServiceLevelsUnsupported) throw new EngineError(`${this.o.profile.file}: ${e.message}`);
       throw e;
     }
     this.warnings.push(...this.serviceLevels.warnings);
@@ -221,7 +266,7 @@ export class Coordinator {
       try {
         out[w.keyspace] = await keyspaceStrategy(this.control, w.keyspace);
       } catch (e) {
-        throw new UserError(`${w.file}: keyspace ${w.keyspace} is not on the target (${e instanceof Error ? e.message : String(e)}); add a schema phase`);
+        throw new EngineError(`${w.file}: keyspace ${w.keyspace} is not on the target (${e instanceof Error ? e.message : String(e)}); add a schema phase`);
       }
     }
     return out;
@@ -232,11 +277,11 @@ export class Coordinator {
     const keyspaces = await this.keyspaces();
     const script = workerScript();
     const credentials: Record<string, Credentials | undefined> = {};
-    for (const ph of p.phases) for (const c of ph.classes) credentials[c.name] = this.classCredentials[c.name] ?? this.o.classCredentials?.[c.name] ?? this.o.credentials;
+    for (const ph of p.phases) for (const c of ph.classes) credentials[c.name] = this.classCredentials[c.name] ?? this.o.classCredentials?.[c.name] ?? this.target.credentials;
     for (let i = 0; i < p.workers; i++) {
       const init: WorkerInit = {
         workerIndex: i, workers: p.workers, profile: p, facts: this.facts, keyspaces, credentials,
-        defaultCredentials: this.o.credentials, tls: this.o.tls,
+        defaultCredentials: this.target.credentials, tls: this.target.tls,
         connectTimeoutMs: p.target.connectTimeoutMs, requestTimeoutMs: p.target.requestTimeoutMs,
         pinCore: p.pin ? i % os.availableParallelism() : undefined,
       };
@@ -249,8 +294,10 @@ export class Coordinator {
 
   private async shutdown(): Promise<void> {
     this.broadcast({ type: 'shutdown' });
+    // a stopped run must end within a second or two: workers still connecting are terminated
+    const graceMs = this.stopped ? 1000 : 3000;
     await Promise.all(this.workers.map((w) => new Promise<void>((r) => {
-      const t = setTimeout(() => { void w.terminate(); r(); }, 3000);
+      const t = setTimeout(() => { void w.terminate(); r(); }, graceMs);
       w.once('exit', () => { clearTimeout(t); r(); });
     })));
     this.workers = [];
@@ -264,7 +311,7 @@ export class Coordinator {
       const l = (m: WorkerToCoordinator): void => {
         if (m.type === 'fatal') {
           this.listeners.delete(l);
-          reject(new UserError(`worker ${m.workerIndex}: ${m.message}`));
+          reject(new EngineError(`worker ${m.workerIndex}: ${m.message}`));
           return;
         }
         if (pred(m)) {
@@ -279,7 +326,8 @@ export class Coordinator {
     });
   }
 
-  private async loadPhase(ph: PhaseSpec): Promise<PhaseResult> {
+  /** Runs one load/warmup/measure phase; undefined when the run was stopped before it began. */
+  private async loadPhase(ph: PhaseSpec): Promise<PhaseResult | undefined> {
     const p = this.o.profile;
     const W = this.workers.length;
     const planClasses: ClassPlan[] = ph.classes.map((c) => {
@@ -306,7 +354,13 @@ export class Coordinator {
     }));
     const ready = this.awaitAll((m) => m.type === 'ready');
     this.workers.forEach((w, i) => w.postMessage({ type: 'phase', plan: plans[i] } satisfies CoordinatorToWorker));
-    const readies = await ready;
+    let readies: WorkerToCoordinator[];
+    try {
+      readies = await this.untilStopped(ready);
+    } catch (e) {
+      if (e instanceof StoppedError) return undefined;
+      throw e;
+    }
     for (const r of readies) {
       if (r.type === 'ready' && r.pinned && r.pinned.startsWith('not pinned') && !this.warnings.some((w) => w.startsWith('--pin'))) {
         this.warnings.push(`--pin: worker ${r.workerIndex} ${r.pinned}`);
@@ -329,9 +383,13 @@ export class Coordinator {
     const seconds = new Map<number, { reports: number; data: Map<string, { started: number; ops: Map<string, Acc> }> }>();
     const intervals: IntervalRecord[] = [];
     let eluMax = 0;
+    let eluSum = 0;
+    let eluN = 0;
     let delayMax = 0;
     const startAbs = nowAbsMs() + 200;
     const endAbs = ph.durationMs !== undefined ? startAbs + ph.durationMs : Infinity;
+    const hops0 = await this.targetCrossShardOps();
+    const targetCpu0 = await this.targetCpu();
     const cpu0 = process.cpuUsage();
     const hlogFor = (cls: string): HlogWriter => {
       let h = this.hlogs.get(cls);
@@ -369,6 +427,8 @@ export class Coordinator {
       if (m.type !== 'interval') return;
       const r = m as IntervalReport;
       eluMax = Math.max(eluMax, r.loader.eventLoopUtilization);
+      eluSum += r.loader.eventLoopUtilization;
+      eluN++;
       delayMax = Math.max(delayMax, r.loader.eventLoopDelayP99Ms);
       const k = Math.max(0, Math.floor((r.startAbsMs - startAbs) / 1000 + 0.001));
       let sec = seconds.get(k);
@@ -423,6 +483,8 @@ export class Coordinator {
     const stoppedAtMs = this.stopAbsMs !== undefined && this.stopAbsMs < endAbs ? Math.max(1, this.stopAbsMs - startAbs) : undefined;
     const measuredMs = ph.durationMs !== undefined ? Math.min(ph.durationMs, stoppedAtMs ?? ph.durationMs) : (stoppedAtMs ?? wallMs);
     const cpu = process.cpuUsage(cpu0);
+    const targetCpu1 = await this.targetCpu();
+    const hops1 = hops0 === null ? null : await this.targetCrossShardOps();
 
     const classes: Record<string, ClassResult> = {};
     let totalOps = 0;
@@ -431,12 +493,48 @@ export class Coordinator {
       classes[name] = cr;
       totalOps += Object.values(cr.ops).reduce((x, o) => x + o.count + o.errors, 0);
     }
-    const cpuFraction = (cpu.user + cpu.system) / 1000 / wallMs / os.availableParallelism();
-    if (cpuFraction > 0.9) this.warnings.push(`phase ${ph.name}: the loader used ${(cpuFraction * 100).toFixed(0)}% of the machine's CPU; latencies may include loader queueing`);
+    const cores = os.availableParallelism();
+    const loaderCpuSec = (cpu.user + cpu.system) / 1e6;
+    const cpuFraction = loaderCpuSec * 1000 / wallMs / cores;
+    const target = targetCpu0 !== undefined && targetCpu1 !== undefined
+      ? targetFigures(targetCpu1 - targetCpu0, wallMs, totalOps)
+      : null;
+    const loader = {
+      eventLoopUtilizationMax: eluMax, eventLoopUtilizationMean: eluN > 0 ? round4(eluSum / eluN) : 0, eventLoopDelayP99MsMax: delayMax,
+      cpuSec: round4(loaderCpuSec), cpuFraction, cpuUsPerOp: totalOps > 0 ? (cpu.user + cpu.system) / totalOps : 0,
+    };
+    const bottleneck = findBottleneck(loader, target, cores, Object.values(classes));
+    if (bottleneck) this.warnings.push(`phase ${ph.name}: ${bottleneck.kind} is the bottleneck: ${bottleneck.evidence}`);
     return {
       name: ph.name, kind: ph.kind, startedAt: new Date(startAbs).toISOString(), durationMs: measuredMs, wallMs: Math.round(wallMs), classes, intervals,
-      loader: { eventLoopUtilizationMax: eluMax, eventLoopDelayP99MsMax: delayMax, cpuFraction, cpuUsPerOp: totalOps > 0 ? (cpu.user + cpu.system) / totalOps : 0 },
+      loader, target, bottleneck,
+      // the cluster's own count of requests that crossed shards during the phase (every client, every mode)
+      targetCrossShardOps: hops0 !== null && hops1 !== null ? hops1 - hops0 : null,
     };
+  }
+
+  private metricsUnavailable = false;
+
+  /** The target's cross-shard counter (all nodes); null when its metrics cannot be read. */
+  private async targetCrossShardOps(): Promise<number | null> {
+    if (this.metricsUnavailable) return null;
+    const urls = this.target.metricsUrls ?? nodeMetricsUrls(this.facts.nodes.map((n) => n.host));
+    const v = await scrapeSum(urls, CROSS_SHARD_METRIC);
+    // asked once per run: a cluster without reachable metrics costs one timeout, not one per phase
+    if (v === null) this.metricsUnavailable = true;
+    return v;
+  }
+
+  /** The local emulator's CPU so far (µs), when it runs in its own process; undefined otherwise. */
+  private async targetCpu(): Promise<number | undefined> {
+    const proc = this.target?.process;
+    if (!proc) return undefined;
+    try {
+      const u = await proc.cpuUsage();
+      return u.userUs + u.systemUs;
+    } catch {
+      return undefined; // the emulator is gone: its own exit handler says so
+    }
   }
 
   private classResult(acc: ClassAcc, windowMs: number, ph: PhaseSpec, plan: ClassPlan): ClassResult {
@@ -496,7 +594,12 @@ export class Coordinator {
         sent, sentInWindow: acc.sentInWindow, sentAfterWindow: acc.sentAfterWindow, unsent,
       },
       concurrency: c.concurrency ?? null, ops,
-      shards: { nrShards: S, requests: grid(acc.requests), misrouted: grid(acc.misrouted), misrouteRatio: totalReq > 0 ? round4(totalMis / totalReq) : 0, imbalance: round4(imbalance) },
+      shards: {
+        nrShards: S, requests: grid(acc.requests), misrouted: grid(acc.misrouted),
+        // the stock driver does not say which connection (shard) it used: the client cannot know
+        misrouteRatio: plan.routing === 'driver' ? null : totalReq > 0 ? round4(totalMis / totalReq) : 0,
+        imbalance: round4(imbalance),
+      },
       scheduleLag: lag,
       schedule,
       slo: { spec: c.slo ?? null, checks, pass: checks.every((x) => x.pass) },
@@ -556,4 +659,44 @@ function writeJsonAtomic(file: string, data: unknown): void {
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(data, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v), 2)}\n`);
   renameSync(tmp, file);
+}
+
+/** The cluster section of a run stopped before discovery answered. */
+const UNKNOWN_CLUSTER: ClusterFacts = {
+  clusterName: null, partitioner: null, releaseVersion: null, scylla: false, nrShards: null, ignoreMsb: null,
+  shardAwarePort: null, extensions: [], supportedKeys: [], nodes: [],
+};
+
+function targetFigures(cpuUs: number, wallMs: number, ops: number): TargetCpu {
+  return { cpuSec: round4(cpuUs / 1e6), cpuUsPerOp: ops > 0 ? round4(cpuUs / ops) : 0, coresUsed: round4(cpuUs / 1000 / wallMs) };
+}
+
+/**
+ * Who limited this phase, from what was measured: a worker whose event loop is busy nearly all
+ * the time cannot send more (loader); the emulator runs on one thread, so one core's worth of
+ * CPU is its ceiling (target); both together using every core means they starve each other
+ * (machine). Only reported when it mattered: a schedule not kept, or a closed loop (whose
+ * throughput is always limited by something).
+ */
+export function findBottleneck(loader: PhaseResult['loader'], target: TargetCpu | null, cores: number, classes: ClassResult[]): Bottleneck | null {
+  const behind = classes.some((c) => c.rate.kept === false);
+  const closed = classes.some((c) => c.loop === 'closed');
+  if (!behind && !closed) return null;
+  const elu = loader.eventLoopUtilizationMean;
+  const loaderCores = loader.cpuFraction * cores;
+  if (target && target.coresUsed >= 0.9) {
+    return { kind: 'target', evidence: `the built-in emulator used ${(target.coresUsed * 100).toFixed(0)}% of its one core (${target.cpuUsPerOp.toFixed(1)} µs CPU per op)` };
+  }
+  if (elu >= 0.9) {
+    return { kind: 'loader', evidence: `worker event loops were busy ${(elu * 100).toFixed(0)}% of the time (${loader.cpuUsPerOp.toFixed(1)} µs loader CPU per op)` };
+  }
+  if (target && loaderCores + target.coresUsed >= 0.9 * cores) {
+    return { kind: 'machine', evidence: `loader ${loaderCores.toFixed(2)} + emulator ${target.coresUsed.toFixed(2)} cores of ${cores}: they compete for CPU` };
+  }
+  if (behind) {
+    return { kind: target ? 'machine' : 'target', evidence: target
+      ? `neither process saturated its CPU (loader ${loaderCores.toFixed(2)}, emulator ${target.coresUsed.toFixed(2)} cores): scheduling delays on a busy machine`
+      : `the loader had CPU to spare (event loops ${(elu * 100).toFixed(0)}% busy): the cluster did not keep up` };
+  }
+  return null;
 }

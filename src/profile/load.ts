@@ -207,6 +207,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
     target,
     routing: overrides.routing ?? p.routing ?? 'shard-aware',
     workers: overrides.workers ?? (p.workers === undefined || p.workers === 'auto' ? availableParallelism() : p.workers),
+    workersAuto: overrides.workers === undefined && (p.workers === undefined || p.workers === 'auto'),
     pin: overrides.pin ?? p.pin ?? false,
     serviceLevels,
     workloads,

@@ -209,6 +209,8 @@ export interface ResolvedProfile {
   target: TargetSpec;
   routing: RoutingMode;
   workers: number;
+  /** No worker count was asked for (flag or profile): `workers` is one per core, and the CLI may lower it to leave room for a local emulator. */
+  workersAuto: boolean;
   pin: boolean;
   serviceLevels: Record<string, ServiceLevelSpec>;
   workloads: Record<string, WorkloadSpec>;

@@ -25,7 +25,8 @@ export interface ShardResult {
   /** requests[node][shard], counted at the shard that owns the token. */
   requests: number[][];
   misrouted: number[][];
-  misrouteRatio: number;
+  /** Of the requests, the share sent over a connection of another shard; null when the client cannot know (`driver` routing). */
+  misrouteRatio: number | null;
   /** max / mean of per-(node, shard) requests over the cells that exist. */
   imbalance: number;
 }
@@ -109,11 +110,36 @@ export interface PhaseResult {
   intervals: IntervalRecord[];
   loader: {
     eventLoopUtilizationMax: number;
+    /** Mean over every worker's per-second samples. */
+    eventLoopUtilizationMean: number;
     eventLoopDelayP99MsMax: number;
-    /** Whole-process CPU (all threads), as a fraction of the machine's cores. */
+    /** Whole-process CPU (all threads) over the phase's wall time. */
+    cpuSec: number;
+    /** cpuSec as a fraction of the machine's cores. */
     cpuFraction: number;
     cpuUsPerOp: number;
   };
+  /** The target's CPU when it is the built-in emulator in its own process; null for a real cluster. */
+  target: TargetCpu | null;
+  /** What limited the phase, when it was limited (schedule not kept, or a closed loop); null otherwise. */
+  bottleneck: Bottleneck | null;
+  /**
+   * Requests that crossed a shard inside the cluster during the phase, by the target's own counter
+   * (scylla_storage_proxy_replica_cross_shard_ops over every node); null when its metrics were not reachable.
+   */
+  targetCrossShardOps: number | null;
+}
+
+export interface TargetCpu {
+  cpuSec: number;
+  cpuUsPerOp: number;
+  /** cpuSec over the phase's wall time: the emulator runs on one thread, so 1.0 is its ceiling. */
+  coresUsed: number;
+}
+
+export interface Bottleneck {
+  kind: 'loader' | 'target' | 'machine';
+  evidence: string;
 }
 
 export interface RunResult {
@@ -127,6 +153,8 @@ export interface RunResult {
   profile: ResolvedProfile;
   environment: { node: string; platform: string; arch: string; cpus: number; cpuModel: string; workers: number; pinned: boolean | string; seed: number };
   cluster: ClusterFacts;
+  /** What the target was when the CLI started it (e.g. "built-in emulator (3 nodes × 4 shards at 127.0.0.1)"); null for named hosts. */
+  targetLabel: string | null;
   /** Service levels as the cluster lists them after setup (LIST ALL [ATTACHED] SERVICE LEVELS). */
   serviceLevels: { applied: boolean; levels: Record<string, unknown>[]; attached: Record<string, unknown>[]; roles: Record<string, string> } | null;
   phases: PhaseResult[];
@@ -143,7 +171,7 @@ export interface RunSummary {
     serviceLevelTimeoutMs: number | null;
     routing: string;
     rate: RateResult;
-    misrouteRatio: number;
+    misrouteRatio: number | null;
     slo: { pass: boolean };
     ops: Record<string, { count: number; errors: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number }>;
   }>;
