@@ -399,6 +399,7 @@ export class Coordinator {
       }
       return h;
     };
+    let doneOps = 0;
     const flushSecond = (k: number): void => {
       const sec = seconds.get(k);
       if (!sec) return;
@@ -420,7 +421,8 @@ export class Coordinator {
       }
       intervals.push(rec);
       appendFileSync(path.join(this.resultDir, 'intervals.jsonl'), `${JSON.stringify(rec)}\n`);
-      this.o.onProgress?.(progressLine(ph.name, k + 1, rec));
+      for (const c of Object.values(rec.classes)) for (const o of Object.values(c.ops)) doneOps += o.count + o.errors;
+      this.o.onProgress?.(`${progressLine(ph.name, k + 1, rec)}${progressOf(ph, k + 1, doneOps)}`);
     };
 
     const onInterval = (m: WorkerToCoordinator): void => {
@@ -637,6 +639,28 @@ function encodeOf(h: Histogram): string {
 
 const round4 = (x: number): number => Math.round(x * 10000) / 10000;
 const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 160);
+
+/**
+ * How far the phase is: a count-bound phase (a bulk load) shows done/total, its mean rate and an
+ * ETA from that rate; a timed phase its elapsed/total seconds.
+ */
+export function progressOf(ph: PhaseSpec, elapsedSec: number, doneOps: number): string {
+  if (ph.count !== undefined && ph.count > 0) {
+    const rate = doneOps / Math.max(1, elapsedSec);
+    const left = Math.max(0, ph.count - doneOps);
+    const eta = rate > 0 ? formatSeconds(left / rate) : '?';
+    return ` — ${doneOps}/${ph.count} (${((doneOps / ph.count) * 100).toFixed(1)}%), ${rate.toFixed(0)} ops/s, ETA ${eta}`;
+  }
+  if (ph.durationMs !== undefined) return ` — ${elapsedSec}/${Math.ceil(ph.durationMs / 1000)} s`;
+  return '';
+}
+
+function formatSeconds(sec: number): string {
+  const s = Math.ceil(sec);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
 
 function progressLine(phase: string, second: number, rec: IntervalRecord): string {
   const parts = Object.entries(rec.classes).map(([cls, c]) => {

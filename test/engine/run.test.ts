@@ -65,6 +65,8 @@ describe('scylla-bench run', () => {
       expect(r.code, r.stderr).toBe(0);
       const s = JSON.parse(r.stdout);
       expect(s.classes.loader.ops.put.count).toBe(3000);
+      // a count-bound phase shows how far it is, its rate and an ETA on the status line
+      expect(r.stderr).toMatch(/\[load \d+s\] .* — \d+\/3000 \(\d+\.\d%\), \d+ ops\/s, ETA \d+/);
       expect(s.classes.loader.ops.put.errors).toBe(0);
       const c = await Connection.connect({ host, port: 9042 });
       const rows = decodeRows((await c.query('SELECT count(*) AS n FROM sb_engine.kv')) as RowsResult);
