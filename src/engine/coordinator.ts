@@ -198,7 +198,9 @@ export class Coordinator {
       this.control = d.control;
     } catch (e) {
       if (e instanceof StoppedError) throw e;
-      throw new EngineError(describeError(e));
+      const why = describeError(e);
+      // a timeout the profile set is the user's to change: name the setting
+      throw new EngineError(/timeout/i.test(why) ? `${why} (target.connect_timeout ${p.target.connectTimeoutMs} ms)` : why);
     }
     if (!this.facts.scylla && p.routing === 'shard-aware') {
       this.warnings.push(`${contact.host}:${contact.port} is not Scylla (no sharding information): shard-aware routing falls back to token-aware`);

@@ -132,6 +132,7 @@ class LoadWorker {
     let pools = this.pools.get(key);
     if (pools) return pools;
     const facts = this.init.facts;
+    const failures: string[] = [];
     pools = await Promise.all(facts.nodes.map(async (n) => {
       try {
         return await NodePool.open({
@@ -145,11 +146,14 @@ class LoadWorker {
             maxInFlight: 2048,
           },
         });
-      } catch {
+      } catch (e) {
+        failures.push(e instanceof Error ? e.message : String(e));
         return null; // a node down at start: routed around, reported by the coordinator's discovery
       }
     }));
-    if (pools.every((p) => p === null)) throw new Error(`worker ${this.init.workerIndex}: could not connect to any node as ${key || 'anonymous'}`);
+    if (pools.every((p) => p === null)) {
+      throw new Error(`could not connect to any node as ${key || 'anonymous'} (target.connect_timeout ${this.init.connectTimeoutMs} ms): ${failures.join('; ')}`);
+    }
     this.pools.set(key, pools);
     return pools;
   }

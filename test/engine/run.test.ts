@@ -4,6 +4,7 @@
  * and bad input giving one line and exit 2.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
@@ -115,6 +116,22 @@ describe('scylla-bench run', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('127.0.0.1:1');
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a target that accepts but never answers: one line naming host:port and the timeout setting, no doubled prefix', async () => {
+    const host = simHost();
+    const silent = net.createServer(() => { /* accept, never answer */ });
+    await new Promise<void>((r) => silent.listen(9042, host, () => r()));
+    try {
+      const r = await runCli(['run', `${FIX}/connect-timeout.yaml`, '--target', `${host}:9042`]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr).toContain(`${host}:9042`);
+      expect(r.stderr).toContain('target.connect_timeout 50 ms');
+      expect(r.stderr).not.toMatch(/worker \d+: worker/);
+    } finally {
+      silent.close();
+    }
   });
 
   it('a malformed profile gives one line with file:line:col and exit 2', async () => {
