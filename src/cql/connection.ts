@@ -14,9 +14,11 @@ import { ProtocolViolation, Reader, UNSET_MARK, Writer } from './buffer.js';
 import { codecFor, UNSET, type Codec } from './codecs.js';
 import { Consistency } from './consistency.js';
 import {
-  ClientProtocolError, ClientTimeoutError, ConnectError, ConnectionLostError, CqlError, ErrorCode,
-  ResponseError, StreamExhaustedError, UnpreparedError, decodeError, type ErrorKind,
+  AuthenticationError, ClientProtocolError, ClientTimeoutError, ConnectError, type ConnectFailure, ConnectionLostError, CqlError, ErrorCode,
+  ResponseError, SocketConnectError, StreamExhaustedError, UnpreparedError, decodeError,
 } from './errors.js';
+
+export { AuthenticationError, SocketConnectError } from './errors.js';
 import { FrameFlag, FrameParser, HEADER_BYTES, MAX_FRAME_BYTES, MAX_STREAMS, Opcode, type BodyCodec, type Frame } from './frame.js';
 import { lz4BodyCodec } from './lz4.js';
 import {
@@ -66,8 +68,13 @@ export interface ConnectionOptions {
   scyllaExtensions?: boolean;
   maxFrameBytes?: number;
   onEvent?: (e: ServerEvent) => void;
-  /** Called once when the connection closes for any reason after it was established. */
+  /**
+   * Called once when the connection closes for any reason after it was established, before its
+   * pending requests are failed (so a pool drops it before their callbacks route again).
+   */
   onClose?: (reason: string) => void;
+  /** Aborts a connect in progress (a pool closing while it reconnects). */
+  signal?: AbortSignal;
 }
 
 /** Sharding facts from SUPPORTED (absent on servers that are not Scylla). */
@@ -165,22 +172,6 @@ function describeSocketError(e: NodeJS.ErrnoException): string {
   }
 }
 
-/** The connect failure carries the errno code so pools can react (EADDRINUSE → next port). */
-export class SocketConnectError extends ConnectError {
-  constructor(endpoint: string, cause: string, readonly code: string | undefined) {
-    super(endpoint, cause);
-  }
-}
-
-/** Login refused (bad credentials, or the server wants credentials we do not have). */
-export class AuthenticationError extends CqlError {
-  override name = 'AuthenticationError';
-  readonly kind: ErrorKind = 'bad-credentials';
-  constructor(readonly endpoint: string, cause: string) {
-    super(`${endpoint}: ${cause}`);
-  }
-}
-
 export class Connection {
   readonly endpoint: string;
   readonly options: ConnectionOptions;
@@ -237,14 +228,18 @@ export class Connection {
     let version = options.protocolVersion ?? 4;
     for (;;) {
       const c = new Connection(options, version);
+      // an abort during the handshake fails its pending request as a lost connection
+      const onAbort = (): void => c.destroy('connect aborted');
       try {
         await c.open();
+        options.signal?.addEventListener('abort', onAbort, { once: true });
         try {
+          if (options.signal?.aborted) throw new ConnectError(c.endpoint, 'connect aborted');
           await c.handshake();
         } catch (e) {
           // a port that accepts TCP but never speaks CQL: say so, naming the endpoint
-          if (e instanceof ClientTimeoutError) throw new ConnectError(c.endpoint, `no CQL handshake answer within ${e.timeoutMs} ms (connect timeout; is this a CQL port?)`);
-          if (e instanceof ConnectionLostError) throw new ConnectError(c.endpoint, `closed during the CQL handshake (${c.closeReason})`);
+          if (e instanceof ClientTimeoutError) throw new ConnectError(c.endpoint, `no CQL handshake answer within ${e.timeoutMs} ms (connect timeout; is this a CQL port?)`, 'no-cql-answer');
+          if (e instanceof ConnectionLostError) throw new ConnectError(c.endpoint, `closed during the CQL handshake (${c.closeReason})`, 'closed-in-handshake');
           throw e;
         }
         return c;
@@ -255,6 +250,8 @@ export class Connection {
           continue;
         }
         throw e;
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
       }
     }
   }
@@ -273,11 +270,16 @@ export class Connection {
     const timeoutMs = o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
     return new Promise((resolve, reject) => {
       let settled = false;
-      const fail = (cause: string, code?: string): void => {
+      const fail = (cause: string, code?: string, failure?: ConnectFailure): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        reject(new SocketConnectError(this.endpoint, cause, code));
+        o.signal?.removeEventListener('abort', onAbort);
+        reject(new SocketConnectError(this.endpoint, cause, code, failure));
+      };
+      const onAbort = (): void => {
+        fail('connect aborted', undefined, 'other');
+        sock.destroy();
       };
       const raw = net.connect({ host: o.host, port: o.port, localAddress: o.localAddress, localPort: o.localPort });
       let sock: net.Socket = raw;
@@ -293,20 +295,24 @@ export class Connection {
         });
       }
       const timer = setTimeout(() => {
-        fail(`no answer within ${timeoutMs} ms (connect timeout)`);
+        fail(`no answer within ${timeoutMs} ms (connect timeout)`, undefined, 'timeout');
         sock.destroy();
       }, timeoutMs);
+      if (o.signal?.aborted) { onAbort(); return; }
+      o.signal?.addEventListener('abort', onAbort, { once: true });
       let tcpUp = false;
       raw.once('connect', () => { tcpUp = true; });
       sock.once('error', (e: NodeJS.ErrnoException) => {
         // once TCP is up, a failure before secureConnect is the TLS handshake's
         const tlsFailure = o.tls && tcpUp;
-        fail(tlsFailure ? `TLS handshake failed: ${e.code ? `${e.code}: ` : ''}${e.message}` : describeSocketError(e), e.code);
+        if (tlsFailure) fail(`TLS handshake failed: ${e.code ? `${e.code}: ` : ''}${e.message}`, e.code, 'tls');
+        else fail(describeSocketError(e), e.code);
       });
       sock.once(o.tls ? 'secureConnect' : 'connect', () => {
         if (settled) { sock.destroy(); return; }
         settled = true;
         clearTimeout(timer);
+        o.signal?.removeEventListener('abort', onAbort);
         sock.setNoDelay(true);
         this.socket = sock;
         sock.removeAllListeners('error');
@@ -587,6 +593,7 @@ export class Connection {
     this.closeReason = reason;
     if (this.timeoutTimer) clearInterval(this.timeoutTimer);
     this.socket?.destroy();
+    this.options.onClose?.(reason);
     const err = new ConnectionLostError(this.endpoint, reason);
     for (const s of this.slots) {
       const cb = s.cb;
@@ -597,7 +604,6 @@ export class Connection {
     for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].cb(err, null);
     this.waiting.length = 0;
     this.waitingHead = 0;
-    this.options.onClose?.(reason);
   }
 
   /** Graceful close: waits for the pending writes to leave, then closes. */
