@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { murmur3Token, partitionKeyBytes, halvesToToken, tokenToHalves } from '../../src/routing/murmur3.js';
+import { murmur3Halves, murmur3Token, partitionKeyBytes, halvesToToken, tokenToHalves, MIN_TOKEN } from '../../src/routing/murmur3.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const int32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b; };
@@ -56,6 +56,22 @@ describe('murmur3Token (scylla-reference §2.3 vectors)', () => {
   it('sign-extends tail bytes (the Cassandra quirk), unlike reference MurmurHash3', () => {
     // unsigned tail handling would give -3927725473986473217
     expect(murmur3Token(Buffer.alloc(8, 0xfe))).not.toBe(-3927725473986473217n);
+  });
+});
+
+describe('the empty key', () => {
+  it("Scylla hashes it (token 0); Cassandra's getToken gives the minimum token", () => {
+    expect(murmur3Token(Buffer.alloc(0))).toBe(0n);
+    expect(murmur3Token(Buffer.alloc(0), 'scylla')).toBe(0n);
+    expect(murmur3Token(Buffer.alloc(0), 'cassandra')).toBe(MIN_TOKEN);
+  });
+
+  it('an empty range of a longer buffer is an empty key too, and non-empty keys agree in both flavours', () => {
+    const h = { hi: 0, lo: 0 };
+    const buf = Buffer.from('00000001', 'hex');
+    murmur3Halves(buf, h, 2, 2, true);
+    expect(halvesToToken(h.hi, h.lo)).toBe(MIN_TOKEN);
+    for (const [, bytes, token] of VECTORS.filter(([, b]) => b.length > 0)) expect(murmur3Token(bytes, 'cassandra')).toBe(token);
   });
 });
 
