@@ -273,6 +273,20 @@ export class StreamExhaustedError extends CqlError {
   readonly kind = 'stream-exhausted' as const;
 }
 
+/** A bound value that does not fit its column, or the wrong number of values. */
+export class ValueEncodeError extends CqlError {
+  override name = 'ValueEncodeError';
+  readonly kind = 'value-error' as const;
+}
+
+/** The server refused our protocol version during the handshake (the connection steps down). */
+export class ProtocolVersionRefused extends ResponseError {
+  override name = 'ProtocolVersionRefused';
+  constructor(message: string) {
+    super(ErrorCode.PROTOCOL_ERROR, message);
+  }
+}
+
 /** Human form for one-line CLI output: "write-timeout: Operation timed out ... (CL=QUORUM 1/2)". */
 export function describeError(e: unknown): string {
   if (e instanceof WriteTimeoutError || e instanceof ReadTimeoutError) {

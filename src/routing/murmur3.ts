@@ -1,7 +1,7 @@
 /**
  * Murmur3Partitioner tokens, exactly as Scylla and Cassandra compute them: h1 of
  * MurmurHash3_x64_128 with seed 0, with the Cassandra quirk that tail bytes are sign-extended
- * (scylla-reference.md §2).
+ * (Java's `(long) byte`; Scylla's `bytes` is int8_t, utils/murmur_hash.cc does the same).
  *
  * The hash runs on 32-bit halves (no BigInt inside the block loop): every 64-bit lane is a
  * (hi, lo) pair of uint32 locals, so hashing a key allocates nothing. BigInt is used once, to
@@ -189,7 +189,7 @@ export function murmur3Token(key: Uint8Array, flavour: TokenFlavour = 'scylla'):
 }
 
 /**
- * The bytes Scylla hashes for a partition key (§2.2): one column → its serialized value as is;
+ * The bytes Scylla hashes for a partition key (keys/compound_compat.hh, the legacy compound form): one column → its serialized value as is;
  * a composite key → per component `uint16 BE length, bytes, 0x00`.
  */
 export function partitionKeyBytes(components: readonly Uint8Array[]): Buffer {
