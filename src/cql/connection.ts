@@ -148,6 +148,8 @@ export class Connection {
   keyspace: string | undefined;
   /** The server's authenticator class when it asked us to log in (undefined: it let us in). */
   authenticator: string | undefined;
+  /** Body compression negotiated (asked for and offered by the server), else undefined. */
+  compression: 'lz4' | 'snappy' | undefined;
   closed = false;
   closeReason = '';
 
@@ -291,6 +293,7 @@ export class Connection {
     this.rateLimitErrorCode = n.rateLimitErrorCode;
     this.lwtMask = n.lwtMask;
     this.authenticator = n.authenticator;
+    this.compression = n.compression;
     if (o.keyspace) await this.query(`USE "${o.keyspace.replace(/"/g, '""')}"`);
   }
 

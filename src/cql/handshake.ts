@@ -8,6 +8,7 @@ import { Reader, type Writer } from './buffer.js';
 import { AuthenticationError, ClientProtocolError, ErrorCode, ResponseError } from './errors.js';
 import { Opcode, type BodyCodec, type Frame } from './frame.js';
 import { lz4BodyCodec } from './lz4.js';
+import { snappyBodyCodec } from './snappy.js';
 import { writeAuthResponse, writeStartup } from './messages.js';
 
 export interface Credentials {
@@ -16,7 +17,8 @@ export interface Credentials {
   password: string;
 }
 
-export type Compression = 'lz4' | 'none';
+/** Body compression to ask for; used when the server offers it in SUPPORTED (COMPRESSION). */
+export type Compression = 'lz4' | 'snappy' | 'none';
 
 /** Sharding facts from SUPPORTED (absent on servers that are not Scylla). */
 export interface ShardingInfo {
@@ -58,9 +60,11 @@ export interface Negotiated {
   lwtMask: number;
   /** The server's authenticator class when it asked us to log in. */
   authenticator: string | undefined;
+  /** Body compression in use (asked for and offered), else undefined. */
+  compression: Exclude<Compression, 'none'> | undefined;
 }
 
-const CODECS: Record<Exclude<Compression, 'none'>, BodyCodec> = { lz4: lz4BodyCodec };
+const CODECS: Record<Exclude<Compression, 'none'>, BodyCodec> = { lz4: lz4BodyCodec, snappy: snappyBodyCodec };
 
 /** The STARTUP options for what the server offered: compression and Scylla extensions. */
 export function startupOptions(supported: Map<string, string[]>, o: Pick<HandshakeOptions, 'compression' | 'scyllaExtensions'>): {
@@ -109,7 +113,7 @@ export async function handshake(io: HandshakeIo, o: HandshakeOptions): Promise<N
   } else if (ready.opcode !== Opcode.READY) {
     throw new ClientProtocolError(`${io.endpoint}: expected READY, got opcode ${ready.opcode}`);
   }
-  return { supported, sharding: parseSharding(supported), extensions, rateLimitErrorCode, lwtMask, authenticator };
+  return { supported, sharding: parseSharding(supported), extensions, rateLimitErrorCode, lwtMask, authenticator, compression: codec ? (startup.COMPRESSION as Exclude<Compression, 'none'>) : undefined };
 }
 
 /** SASL PLAIN initial response: authzid NUL authcid NUL password. */
