@@ -1,30 +1,41 @@
 /**
- * One CQL native-protocol connection: handshake (OPTIONS → STARTUP → optional SASL PLAIN),
- * a stream-id pool with bounded in-flight and a FIFO of waiting requests (backpressure),
- * write coalescing (frames are encoded straight into one outbox and flushed once per
- * event-loop turn), client-side timeouts whose late replies are dropped, TLS, an optional
- * local port (the shard-aware pool needs it), protocol downgrade, and re-PREPARE on Unprepared.
+ * One CQL native-protocol connection: the socket (TCP or TLS, an optional local port for the
+ * shard-aware pool), write coalescing (frames are encoded straight into one outbox and flushed
+ * once per event-loop turn), the receive path, and the statement API.
  *
- * The hot path is callback-based (`send`), with promise wrappers for everything else.
+ * Every request goes through one path (`#submit`): a stream id from the StreamTable (or a place
+ * in its FIFO), the body encoded at dispatch, the reply or the deadline. EXECUTE and BATCH keep
+ * what they need to be sent again, so the one Unprepared retry (re-PREPARE on this connection,
+ * send once more) serves the callback hot path (`executeFast`) and the promise API alike.
+ *
+ * Handshake and SASL: handshake.ts; stream ids, FIFO and deadlines: streams.ts; value encoding:
+ * statement.ts.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { ProtocolViolation, Reader, UNSET_MARK, Writer } from './buffer.js';
-import { codecFor, UNSET, type Codec } from './codecs.js';
-import { Consistency } from './consistency.js';
+import { ProtocolViolation, Reader, Writer } from './buffer.js';
+import { codecFor } from './codecs.js';
 import {
-  ClientProtocolError, ClientTimeoutError, ConnectError, ConnectionLostError, CqlError, ErrorCode,
-  ResponseError, StreamExhaustedError, UnpreparedError, decodeError, type ErrorKind,
+  ClientProtocolError, ClientTimeoutError, ConnectError, ConnectionLostError, CqlError, ErrorCode, ProtocolVersionRefused,
+  ResponseError, SocketConnectError, UnpreparedError, ValueEncodeError, decodeError, type ConnectFailure,
 } from './errors.js';
 import { FrameFlag, FrameParser, HEADER_BYTES, MAX_FRAME_BYTES, MAX_STREAMS, Opcode, type BodyCodec, type Frame } from './frame.js';
-import { lz4BodyCodec } from './lz4.js';
+import { handshake, type Compression, type Credentials, type ShardingInfo } from './handshake.js';
 import {
-  readEvent, readResponseExtras, readResult, writeAuthResponse, writeBatch, writeExecute,
-  writePrepare, writeQuery, writeRegister, writeStartup, BatchType,
-  type ColumnSpec, type QueryParameters, type RawValue, type ResponseExtras, type Result, type ServerEvent,
+  readEvent, readResponseExtras, readResult, writePrepare, writeQuery, writeRegister,
+  type ResponseExtras, type Result, type ServerEvent,
 } from './messages.js';
-import type { CqlType } from './types.js';
+import {
+  encodeBatch, encodeExecute, queryParameters,
+  type BatchEntry, type BatchOptions, type PreparedStatement, type QueryOptions,
+} from './statement.js';
+import { StreamTable, type ResponseCallback, type Waiting } from './streams.js';
+
+export { AuthenticationError, SocketConnectError, ValueEncodeError } from './errors.js';
+export { parseSharding, type Credentials, type ShardingInfo } from './handshake.js';
+export { inferType, type BatchEntry, type PreparedStatement, type QueryOptions } from './statement.js';
+export type { ResponseCallback } from './streams.js';
 
 export interface TlsOptions {
   /** CA bundle (PEM) as a path or contents. */
@@ -35,12 +46,6 @@ export interface TlsOptions {
   servername?: string;
   /** Default true: verify the server certificate. */
   rejectUnauthorized?: boolean;
-}
-
-export interface Credentials {
-  username: string;
-  /** Never logged, never written to results. */
-  password: string;
 }
 
 export interface ConnectionOptions {
@@ -60,58 +65,25 @@ export interface ConnectionOptions {
   maxInFlight?: number;
   /** Requests allowed to wait for a stream id before new ones fail fast. Default 65536. */
   maxQueued?: number;
-  compression?: 'lz4' | 'none';
+  compression?: Compression;
   keyspace?: string;
   /** Negotiate Scylla protocol extensions the server offers (rate-limit error, LWT mark, tablets). Default true. */
   scyllaExtensions?: boolean;
   maxFrameBytes?: number;
   onEvent?: (e: ServerEvent) => void;
-  /** Called once when the connection closes for any reason after it was established. */
+  /**
+   * Called once when the connection closes for any reason after it was established, before its
+   * pending requests are failed (so a pool drops it before their callbacks route again).
+   */
   onClose?: (reason: string) => void;
-}
-
-/** Sharding facts from SUPPORTED (absent on servers that are not Scylla). */
-export interface ShardingInfo {
-  shard: number;
-  nrShards: number;
-  ignoreMsb: number;
-  partitioner: string;
-  algorithm: string;
-  shardAwarePort?: number;
-  shardAwarePortSsl?: number;
-}
-
-export interface PreparedStatement {
-  readonly cql: string;
-  readonly keyspace: string | undefined;
-  id: Buffer;
-  readonly bindColumns: ColumnSpec[];
-  readonly pkIndexes: number[];
-  readonly resultColumns: ColumnSpec[];
-  readonly bindCodecs: Codec[];
-  /** Scylla's LWT bit from the prepared metadata flags (when the extension was negotiated). */
-  readonly isLwt: boolean;
-}
-
-export interface QueryOptions {
-  consistency?: Consistency;
-  serialConsistency?: Consistency;
-  pageSize?: number;
-  pagingState?: Buffer | null;
-  timestampUs?: bigint;
-  timeoutMs?: number;
-  skipMetadata?: boolean;
-  tracing?: boolean;
-  /** Types for QUERY values; without them values are inferred (see inferType). */
-  types?: CqlType[];
+  /** Aborts a connect in progress (a pool closing while it reconnects). */
+  signal?: AbortSignal;
 }
 
 export interface Response {
   result: Result;
   extras?: ResponseExtras;
 }
-
-export type ResponseCallback = (err: CqlError | null, frame: Frame | null) => void;
 
 const DEFAULTS = {
   connectTimeoutMs: 5000,
@@ -120,30 +92,24 @@ const DEFAULTS = {
   maxQueued: 65536,
 };
 
-interface Slot {
-  cb: ResponseCallback | null;
-  deadline: number;
-  timeoutMs: number;
-  /** true after a client-side timeout: the id stays reserved until the late reply arrives. */
-  orphaned: boolean;
-  /** executeFast: what to re-send after re-preparing on Unprepared (no wrapper closure per request). */
+/**
+ * A request from submit to reply. EXECUTE and BATCH are encoded from their statements (and can
+ * be sent again after an Unprepared); other opcodes carry a body writer.
+ */
+interface Request {
+  opcode: number;
+  flags: number;
+  encode: ((w: Writer) => void) | null;
   stmt: PreparedStatement | null;
   values: unknown[] | null;
+  batch: readonly BatchEntry[] | null;
   opts: QueryOptions | null;
+  /** Already sent again after an Unprepared: a second Unprepared goes to the caller. */
   retried: boolean;
 }
 
-interface Waiting {
-  opcode: number;
-  flags: number;
-  encode: (w: Writer) => void;
-  cb: ResponseCallback;
-  timeoutMs: number;
-}
-
-/** SASL PLAIN initial response: authzid NUL authcid NUL password. */
-function plainToken(c: Credentials): Buffer {
-  return Buffer.concat([Buffer.from([0]), Buffer.from(c.username, 'utf8'), Buffer.from([0]), Buffer.from(c.password, 'utf8')]);
+function newRequest(): Request {
+  return { opcode: 0, flags: 0, encode: null, stmt: null, values: null, batch: null, opts: null, retried: false };
 }
 
 function pemOf(v: string | Buffer | undefined): string | Buffer | undefined {
@@ -165,20 +131,8 @@ function describeSocketError(e: NodeJS.ErrnoException): string {
   }
 }
 
-/** The connect failure carries the errno code so pools can react (EADDRINUSE → next port). */
-export class SocketConnectError extends ConnectError {
-  constructor(endpoint: string, cause: string, readonly code: string | undefined) {
-    super(endpoint, cause);
-  }
-}
-
-/** Login refused (bad credentials, or the server wants credentials we do not have). */
-export class AuthenticationError extends CqlError {
-  override name = 'AuthenticationError';
-  readonly kind: ErrorKind = 'bad-credentials';
-  constructor(readonly endpoint: string, cause: string) {
-    super(`${endpoint}: ${cause}`);
-  }
+function asCqlError(e: unknown): CqlError {
+  return e instanceof CqlError ? e : new ValueEncodeError(e instanceof Error ? e.message : String(e));
 }
 
 export class Connection {
@@ -188,45 +142,37 @@ export class Connection {
   protocolVersion: number;
   sharding: ShardingInfo | undefined;
   /** Extension keys negotiated in STARTUP. */
-  readonly extensions = new Set<string>();
+  extensions = new Set<string>();
   rateLimitErrorCode: number | undefined;
   lwtMask = 0;
   keyspace: string | undefined;
   /** The server's authenticator class when it asked us to log in (undefined: it let us in). */
   authenticator: string | undefined;
+  /** Body compression negotiated (asked for and offered by the server), else undefined. */
+  compression: 'lz4' | 'snappy' | undefined;
   closed = false;
   closeReason = '';
 
-  private socket!: net.Socket;
-  private readonly parser: FrameParser;
-  private compressor: BodyCodec | undefined;
-  private readonly slots: Slot[];
-  private readonly freeIds: number[] = [];
-  private readonly waiting: Waiting[] = [];
-  private waitingHead = 0;
-  private inFlightCount = 0;
-  private readonly outbox = new Writer(64 * 1024);
-  private flushScheduled = false;
-  private timeoutTimer: NodeJS.Timeout | undefined;
-  private readonly maxInFlight: number;
-  private readonly maxQueued: number;
-  private readonly requestTimeoutMs: number;
-  /** Cache of prepared statements on this connection, by cql (re-PREPARE on Unprepared). */
-  private readonly preparedByCql = new Map<string, PreparedStatement>();
+  #socket: net.Socket | undefined;
+  readonly #parser: FrameParser;
+  #compressor: BodyCodec | undefined;
+  readonly #streams: StreamTable<Request>;
+  readonly #requestTimeoutMs: number;
+  readonly #outbox = new Writer(64 * 1024);
+  /** Outbox buffers whose writes completed, ready for reuse. */
+  readonly #spareBuffers: Buffer[] = [];
+  #flushScheduled = false;
+  /** Until the first reply, a protocol error about the version means: try a lower one. */
+  #firstReplySeen = false;
 
   private constructor(options: ConnectionOptions, version: number) {
     this.options = options;
     this.endpoint = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
     this.protocolVersion = version;
-    this.parser = new FrameParser(options.maxFrameBytes ?? MAX_FRAME_BYTES);
-    this.maxInFlight = Math.min(options.maxInFlight ?? DEFAULTS.maxInFlight, MAX_STREAMS);
-    this.maxQueued = options.maxQueued ?? DEFAULTS.maxQueued;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
-    this.slots = new Array(this.maxInFlight);
-    for (let i = this.maxInFlight - 1; i >= 0; i--) {
-      this.freeIds.push(i);
-      this.slots[i] = { cb: null, deadline: 0, timeoutMs: 0, orphaned: false, stmt: null, values: null, opts: null, retried: false };
-    }
+    this.#parser = new FrameParser(options.maxFrameBytes ?? MAX_FRAME_BYTES);
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+    const maxInFlight = Math.min(options.maxInFlight ?? DEFAULTS.maxInFlight, MAX_STREAMS);
+    this.#streams = new StreamTable(maxInFlight, options.maxQueued ?? DEFAULTS.maxQueued, newRequest, this.endpoint);
   }
 
   /**
@@ -237,47 +183,58 @@ export class Connection {
     let version = options.protocolVersion ?? 4;
     for (;;) {
       const c = new Connection(options, version);
+      // an abort during the handshake fails its pending request as a lost connection
+      const onAbort = (): void => c.destroy('connect aborted');
       try {
-        await c.open();
+        await c.#open();
+        options.signal?.addEventListener('abort', onAbort, { once: true });
         try {
-          await c.handshake();
+          if (options.signal?.aborted) throw new ConnectError(c.endpoint, 'connect aborted');
+          await c.#handshake();
         } catch (e) {
           // a port that accepts TCP but never speaks CQL: say so, naming the endpoint
-          if (e instanceof ClientTimeoutError) throw new ConnectError(c.endpoint, `no CQL handshake answer within ${e.timeoutMs} ms (connect timeout; is this a CQL port?)`);
-          if (e instanceof ConnectionLostError) throw new ConnectError(c.endpoint, `closed during the CQL handshake (${c.closeReason})`);
+          if (e instanceof ClientTimeoutError) throw new ConnectError(c.endpoint, `no CQL handshake answer within ${e.timeoutMs} ms (connect timeout; is this a CQL port?)`, 'no-cql-answer');
+          if (e instanceof ConnectionLostError) throw new ConnectError(c.endpoint, `closed during the CQL handshake (${c.closeReason})`, 'closed-in-handshake');
           throw e;
         }
         return c;
       } catch (e) {
         c.destroy(e instanceof Error ? e.message : String(e));
-        if (e instanceof VersionRefused && version > 3) {
+        if (e instanceof ProtocolVersionRefused && version > 3) {
           version--;
           continue;
         }
         throw e;
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
       }
     }
   }
 
   get localPort(): number | undefined {
-    return this.socket?.localPort;
+    return this.#socket?.localPort;
   }
 
   /** Requests on the wire plus those queued for a stream id. */
   get inFlight(): number {
-    return this.inFlightCount + (this.waiting.length - this.waitingHead);
+    return this.#streams.inFlight;
   }
 
-  private open(): Promise<void> {
+  #open(): Promise<void> {
     const o = this.options;
     const timeoutMs = o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
     return new Promise((resolve, reject) => {
       let settled = false;
-      const fail = (cause: string, code?: string): void => {
+      const fail = (cause: string, code?: string, failure?: ConnectFailure): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        reject(new SocketConnectError(this.endpoint, cause, code));
+        o.signal?.removeEventListener('abort', onAbort);
+        reject(new SocketConnectError(this.endpoint, cause, code, failure));
+      };
+      const onAbort = (): void => {
+        fail('connect aborted', undefined, 'other');
+        sock.destroy();
       };
       const raw = net.connect({ host: o.host, port: o.port, localAddress: o.localAddress, localPort: o.localPort });
       let sock: net.Socket = raw;
@@ -293,131 +250,121 @@ export class Connection {
         });
       }
       const timer = setTimeout(() => {
-        fail(`no answer within ${timeoutMs} ms (connect timeout)`);
+        fail(`no answer within ${timeoutMs} ms (connect timeout)`, undefined, 'timeout');
         sock.destroy();
       }, timeoutMs);
+      if (o.signal?.aborted) { onAbort(); return; }
+      o.signal?.addEventListener('abort', onAbort, { once: true });
       let tcpUp = false;
       raw.once('connect', () => { tcpUp = true; });
       sock.once('error', (e: NodeJS.ErrnoException) => {
         // once TCP is up, a failure before secureConnect is the TLS handshake's
-        const tlsFailure = o.tls && tcpUp;
-        fail(tlsFailure ? `TLS handshake failed: ${e.code ? `${e.code}: ` : ''}${e.message}` : describeSocketError(e), e.code);
+        if (o.tls && tcpUp) fail(`TLS handshake failed: ${e.code ? `${e.code}: ` : ''}${e.message}`, e.code, 'tls');
+        else fail(describeSocketError(e), e.code);
       });
       sock.once(o.tls ? 'secureConnect' : 'connect', () => {
         if (settled) { sock.destroy(); return; }
         settled = true;
         clearTimeout(timer);
+        o.signal?.removeEventListener('abort', onAbort);
         sock.setNoDelay(true);
-        this.socket = sock;
+        this.#socket = sock;
         sock.removeAllListeners('error');
         sock.on('error', (e: NodeJS.ErrnoException) => this.destroy(describeSocketError(e)));
         sock.on('close', () => this.destroy('closed by peer'));
-        sock.on('data', (chunk: Buffer) => this.onData(chunk));
+        sock.on('data', (chunk: Buffer) => this.#onData(chunk));
         resolve();
       });
     });
   }
 
-  private async handshake(): Promise<void> {
+  async #handshake(): Promise<void> {
     const o = this.options;
-    const supported = await this.requestPromise(Opcode.OPTIONS, () => {}, this.handshakeTimeout());
-    if (supported.opcode !== Opcode.SUPPORTED) throw new ClientProtocolError(`${this.endpoint}: expected SUPPORTED, got opcode ${supported.opcode}`);
-    this.supported = new Reader(supported.body).stringMultimap();
-    this.sharding = parseSharding(this.supported);
-
-    const startup: Record<string, string> = { CQL_VERSION: '3.0.0', DRIVER_NAME: 'scylla-bench', DRIVER_VERSION: '0.1.0' };
-    const offeredCompression = this.supported.get('COMPRESSION') ?? [];
-    if (o.compression === 'lz4' && offeredCompression.includes('lz4')) startup.COMPRESSION = 'lz4';
-    if (o.scyllaExtensions ?? true) {
-      const rl = this.supported.get('SCYLLA_RATE_LIMIT_ERROR');
-      if (rl) {
-        startup.SCYLLA_RATE_LIMIT_ERROR = '';
-        const m = /ERROR_CODE=(\d+)/.exec(rl[0] ?? '');
-        this.rateLimitErrorCode = m ? Number(m[1]) : undefined;
-      }
-      const lwt = this.supported.get('SCYLLA_LWT_ADD_METADATA_MARK');
-      if (lwt) {
-        startup.SCYLLA_LWT_ADD_METADATA_MARK = lwt[0] ?? '';
-        const m = /LWT_OPTIMIZATION_META_BIT_MASK=(\d+)/.exec(lwt[0] ?? '');
-        this.lwtMask = m ? Number(m[1]) : 0;
-      }
-      if (this.supported.has('TABLETS_ROUTING_V1')) startup.TABLETS_ROUTING_V1 = '';
-    }
-    for (const k of Object.keys(startup)) if (k.startsWith('SCYLLA_') || k.startsWith('TABLETS_')) this.extensions.add(k);
-
-    // Cassandra already compresses its answer to STARTUP; the parser only inflates frames that
-    // carry the compression flag, so arming it before sending is safe either way.
-    if (startup.COMPRESSION === 'lz4') this.parser.compressor = lz4BodyCodec;
-    const ready = await this.requestPromise(Opcode.STARTUP, (w) => writeStartup(w, startup), this.handshakeTimeout());
-    if (startup.COMPRESSION === 'lz4') this.compressor = lz4BodyCodec;
-    if (ready.opcode === Opcode.AUTHENTICATE) {
-      this.authenticator = new Reader(ready.body).string();
-      await this.authenticate(this.authenticator);
-    }
-    else if (ready.opcode !== Opcode.READY) throw new ClientProtocolError(`${this.endpoint}: expected READY, got opcode ${ready.opcode}`);
-
+    const timeoutMs = o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
+    const n = await handshake({
+      endpoint: this.endpoint,
+      request: (opcode, encode, ms) => this.#request(opcode, encode, ms),
+      armDecompression: (codec) => { this.#parser.compressor = codec; },
+      armCompression: (codec) => { this.#compressor = codec; },
+    }, { compression: o.compression, scyllaExtensions: o.scyllaExtensions, credentials: o.credentials, timeoutMs });
+    this.supported = n.supported;
+    this.sharding = n.sharding;
+    this.extensions = n.extensions;
+    this.rateLimitErrorCode = n.rateLimitErrorCode;
+    this.lwtMask = n.lwtMask;
+    this.authenticator = n.authenticator;
+    this.compression = n.compression;
     if (o.keyspace) await this.query(`USE "${o.keyspace.replace(/"/g, '""')}"`);
   }
 
-  private handshakeTimeout(): number {
-    return this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
-  }
-
-  private async authenticate(authenticatorClass: string): Promise<void> {
-    const creds = this.options.credentials;
-    if (!creds) throw new AuthenticationError(this.endpoint, `server requires authentication (${authenticatorClass}) but no credentials were given`);
-    let token: Buffer | null = plainToken(creds);
-    for (let round = 0; round < 10; round++) {
-      let f: Frame;
-      try {
-        f = await this.requestPromise(Opcode.AUTH_RESPONSE, (w) => writeAuthResponse(w, token), this.handshakeTimeout());
-      } catch (e) {
-        if (e instanceof ResponseError && e.code === ErrorCode.BAD_CREDENTIALS) {
-          throw new AuthenticationError(this.endpoint, `authentication failed for user '${creds.username}': ${e.message}`);
-        }
-        throw e;
-      }
-      if (f.opcode === Opcode.AUTH_SUCCESS) return;
-      if (f.opcode !== Opcode.AUTH_CHALLENGE) throw new ClientProtocolError(`${this.endpoint}: unexpected opcode ${f.opcode} during authentication`);
-      // PLAIN has a single round; answer further challenges with the same token as drivers do.
-      token = plainToken(creds);
-    }
-    throw new AuthenticationError(this.endpoint, 'authentication did not complete after 10 rounds');
-  }
-
   // ---------------------------------------------------------------------------------------
-  // Sending
+  // Sending: the one path
 
   /**
    * Sends one request; `encode` writes the body into the outbox. The callback gets the reply
    * frame (any opcode but ERROR) or a typed error. Never throws.
    */
-  send(opcode: number, encode: (w: Writer) => void, cb: ResponseCallback, timeoutMs = this.requestTimeoutMs, flags = 0): void {
+  send(opcode: number, encode: (w: Writer) => void, cb: ResponseCallback, timeoutMs = this.#requestTimeoutMs, flags = 0): void {
+    this.#submit(opcode, flags, encode, null, null, null, null, false, cb, timeoutMs);
+  }
+
+  /**
+   * Hot path for the load engine: EXECUTE with a callback and no promise or closure. The
+   * callback gets the RESULT frame; Unprepared is handled by re-preparing and retrying once.
+   */
+  executeFast(stmt: PreparedStatement, values: unknown[], opts: QueryOptions, cb: ResponseCallback): void {
+    this.#submit(Opcode.EXECUTE, opts.tracing ? FrameFlag.TRACING : 0, null, stmt, values, null, opts, false, cb, opts.timeoutMs ?? this.#requestTimeoutMs);
+  }
+
+  #submit(
+    opcode: number, flags: number, encode: ((w: Writer) => void) | null, stmt: PreparedStatement | null, values: unknown[] | null,
+    batch: readonly BatchEntry[] | null, opts: QueryOptions | null, retried: boolean, cb: ResponseCallback, timeoutMs: number,
+  ): void {
     if (this.closed) {
       cb(new ConnectionLostError(this.endpoint, this.closeReason || 'closed'), null);
       return;
     }
-    const id = this.freeIds.pop();
-    if (id === undefined) {
-      if (this.waiting.length - this.waitingHead >= this.maxQueued) {
-        cb(new StreamExhaustedError(`${this.endpoint}: ${this.maxInFlight} requests in flight and ${this.maxQueued} queued`), null);
-        return;
-      }
-      this.waiting.push({ opcode, flags, encode, cb, timeoutMs });
+    const id = this.#streams.acquire();
+    if (id < 0) {
+      // every stream busy: wait in the FIFO (the only path that allocates a request)
+      const request: Request = { opcode, flags, encode, stmt, values, batch, opts, retried };
+      if (!this.#streams.enqueue({ request, cb, timeoutMs })) cb(this.#streams.exhausted(), null);
       return;
     }
-    this.dispatch(id, opcode, flags, encode, cb, timeoutMs);
+    const r = this.#streams.requests[id];
+    r.opcode = opcode;
+    r.flags = flags;
+    r.encode = encode;
+    r.stmt = stmt;
+    r.values = values;
+    r.batch = batch;
+    r.opts = opts;
+    r.retried = retried;
+    this.#dispatch(id, cb, timeoutMs);
   }
 
-  /** Encodes into the outbox and registers the slot; false when encoding failed (cb already called). */
-  private dispatch(id: number, opcode: number, flags: number, encode: (w: Writer) => void, cb: ResponseCallback, timeoutMs: number): boolean {
-    const w = this.outbox;
+  #dispatchWaiting(id: number, w: Waiting<Request>): void {
+    Object.assign(this.#streams.requests[id], w.request);
+    this.#dispatch(id, w.cb, w.timeoutMs);
+  }
+
+  #encodeBody(w: Writer, r: Request): void {
+    if (r.opcode === Opcode.EXECUTE && r.stmt) encodeExecute(w, r.stmt, r.values!, r.opts!, this.protocolVersion);
+    else if (r.opcode === Opcode.BATCH && r.batch) encodeBatch(w, r.batch, r.opts!);
+    else r.encode!(w);
+  }
+
+  /** Encodes the request on `id` into the outbox and starts its stream; a value that does not encode fails it. */
+  #dispatch(id: number, cb: ResponseCallback, timeoutMs: number): void {
+    const r = this.#streams.requests[id];
+    const w = this.#outbox;
     const start = w.pos;
+    let flags = r.flags;
     try {
-      if (this.compressor && opcode !== Opcode.STARTUP && opcode !== Opcode.OPTIONS) {
+      if (this.#compressor && r.opcode !== Opcode.STARTUP && r.opcode !== Opcode.OPTIONS) {
         const body = new Writer(256);
-        encode(body);
-        const compressed = this.compressor.compress(body.buf.subarray(0, body.pos));
+        this.#encodeBody(body, r);
+        const compressed = this.#compressor.compress(body.buf.subarray(0, body.pos));
         w.ensure(HEADER_BYTES + compressed.length);
         w.pos += HEADER_BYTES;
         w.raw(compressed);
@@ -425,56 +372,57 @@ export class Connection {
       } else {
         w.ensure(HEADER_BYTES);
         w.pos += HEADER_BYTES;
-        encode(w);
+        this.#encodeBody(w, r);
       }
     } catch (e) {
-      // a value that does not fit its type: undo the partial frame, free the id, report
+      // a value that does not fit its type: undo the partial frame, pass the id on, report
       w.pos = start;
-      this.freeIds.push(id);
-      cb(e instanceof CqlError ? e : new ValueEncodeError(e instanceof Error ? e.message : String(e)), null);
-      return false;
+      const next = this.#release(id, false);
+      cb(asCqlError(e), null);
+      if (next) this.#dispatchWaiting(id, next);
+      return;
     }
-    const bodyBytes = w.pos - start - HEADER_BYTES;
     const b = w.buf;
     b[start] = this.protocolVersion;
     b[start + 1] = flags;
     b.writeInt16BE(id, start + 2);
-    b[start + 4] = opcode;
-    b.writeInt32BE(bodyBytes, start + 5);
-    const slot = this.slots[id];
-    slot.cb = cb;
-    slot.timeoutMs = timeoutMs;
-    slot.deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
-    slot.orphaned = false;
-    this.inFlightCount++;
-    if (timeoutMs > 0 && !this.timeoutTimer) this.startTimeoutTimer();
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flush);
+    b[start + 4] = r.opcode;
+    b.writeInt32BE(w.pos - start - HEADER_BYTES, start + 5);
+    this.#streams.start(id, cb, timeoutMs);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flush);
     }
-    return true;
+  }
+
+  /** Clears the request on `id` (no references kept) and gives the id back; returns a waiter to send on it. */
+  #release(id: number, wasOnWire: boolean): Waiting<Request> | undefined {
+    const r = this.#streams.requests[id];
+    r.encode = null;
+    r.stmt = null;
+    r.values = null;
+    r.batch = null;
+    r.opts = null;
+    return this.#streams.release(id, wasOnWire);
   }
 
   /** One socket write per event-loop turn, however many frames were queued. */
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    if (this.closed || this.outbox.pos === 0) return;
-    const out = this.outbox;
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    if (this.closed || this.#outbox.pos === 0) return;
+    const out = this.#outbox;
     const full = out.buf;
     const data = full.subarray(0, out.pos);
     // The socket holds `data` until it is written: swap in a spare buffer now and take this one
     // back when the write completes, so the steady state allocates no outbox buffers at all.
-    out.buf = this.spareBuffers.pop() ?? Buffer.allocUnsafe(full.length);
+    out.buf = this.#spareBuffers.pop() ?? Buffer.allocUnsafe(full.length);
     out.pos = 0;
-    this.socket.write(data, () => {
-      if (this.spareBuffers.length < 4 && full.length <= 1024 * 1024) this.spareBuffers.push(full);
+    this.#socket!.write(data, () => {
+      if (this.#spareBuffers.length < 4 && full.length <= 1024 * 1024) this.#spareBuffers.push(full);
     });
   };
 
-  /** Outbox buffers whose writes completed, ready for reuse. */
-  private readonly spareBuffers: Buffer[] = [];
-
-  private requestPromise(opcode: number, encode: (w: Writer) => void, timeoutMs = this.requestTimeoutMs, flags = 0): Promise<Frame> {
+  #request(opcode: number, encode: (w: Writer) => void, timeoutMs = this.#requestTimeoutMs, flags = 0): Promise<Frame> {
     return new Promise((resolve, reject) => {
       this.send(opcode, encode, (err, frame) => (err ? reject(err) : resolve(frame!)), timeoutMs, flags);
     });
@@ -483,18 +431,18 @@ export class Connection {
   // ---------------------------------------------------------------------------------------
   // Receiving
 
-  private onData(chunk: Buffer): void {
+  #onData(chunk: Buffer): void {
     let frames: Frame[];
     try {
-      frames = this.parser.push(chunk);
+      frames = this.#parser.push(chunk);
     } catch (e) {
       this.destroy(`protocol violation from server: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
-    for (const f of frames) this.onFrame(f);
+    for (const f of frames) this.#onFrame(f);
   }
 
-  private onFrame(f: Frame): void {
+  #onFrame(f: Frame): void {
     if (f.stream < 0) {
       if (f.opcode === Opcode.EVENT && this.options.onEvent) {
         try {
@@ -503,40 +451,31 @@ export class Connection {
       }
       return;
     }
-    const slot = this.slots[f.stream];
-    if (!slot || (!slot.cb && !slot.orphaned)) return; // unknown stream: ignore
-    const cb = slot.cb;
-    const wasOrphan = slot.orphaned;
-    const stmt = slot.stmt;
-    const values = slot.values;
-    const opts = slot.opts;
-    const retried = slot.retried;
-    slot.cb = null;
-    slot.orphaned = false;
-    slot.stmt = null;
-    slot.values = null;
-    slot.opts = null;
-    this.release(f.stream);
-    if (wasOrphan || !cb) return; // the late reply of a request that already timed out
+    const cb = this.#streams.finish(f.stream);
+    if (cb === undefined) return; // nothing waits on that stream: ignore
+    const firstReply = !this.#firstReplySeen;
+    this.#firstReplySeen = true;
+    // what an Unprepared retry needs, read before the id goes to the next request
+    const r = this.#streams.requests[f.stream];
+    const { opcode, stmt, values, batch, opts, retried } = r;
+    const next = this.#release(f.stream, true);
+    if (next) this.#dispatchWaiting(f.stream, next);
+    if (cb === null) return; // the late reply of a request that already timed out
 
     if (f.opcode === Opcode.ERROR) {
       let err: CqlError;
       try {
-        const r = new Reader(f.body);
-        readResponseExtras(r, f.flags);
-        err = decodeError(f.body.subarray(r.pos), this.rateLimitErrorCode);
-        if (err instanceof ResponseError && err.code === ErrorCode.PROTOCOL_ERROR && /version/i.test(err.message) && this.supported.size === 0) {
-          err = new VersionRefused(err.message);
+        const rd = new Reader(f.body);
+        readResponseExtras(rd, f.flags);
+        err = decodeError(f.body.subarray(rd.pos), this.rateLimitErrorCode);
+        if (firstReply && err instanceof ResponseError && err.code === ErrorCode.PROTOCOL_ERROR && /version/i.test(err.message)) {
+          err = new ProtocolVersionRefused(err.message);
         }
       } catch (e) {
         err = new ClientProtocolError(`${this.endpoint}: undecodable ERROR frame: ${e instanceof Error ? e.message : String(e)}`);
       }
-      if (err instanceof UnpreparedError && stmt && !retried) {
-        // the server forgot the statement: prepare it again on this connection and retry once
-        this.reprepare(stmt).then(
-          () => this.executeFastInternal(stmt, values!, opts!, cb, true),
-          (e: unknown) => cb(e instanceof CqlError ? e : new ValueEncodeError(String(e)), null),
-        );
+      if (err instanceof UnpreparedError && !retried && (stmt || batch)) {
+        this.#retryUnprepared(err, opcode, stmt, values, batch, opts!, cb);
         return;
       }
       cb(err, null);
@@ -545,39 +484,22 @@ export class Connection {
     cb(null, f);
   }
 
-  private release(id: number): void {
-    this.inFlightCount--;
-    if (this.waitingHead < this.waiting.length) {
-      const next = this.waiting[this.waitingHead];
-      this.waiting[this.waitingHead++] = undefined as unknown as Waiting;
-      if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
-        this.waiting.splice(0, this.waitingHead);
-        this.waitingHead = 0;
-      }
-      this.dispatch(id, next.opcode, next.flags, next.encode, next.cb, next.timeoutMs);
-      return;
-    }
-    this.freeIds.push(id);
-  }
-
-  private startTimeoutTimer(): void {
-    const tickMs = Math.max(5, Math.min(100, Math.floor(this.requestTimeoutMs / 20)));
-    this.timeoutTimer = setInterval(() => this.expire(), tickMs);
-    this.timeoutTimer.unref();
-  }
-
-  /** Fails requests past their deadline; their ids stay reserved until the server answers. */
-  private expire(): void {
-    const now = performance.now();
-    for (let i = 0; i < this.slots.length; i++) {
-      const s = this.slots[i];
-      if (s.cb && s.deadline <= now) {
-        const cb = s.cb;
-        s.cb = null;
-        s.orphaned = true;
-        cb(new ClientTimeoutError(this.endpoint, s.timeoutMs), null);
-      }
-    }
+  /**
+   * The server forgot a prepared statement (restart, cache eviction, another shard): PREPARE it
+   * again on this connection and send the request once more. A second Unprepared is the caller's.
+   */
+  #retryUnprepared(
+    err: UnpreparedError, opcode: number, stmt: PreparedStatement | null, values: unknown[] | null,
+    batch: readonly BatchEntry[] | null, opts: QueryOptions, cb: ResponseCallback,
+  ): void {
+    const stale = new Set<PreparedStatement>();
+    if (stmt) stale.add(stmt);
+    for (const e of batch ?? []) if (typeof e.statement !== 'string' && e.statement.id.equals(err.statementId)) stale.add(e.statement);
+    if (stale.size === 0) { cb(err, null); return; }
+    Promise.all([...stale].map(async (s) => { s.id = (await this.prepare(s.cql)).id; })).then(
+      () => this.#submit(opcode, opts.tracing ? FrameFlag.TRACING : 0, null, stmt, values, batch, opts, true, cb, opts.timeoutMs ?? this.#requestTimeoutMs),
+      (e: unknown) => cb(asCqlError(e), null),
+    );
   }
 
   /** Closes the socket and fails every pending and queued request. Idempotent. */
@@ -585,28 +507,18 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.closeReason = reason;
-    if (this.timeoutTimer) clearInterval(this.timeoutTimer);
-    this.socket?.destroy();
-    const err = new ConnectionLostError(this.endpoint, reason);
-    for (const s of this.slots) {
-      const cb = s.cb;
-      s.cb = null;
-      s.orphaned = false;
-      if (cb) cb(err, null);
-    }
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].cb(err, null);
-    this.waiting.length = 0;
-    this.waitingHead = 0;
+    this.#streams.stop();
+    this.#socket?.destroy();
     this.options.onClose?.(reason);
+    this.#streams.failAll(new ConnectionLostError(this.endpoint, reason));
   }
 
   /** Graceful close: waits for the pending writes to leave, then closes. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.flush();
+    this.#flush();
     return new Promise((resolve) => {
-      const sock = this.socket;
-      sock.end(() => {
+      this.#socket!.end(() => {
         this.destroy('closed by client');
         resolve();
       });
@@ -615,9 +527,9 @@ export class Connection {
   }
 
   // ---------------------------------------------------------------------------------------
-  // Statements
+  // Statements (promise API)
 
-  private toResponse(f: Frame): Response {
+  #toResponse(f: Frame): Response {
     const r = new Reader(f.body);
     const extras = readResponseExtras(r, f.flags);
     if (f.opcode !== Opcode.RESULT) throw new ClientProtocolError(`${this.endpoint}: expected RESULT, got opcode ${f.opcode}`);
@@ -626,16 +538,17 @@ export class Connection {
     return { result, extras };
   }
 
-  private resultPromise(opcode: number, encode: (w: Writer) => void, opts: QueryOptions): Promise<Response> {
+  #result(opcode: number, encode: ((w: Writer) => void) | null, stmt: PreparedStatement | null, values: unknown[] | null,
+    batch: readonly BatchEntry[] | null, opts: QueryOptions): Promise<Response> {
     return new Promise((resolve, reject) => {
-      this.send(opcode, encode, (err, frame) => {
+      this.#submit(opcode, opts.tracing ? FrameFlag.TRACING : 0, encode, stmt, values, batch, opts, false, (err, frame) => {
         if (err) { reject(err); return; }
         try {
-          resolve(this.toResponse(frame!));
+          resolve(this.#toResponse(frame!));
         } catch (e) {
           reject(e instanceof ProtocolViolation ? new ClientProtocolError(`${this.endpoint}: ${e.message}`) : e);
         }
-      }, opts.timeoutMs ?? this.requestTimeoutMs, opts.tracing ? FrameFlag.TRACING : 0);
+      }, opts.timeoutMs ?? this.#requestTimeoutMs);
     });
   }
 
@@ -645,15 +558,13 @@ export class Connection {
   }
 
   queryWithExtras(cql: string, values: unknown[] = [], opts: QueryOptions = {}): Promise<Response> {
-    const raw = values.map((v, i) => serializeFree(v, opts.types?.[i]));
-    const params = this.params(raw, opts);
-    return this.resultPromise(Opcode.QUERY, (w) => writeQuery(w, cql, params), opts);
+    return this.#result(Opcode.QUERY, (w) => writeQuery(w, cql, queryParameters(values, opts)), null, null, null, opts);
   }
 
   async prepare(cql: string): Promise<PreparedStatement> {
-    const { result } = await this.resultPromise(Opcode.PREPARE, (w) => writePrepare(w, cql), {});
+    const { result } = await this.#result(Opcode.PREPARE, (w) => writePrepare(w, cql), null, null, null, {});
     if (result.kind !== 'prepared') throw new ClientProtocolError(`${this.endpoint}: PREPARE answered with ${result.kind}`);
-    const stmt: PreparedStatement = {
+    return {
       cql,
       keyspace: this.keyspace,
       id: result.id,
@@ -663,8 +574,6 @@ export class Connection {
       bindCodecs: result.metadata.columns.map((c) => codecFor(c.type)),
       isLwt: this.lwtMask !== 0 && (result.metadata.flags & this.lwtMask) !== 0,
     };
-    this.preparedByCql.set(cql, stmt);
-    return stmt;
   }
 
   /** EXECUTE; on Unprepared (the server forgot the id) re-PREPAREs on this connection and retries once. */
@@ -672,210 +581,17 @@ export class Connection {
     return (await this.executeWithExtras(stmt, values, opts)).result;
   }
 
-  async executeWithExtras(stmt: PreparedStatement, values: unknown[] = [], opts: QueryOptions = {}): Promise<Response> {
-    try {
-      return await this.executeOnce(stmt, values, opts);
-    } catch (e) {
-      if (!(e instanceof UnpreparedError)) throw e;
-      await this.reprepare(stmt);
-      return this.executeOnce(stmt, values, opts);
-    }
+  executeWithExtras(stmt: PreparedStatement, values: unknown[] = [], opts: QueryOptions = {}): Promise<Response> {
+    return this.#result(Opcode.EXECUTE, null, stmt, values, null, opts);
   }
 
-  private async reprepare(stmt: PreparedStatement): Promise<void> {
-    const fresh = await this.prepare(stmt.cql);
-    stmt.id = fresh.id;
-  }
-
-  private executeOnce(stmt: PreparedStatement, values: unknown[], opts: QueryOptions): Promise<Response> {
-    const { bindCodecs } = stmt;
-    if (values.length !== bindCodecs.length) {
-      return Promise.reject(new ValueEncodeError(`statement expects ${bindCodecs.length} values, got ${values.length}: ${stmt.cql}`));
-    }
-    return this.resultPromise(Opcode.EXECUTE, (w) => encodeExecute(w, stmt, values, opts, this.protocolVersion), opts);
-  }
-
-  /**
-   * Hot path for the load engine: EXECUTE with a callback and no promise. The callback gets the
-   * reply frame (RESULT); Unprepared is handled by re-preparing and retrying once.
-   */
-  executeFast(stmt: PreparedStatement, values: unknown[], opts: QueryOptions, cb: ResponseCallback): void {
-    this.executeFastInternal(stmt, values, opts, cb, false);
-  }
-
-  // Arguments for encodeExecThunk: set right before a synchronous dispatch, so the hot path
-  // needs no closure per request.
-  private execStmt: PreparedStatement | null = null;
-  private execValues: unknown[] | null = null;
-  private execOpts: QueryOptions | null = null;
-  private readonly encodeExecThunk = (w: Writer): void => encodeExecute(w, this.execStmt!, this.execValues!, this.execOpts!, this.protocolVersion);
-
-  private executeFastInternal(stmt: PreparedStatement, values: unknown[], opts: QueryOptions, cb: ResponseCallback, retried: boolean): void {
-    const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs;
-    const id = this.closed ? undefined : this.freeIds.pop();
-    if (id === undefined) {
-      // closed, or every stream busy: the generic path queues (or fails) with its own closure
-      this.send(Opcode.EXECUTE, (w) => encodeExecute(w, stmt, values, opts, this.protocolVersion), (err, frame) => {
-        if (err instanceof UnpreparedError && !retried) {
-          this.reprepare(stmt).then(() => this.executeFastInternal(stmt, values, opts, cb, true), (e: unknown) => cb(e instanceof CqlError ? e : new ValueEncodeError(String(e)), null));
-          return;
-        }
-        cb(err, frame);
-      }, timeoutMs);
-      return;
-    }
-    this.execStmt = stmt;
-    this.execValues = values;
-    this.execOpts = opts;
-    const dispatched = this.dispatch(id, Opcode.EXECUTE, 0, this.encodeExecThunk, cb, timeoutMs);
-    this.execStmt = null;
-    this.execValues = null;
-    this.execOpts = null;
-    if (!dispatched) return;
-    const slot = this.slots[id];
-    slot.stmt = stmt;
-    slot.values = values;
-    slot.opts = opts;
-    slot.retried = retried;
-  }
-
-  /** BATCH of prepared statements and/or query strings. */
-  async batch(entries: { statement: PreparedStatement | string; values?: unknown[] }[], opts: QueryOptions & { type?: BatchType } = {}): Promise<Result> {
-    const run = (): Promise<Response> => {
-      const statements = entries.map((e) => {
-        const vals = e.values ?? [];
-        if (typeof e.statement === 'string') return { query: e.statement, values: vals.map((v) => serializeFree(v)) };
-        const st = e.statement;
-        return { query: st.id, values: vals.map((v, i) => serializeWith(st.bindCodecs[i], v)) };
-      });
-      return this.resultPromise(Opcode.BATCH, (w) => writeBatch(w, statements, {
-        type: opts.type ?? BatchType.LOGGED,
-        consistency: opts.consistency ?? Consistency.ONE,
-        serialConsistency: opts.serialConsistency,
-        timestampUs: opts.timestampUs,
-      }), opts);
-    };
-    try {
-      return (await run()).result;
-    } catch (e) {
-      if (!(e instanceof UnpreparedError)) throw e;
-      for (const en of entries) if (typeof en.statement !== 'string' && en.statement.id.equals(e.statementId)) await this.reprepare(en.statement);
-      return (await run()).result;
-    }
+  /** BATCH of prepared statements and/or query strings (logged by default). */
+  async batch(entries: BatchEntry[], opts: BatchOptions = {}): Promise<Result> {
+    return (await this.#result(Opcode.BATCH, null, null, null, entries, opts)).result;
   }
 
   async register(events: string[]): Promise<void> {
-    const f = await this.requestPromise(Opcode.REGISTER, (w) => writeRegister(w, events));
+    const f = await this.#request(Opcode.REGISTER, (w) => writeRegister(w, events));
     if (f.opcode !== Opcode.READY) throw new ClientProtocolError(`${this.endpoint}: REGISTER answered with opcode ${f.opcode}`);
   }
-
-  private params(values: RawValue[], opts: QueryOptions): QueryParameters {
-    return {
-      consistency: opts.consistency ?? Consistency.ONE,
-      values,
-      skipMetadata: opts.skipMetadata,
-      pageSize: opts.pageSize,
-      pagingState: opts.pagingState,
-      serialConsistency: opts.serialConsistency,
-      timestampUs: opts.timestampUs,
-    };
-  }
-}
-
-/** Thrown when the server refuses our protocol version during the handshake (we step down). */
-class VersionRefused extends ResponseError {
-  constructor(message: string) {
-    super(ErrorCode.PROTOCOL_ERROR, message);
-  }
-}
-
-/** A bound value that does not fit its column, or the wrong number of values. */
-export class ValueEncodeError extends CqlError {
-  override name = 'ValueEncodeError';
-  readonly kind = 'value-error' as const;
-}
-
-/**
- * Writes an EXECUTE body with values encoded straight from the prepared codecs: no
- * intermediate buffers per value.
- */
-function encodeExecute(w: Writer, stmt: PreparedStatement, values: unknown[], opts: QueryOptions, version: number): void {
-  w.shortBytes(stmt.id);
-  let flags = 0;
-  const n = values.length;
-  if (n > 0) flags |= 0x01;
-  if (opts.skipMetadata) flags |= 0x02;
-  if (opts.pageSize !== undefined && opts.pageSize > 0) flags |= 0x04;
-  if (opts.pagingState) flags |= 0x08;
-  if (opts.serialConsistency !== undefined) flags |= 0x10;
-  if (opts.timestampUs !== undefined) flags |= 0x20;
-  w.short(opts.consistency ?? Consistency.ONE).byte(flags);
-  if (n > 0) {
-    w.short(n);
-    const codecs = stmt.bindCodecs;
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      if (v === null || v === undefined) w.int(-1);
-      else if (v === UNSET) {
-        if (version < 4) throw new ValueEncodeError('unset values need protocol v4');
-        w.int(-2);
-      } else {
-        try {
-          codecs[i].write(w, v);
-        } catch (e) {
-          throw new ValueEncodeError(`${stmt.bindColumns[i]?.name ?? `value ${i}`}: ${e instanceof Error ? e.message : String(e)}`);
-        }
-      }
-    }
-  }
-  if (flags & 0x04) w.int(opts.pageSize!);
-  if (flags & 0x08) w.bytes(opts.pagingState!);
-  if (flags & 0x10) w.short(opts.serialConsistency!);
-  if (flags & 0x20) w.long(opts.timestampUs!);
-}
-
-function serializeWith(c: Codec | undefined, v: unknown): RawValue {
-  if (v === null || v === undefined) return null;
-  if (v === UNSET) return UNSET_MARK;
-  if (!c) throw new ValueEncodeError('more values than bind markers');
-  const w = new Writer(32);
-  c.write(w, v);
-  return Buffer.from(w.buf.subarray(4, w.pos));
-}
-
-
-/** Best-effort type for a value bound to a QUERY without type hints. */
-export function inferType(v: unknown): CqlType {
-  if (typeof v === 'string') return { kind: 'text' };
-  if (typeof v === 'bigint') return { kind: 'bigint' };
-  if (typeof v === 'boolean') return { kind: 'boolean' };
-  if (typeof v === 'number') return Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 ? { kind: 'int' } : { kind: 'double' };
-  if (v instanceof Date) return { kind: 'timestamp' };
-  if (v instanceof Uint8Array) return { kind: 'blob' };
-  throw new ValueEncodeError(`cannot infer a CQL type for ${typeof v}; pass opts.types`);
-}
-
-function serializeFree(v: unknown, t?: CqlType): RawValue {
-  if (v === null || v === undefined) return null;
-  if (v === UNSET) return UNSET_MARK;
-  if (Buffer.isBuffer(v) && !t) return v;
-  return serializeWith(codecFor(t ?? inferType(v)), v);
-}
-
-export function parseSharding(s: Map<string, string[]>): ShardingInfo | undefined {
-  const one = (k: string): string | undefined => s.get(k)?.[0];
-  const nr = one('SCYLLA_NR_SHARDS');
-  const shard = one('SCYLLA_SHARD');
-  if (nr === undefined || shard === undefined) return undefined;
-  const port = one('SCYLLA_SHARD_AWARE_PORT');
-  const portSsl = one('SCYLLA_SHARD_AWARE_PORT_SSL');
-  return {
-    shard: Number(shard),
-    nrShards: Number(nr),
-    ignoreMsb: Number(one('SCYLLA_SHARDING_IGNORE_MSB') ?? '0'),
-    partitioner: one('SCYLLA_PARTITIONER') ?? '',
-    algorithm: one('SCYLLA_SHARDING_ALGORITHM') ?? '',
-    shardAwarePort: port ? Number(port) : undefined,
-    shardAwarePortSsl: portSsl ? Number(portSsl) : undefined,
-  };
 }

@@ -187,13 +187,59 @@ export function encodeErrorBody(e: ResponseError): Buffer {
   return w.toBuffer();
 }
 
+/**
+ * Why a connection could not be opened, for counting failures by kind (a pool's
+ * `connectFailures`): the socket refused or timed out, the peer closed or never answered the CQL
+ * handshake, TLS failed, no local port was free, or the login was refused.
+ */
+export type ConnectFailure =
+  | 'refused' | 'timeout' | 'unreachable' | 'reset' | 'closed-in-handshake' | 'no-cql-answer'
+  | 'tls' | 'local-port' | 'auth' | 'other';
+
 /** Failed to open a connection: names host:port and the cause in one line. */
 export class ConnectError extends CqlError {
   override name = 'ConnectError';
   readonly kind = 'connect-failed' as const;
+  constructor(readonly endpoint: string, cause: string, readonly failure: ConnectFailure = 'other') {
+    super(`${endpoint}: ${cause}`);
+  }
+}
+
+/** The socket could not connect: carries the errno code so pools can react (EADDRINUSE → next port). */
+export class SocketConnectError extends ConnectError {
+  override name = 'SocketConnectError';
+  constructor(endpoint: string, cause: string, readonly code: string | undefined, failure: ConnectFailure = failureOfErrno(code)) {
+    super(endpoint, cause, failure);
+  }
+}
+
+function failureOfErrno(code: string | undefined): ConnectFailure {
+  switch (code) {
+    case 'ECONNREFUSED': return 'refused';
+    case 'ETIMEDOUT': return 'timeout';
+    case 'EHOSTUNREACH': case 'ENETUNREACH': case 'ENOTFOUND': case 'EAI_AGAIN': return 'unreachable';
+    case 'ECONNRESET': case 'EPIPE': return 'reset';
+    case 'EADDRINUSE': case 'EADDRNOTAVAIL': return 'local-port';
+    default: return 'other';
+  }
+}
+
+/** Login refused (bad credentials, or the server wants credentials we do not have). */
+export class AuthenticationError extends CqlError {
+  override name = 'AuthenticationError';
+  readonly kind: ErrorKind = 'bad-credentials';
   constructor(readonly endpoint: string, cause: string) {
     super(`${endpoint}: ${cause}`);
   }
+}
+
+/** The kind of a failed connection attempt, whatever was thrown. */
+export function connectFailureOf(e: unknown): ConnectFailure {
+  if (e instanceof ConnectError) return e.failure;
+  if (e instanceof AuthenticationError) return 'auth';
+  if (e instanceof ConnectionLostError) return 'closed-in-handshake';
+  if (e instanceof ClientTimeoutError) return 'no-cql-answer';
+  return 'other';
 }
 
 export class ConnectionLostError extends CqlError {
@@ -225,6 +271,20 @@ export class ClientProtocolError extends CqlError {
 export class StreamExhaustedError extends CqlError {
   override name = 'StreamExhaustedError';
   readonly kind = 'stream-exhausted' as const;
+}
+
+/** A bound value that does not fit its column, or the wrong number of values. */
+export class ValueEncodeError extends CqlError {
+  override name = 'ValueEncodeError';
+  readonly kind = 'value-error' as const;
+}
+
+/** The server refused our protocol version during the handshake (the connection steps down). */
+export class ProtocolVersionRefused extends ResponseError {
+  override name = 'ProtocolVersionRefused';
+  constructor(message: string) {
+    super(ErrorCode.PROTOCOL_ERROR, message);
+  }
 }
 
 /** Human form for one-line CLI output: "write-timeout: Operation timed out ... (CL=QUORUM 1/2)". */

@@ -1,12 +1,22 @@
 /**
  * Murmur3Partitioner tokens, exactly as Scylla and Cassandra compute them: h1 of
  * MurmurHash3_x64_128 with seed 0, with the Cassandra quirk that tail bytes are sign-extended
- * (scylla-reference.md §2).
+ * (Java's `(long) byte`; Scylla's `bytes` is int8_t, utils/murmur_hash.cc does the same).
  *
  * The hash runs on 32-bit halves (no BigInt inside the block loop): every 64-bit lane is a
  * (hi, lo) pair of uint32 locals, so hashing a key allocates nothing. BigInt is used once, to
  * hand the token out at the API edge (murmur3Token); the hot path stays in halves.
+ *
+ * The empty key is where the two servers differ. Cassandra's Murmur3Partitioner.getToken
+ * returns the minimum token (Long.MIN_VALUE) for a zero-length key. Scylla dropped that special
+ * case in 2022 (scylladb#9352, PR #10170: an empty string may be a view's partition key, and
+ * that partition needs a real token), so it hashes the empty key like any other: token 0.
+ * Base tables refuse an empty partition key on both ("Key may not be empty"); the difference
+ * shows on views and secondary indexes, and in `token('')`. The default is Scylla's.
  */
+
+/** Whose partitioner to match where they differ (the empty key). */
+export type TokenFlavour = 'scylla' | 'cassandra';
 
 /** A token as two uint32 halves; the hot path (shard-of-token) uses these without BigInt. */
 export interface TokenHalves {
@@ -21,7 +31,8 @@ function le32(b: Uint8Array, i: number): number {
 
 /**
  * Hashes key[start..end) and writes the token halves into `out` (hi, lo as uint32 of the signed
- * int64 token). Normalizes INT64_MIN to INT64_MAX as Scylla's dht::token does.
+ * int64 token). Normalizes INT64_MIN to INT64_MAX as Scylla's dht::token does. An empty key
+ * gives token 0 (Scylla), or the minimum token with `emptyKeyMinimum` (Cassandra).
  *
  * Every 64-bit operation is expanded inline on local (hi, lo) uint32 pairs, because helper
  * functions returning two words through shared state were 4-5x slower (V8 boxes uint32 above
@@ -33,8 +44,13 @@ function le32(b: Uint8Array, i: number): number {
  *   x += y: add the low words and carry into the high word.
  * Tail bytes are sign-extended to 64 bits before the shift (Java's (long) byte): the quirk.
  */
-export function murmur3Halves(key: Uint8Array, out: TokenHalves, start = 0, end = key.length): void {
+export function murmur3Halves(key: Uint8Array, out: TokenHalves, start = 0, end = key.length, emptyKeyMinimum = false): void {
   const len = end - start;
+  if (len === 0 && emptyKeyMinimum) {
+    out.hi = 0x80000000;
+    out.lo = 0;
+    return;
+  }
   let h1h = 0, h1l = 0, h2h = 0, h2l = 0;
   let k1h = 0, k1l = 0, k2h = 0, k2l = 0;
   let a0 = 0, a1 = 0, p00 = 0, mid = 0, t = 0;
@@ -166,14 +182,14 @@ export function tokenToHalves(token: bigint, out: TokenHalves): void {
 
 const scratch: TokenHalves = { hi: 0, lo: 0 };
 
-/** The Murmur3Partitioner token of a serialized partition key. */
-export function murmur3Token(key: Uint8Array): bigint {
-  murmur3Halves(key, scratch);
+/** The Murmur3Partitioner token of a serialized partition key, as `flavour`'s server computes it. */
+export function murmur3Token(key: Uint8Array, flavour: TokenFlavour = 'scylla'): bigint {
+  murmur3Halves(key, scratch, 0, key.length, flavour === 'cassandra');
   return halvesToToken(scratch.hi, scratch.lo);
 }
 
 /**
- * The bytes Scylla hashes for a partition key (§2.2): one column → its serialized value as is;
+ * The bytes Scylla hashes for a partition key (keys/compound_compat.hh, the legacy compound form): one column → its serialized value as is;
  * a composite key → per component `uint16 BE length, bytes, 0x00`.
  */
 export function partitionKeyBytes(components: readonly Uint8Array[]): Buffer {

@@ -7,6 +7,10 @@
  *   shard-aware : a replica node, the connection on the owner shard;
  *   token-aware : the same replica node, any of its connections (what stock drivers do);
  *   round-robin : any node, any connection.
+ *
+ * Nodes whose pool has no live connection are skipped: a token's other replicas take its
+ * requests (the Route says `fallback`, and `stats.fallbacks` counts them), round-robin passes
+ * over them, and when no node at all is up routing throws NoHostAvailableError at once.
  */
 import type { Connection } from '../cql/connection.js';
 import { NoHostAvailableError } from '../cql/errors.js';
@@ -26,6 +30,18 @@ export interface Route {
   ownerShard: number;
   /** Shard of the connection used; -1 when the server is not sharded. */
   connShard: number;
+  /**
+   * The replica routing would have picked was down, so another node took the request (a replica
+   * of the token when one is up, else any live node).
+   */
+  fallback: boolean;
+}
+
+export interface RouterStats {
+  /** Routes with `fallback` set. */
+  fallbacks: number;
+  /** Routing attempts that found no live node (NoHostAvailableError). */
+  noHost: number;
 }
 
 export interface KeyspaceRouting {
@@ -44,7 +60,8 @@ export class Router {
    * The route handed out, mutated per request: callers read it before routing again. Saves an
    * allocation per request on the hot path.
    */
-  private readonly out: Route = { conn: undefined as unknown as Connection, node: 0, ownerShard: -1, connShard: -1 };
+  private readonly out: Route = { conn: undefined as unknown as Connection, node: 0, ownerShard: -1, connShard: -1, fallback: false };
+  readonly stats: RouterStats = { fallbacks: 0, noHost: 0 };
 
   constructor(
     readonly mode: RouterMode,
@@ -92,34 +109,39 @@ export class Router {
     if (this.mode === 'round-robin') return this.routeAny();
     if (ks.tablets && table && this.tabletCache && this.tabletCache.size(table) > 0) {
       const t = this.tabletCache.lookup(table, halvesToToken(hi, lo));
-      if (t) {
-        const live = t.replicas.filter((r) => { const n = this.hostIdToNode.get(r.hostId); return n !== undefined && this.pools[n]?.healthy; });
-        if (live.length > 0) {
-          const r = live[replicaPick % live.length];
-          const node = this.hostIdToNode.get(r.hostId)!;
-          return this.onNode(node, r.shard);
+      if (t && t.replicas.length > 0) {
+        // the replica this pick prefers, else the next live one in order
+        const n = t.replicas.length;
+        for (let i = 0; i < n; i++) {
+          const r = t.replicas[(replicaPick + i) % n];
+          const node = this.hostIdToNode.get(r.hostId);
+          if (node !== undefined && this.pools[node]?.healthy) return this.onNode(node, r.shard, i > 0);
         }
+        return this.fallbackAny();
       }
     }
     const replicas = this.ring.replicasOfRange(this.rangeIndexOfHalves(hi, lo), ks.strategy, ks.strategyKey);
     let node = -1;
+    let skippedDown = false;
     // local-datacenter replicas first (spread by replicaPick), remote ones only when none is up
     for (let pass = 0; pass < 2 && node < 0; pass++) {
       for (let i = 0; i < replicas.length; i++) {
         const cand = replicas[(replicaPick + i) % replicas.length];
         const local = this.localDc === undefined || this.nodeDc[cand] === undefined || this.nodeDc[cand] === this.localDc;
-        if ((pass === 0) === local && this.pools[cand]?.healthy) { node = cand; break; }
+        if ((pass === 0) !== local) continue;
+        if (this.pools[cand]?.healthy) { node = cand; break; }
+        skippedDown = true;
       }
     }
-    if (node < 0) return this.routeAny();
+    if (node < 0) return this.fallbackAny();
     const pool = this.pools[node]!;
     // Under vnodes the owner shard depends on the token only; for a tablets table whose tablet
     // we have not learned yet, this is a guess that the payload will correct.
     const owner = pool.sharding ? shardOfHalves(hi, lo, pool.sharding.nrShards, pool.sharding.ignoreMsb) : -1;
-    return this.onNode(node, owner);
+    return this.onNode(node, owner, skippedDown);
   }
 
-  private onNode(node: number, ownerShard: number): Route {
+  private onNode(node: number, ownerShard: number, fallback: boolean): Route {
     const pool = this.pools[node]!;
     const conn = this.mode === 'shard-aware' && ownerShard >= 0 ? pool.forShard(ownerShard) : pool.any();
     const r = this.out;
@@ -127,6 +149,16 @@ export class Router {
     r.node = node;
     r.ownerShard = ownerShard;
     r.connShard = conn.sharding ? conn.sharding.shard : -1;
+    r.fallback = fallback;
+    if (fallback) this.stats.fallbacks++;
+    return r;
+  }
+
+  /** Every replica of the token is down: any live node coordinates (a fallback). */
+  private fallbackAny(): Route {
+    const r = this.routeAny();
+    r.fallback = true;
+    this.stats.fallbacks++;
     return r;
   }
 
@@ -143,9 +175,12 @@ export class Router {
         r.node = n;
         r.ownerShard = -1;
         r.connShard = conn.sharding ? conn.sharding.shard : -1;
+        r.fallback = false;
         return r;
       }
     }
-    throw new NoHostAvailableError('no live node to send the request to');
+    this.stats.noHost++;
+    const hosts = this.pools.map((p, i) => (p ? `${p.host}:${p.options.port}` : `node ${i}`)).join(', ');
+    throw new NoHostAvailableError(`no live connection to any node (${hosts || 'none known'})`);
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Token → shard (`biased-token-round-robin`, scylla-reference.md §1.3) and tablet boundary
- * math (§3). The shard computation uses the 32-bit split of the 128-bit product, which is exact
+ * Token → shard (`biased-token-round-robin`, as Scylla's dht/token.cc `shard_of` and the drivers'
+ * shard_info.py / scylla.go `shardOf` compute it) and tablet boundary math (tablet i of c covers
+ * (last(i-1), last(i)], the last tokens splitting the ring evenly; Scylla's locator/tablets.cc). The shard computation uses the 32-bit split of the 128-bit product, which is exact
  * for any shard count below 2^20, so the hot path needs no BigInt.
  */
 import { tokenToHalves, type TokenHalves } from './murmur3.js';

@@ -1,5 +1,6 @@
 /**
- * Tablet routing cache (TABLETS_ROUTING_V1, scylla-reference.md §3). Scylla attaches a
+ * Tablet routing cache (the TABLETS_ROUTING_V1 protocol extension; Scylla's
+ * docs/dev/protocol-extensions.md and transport/messages/result_message.cc). Scylla attaches a
  * `tablets-routing-v1` custom payload to a RESULT when the request reached a replica/shard
  * that does not own the token: (first_token, last_token] and the replicas as (host_id, shard).
  * As the drivers do, a new tablet replaces every cached tablet of that table it overlaps, and a

@@ -1,6 +1,6 @@
 /**
  * Protocol behaviour against a real Cassandra 5.0: pk_indexes, paging, batches, TTL, typed
- * server errors, re-PREPARE on Unprepared, authentication, TLS and LZ4.
+ * server errors, re-PREPARE on Unprepared, authentication, TLS, LZ4 and Snappy.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +170,31 @@ describe.skipIf(!info)('protocol against real Cassandra', () => {
     await z.query(`INSERT INTO ${KS}.events (a, b, c, v) VALUES (9, 'lz4', 1, ?)`, [long]);
     const got = decodeRows(rows(await z.query(`SELECT v FROM ${KS}.events WHERE a = 9 AND b = 'lz4'`)))[0];
     expect(got.v).toBe(long);
+    await z.close();
+  });
+
+  it('compresses with Snappy when the server offers it: both directions, large and incompressible values, paging', async () => {
+    expect(c.supported.get('COMPRESSION')).toContain('snappy');
+    const z = await connectCassandra(info!, { compression: 'snappy' });
+    expect(z.compression).toBe('snappy');
+    expect(c.compression).toBeUndefined();
+    let x = 12345;
+    const noise = Array.from({ length: 30000 }, () => String.fromCharCode(33 + ((x = (x * 1103515245 + 12345) % 2147483648) % 90))).join('');
+    const values = ['s'.repeat(20000), noise, 'short', `${'ab'.repeat(5000)}${noise.slice(0, 7000)}`];
+    const ins = await z.prepare(`INSERT INTO ${KS}.events (a, b, c, v) VALUES (10, 'snappy', ?, ?)`);
+    for (let i = 0; i < values.length; i++) await z.execute(ins, [i, values[i]]);
+    const got = decodeRows(rows(await z.query(`SELECT c, v FROM ${KS}.events WHERE a = 10 AND b = 'snappy'`)));
+    expect(got.map((r) => r.v)).toEqual(values);
+    // every row of the 10 000-row table, in compressed pages
+    const sel = await z.prepare(`SELECT id, v FROM ${KS}.big`);
+    let pagingState: Buffer | null = null;
+    let n = 0;
+    do {
+      const r = rows(await z.execute(sel, [], { pageSize: 999, pagingState }));
+      for (const [id, v] of decodeRowArrays(r, sel.resultColumns)) if (v === (id as number) * 2) n++;
+      pagingState = r.metadata.pagingState;
+    } while (pagingState);
+    expect(n).toBe(10_000);
     await z.close();
   });
 

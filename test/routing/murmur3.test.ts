@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { murmur3Token, partitionKeyBytes, halvesToToken, tokenToHalves } from '../../src/routing/murmur3.js';
+import { murmur3Halves, murmur3Token, partitionKeyBytes, halvesToToken, tokenToHalves, MIN_TOKEN } from '../../src/routing/murmur3.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const int32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b; };
@@ -7,7 +7,10 @@ const int64 = (n: bigint): Buffer => { const b = Buffer.alloc(8); b.writeBigInt6
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 const u64 = (h: bigint): bigint => BigInt.asIntN(64, h);
 
-// scylla-reference.md §2.3, every row.
+// Published token vectors: Scylla's test/boost/secondary_index_test.cc, the python driver's
+// tests/unit/test_metadata.py, the Rust driver's routing/partitioner.rs, gocql's
+// internal/murmur/murmur_test.go, the nodejs driver's tokenizer tests. The last rows, from '(int 1, text a)' on, were
+// computed by one independent implementation.
 const VECTORS: [string, Buffer, bigint][] = [
   ['int 0', int32(0), -3485513579396041028n],
   ['int 1', int32(1), -4069959284402364209n],
@@ -46,7 +49,7 @@ const VECTORS: [string, Buffer, bigint][] = [
   ['empty', Buffer.alloc(0), 0n],
 ];
 
-describe('murmur3Token (scylla-reference §2.3 vectors)', () => {
+describe('murmur3Token (published vectors)', () => {
   for (const [name, bytes, token] of VECTORS) {
     it(`${name} → ${token}`, () => {
       expect(murmur3Token(bytes)).toBe(token);
@@ -59,12 +62,28 @@ describe('murmur3Token (scylla-reference §2.3 vectors)', () => {
   });
 });
 
+describe('the empty key', () => {
+  it("Scylla hashes it (token 0); Cassandra's getToken gives the minimum token", () => {
+    expect(murmur3Token(Buffer.alloc(0))).toBe(0n);
+    expect(murmur3Token(Buffer.alloc(0), 'scylla')).toBe(0n);
+    expect(murmur3Token(Buffer.alloc(0), 'cassandra')).toBe(MIN_TOKEN);
+  });
+
+  it('an empty range of a longer buffer is an empty key too, and non-empty keys agree in both flavours', () => {
+    const h = { hi: 0, lo: 0 };
+    const buf = Buffer.from('00000001', 'hex');
+    murmur3Halves(buf, h, 2, 2, true);
+    expect(halvesToToken(h.hi, h.lo)).toBe(MIN_TOKEN);
+    for (const [, bytes, token] of VECTORS.filter(([, b]) => b.length > 0)) expect(murmur3Token(bytes, 'cassandra')).toBe(token);
+  });
+});
+
 describe('partitionKeyBytes', () => {
   it('passes a single component through unchanged', () => {
     expect(partitionKeyBytes([int32(1)]).equals(int32(1))).toBe(true);
   });
 
-  it('frames composite components as len16 + bytes + 0x00 (§2.2)', () => {
+  it('frames composite components as len16 + bytes + 0x00', () => {
     const b = partitionKeyBytes([int32(1), utf8('a')]);
     expect(b.toString('hex')).toBe('00040000000100000161' + '00');
     expect(murmur3Token(b)).toBe(6516349416904725244n);

@@ -4,7 +4,7 @@ import { shardOf, shardOfBigint, tabletIndexOf, tabletLastTokens, tabletRange } 
 const INT64_MAX = (1n << 63n) - 1n;
 const INT64_MIN = -(1n << 63n);
 
-describe('shardOf: biased-token-round-robin (scylla-reference §1.3)', () => {
+describe('shardOf: biased-token-round-robin (Scylla dht/token.cc shard_of)', () => {
   it('worked example: token of int 1 on 8 shards, msb 12 → shard 2', () => {
     expect(shardOf(-4069959284402364209n, 8, 12)).toBe(2);
   });
@@ -26,7 +26,7 @@ describe('shardOf: biased-token-round-robin (scylla-reference §1.3)', () => {
     expect(shardOf(INT64_MIN, 8, 12)).toBe(0);
   });
 
-  it('gocql scyllaShardOfTests (nr_shards=4, msb=12), the vectors quoted in §1.3', () => {
+  it('gocql scyllaShardOfTests (nr_shards=4, msb=12)', () => {
     const pairs: [bigint, number][] = [
       [-9219783007514621794n, 3],
       [-9218910161940551519n, 3],
@@ -38,7 +38,7 @@ describe('shardOf: biased-token-round-robin (scylla-reference §1.3)', () => {
     for (const [t, s] of pairs) expect(shardOf(t, 4, 12), String(t)).toBe(s);
   });
 
-  it('composite and other computed examples of §2.3 (n=8)', () => {
+  it('composite and other computed examples (n=8)', () => {
     const pairs: [bigint, number][] = [
       [6516349416904725244n, 7], [2232345441550493159n, 5], [7836020308040098057n, 7],
       [6292367497774912474n, 1], [8623491988607824794n, 6], [-8839064797231613815n, 2], [0n, 0],
@@ -58,7 +58,7 @@ describe('shardOf: biased-token-round-robin (scylla-reference §1.3)', () => {
   });
 });
 
-describe('tablet boundaries (§3)', () => {
+describe('tablet boundaries', () => {
   it('c=2 and c=4 last tokens', () => {
     expect(tabletLastTokens(2)).toEqual([-1n, INT64_MAX]);
     expect(tabletLastTokens(4)).toEqual([-4611686018427387905n, -1n, 4611686018427387903n, INT64_MAX]);
