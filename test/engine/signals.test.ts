@@ -27,6 +27,19 @@ function emulatorChildrenOf(pid: number): number[] {
   return out;
 }
 
+/**
+ * True once `pid` catches SIGINT: the launcher's first line ran. Before that Node is still
+ * bootstrapping and the kernel's default action applies — no program can catch a signal then.
+ */
+function catchesSigint(pid: number): boolean {
+  try {
+    const m = /SigCgt:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m !== null && (BigInt(`0x${m[1]}`) & 2n) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
 const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -47,6 +60,9 @@ describe('signals at every moment', () => {
         timeoutMs: 90_000,
       });
       const watch = setInterval(() => { for (const c of emulatorChildrenOf(pid)) children.add(c); }, 50);
+      // the moments count from the launcher's first line
+      for (let t = 0; t < 400 && !catchesSigint(pid); t++) await sleep(5);
+      expect(catchesSigint(pid)).toBe(true);
       await sleep(delayMs);
       signalledAt = Date.now();
       process.kill(pid, sig);
