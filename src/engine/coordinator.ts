@@ -16,11 +16,11 @@ import { HlogWriter } from '../metrics/hlog.js';
 import type { ClassSpec, PhaseSpec, ResolvedProfile } from '../profile/types.js';
 import type { ReplicationStrategy } from '../routing/ring.js';
 import {
-  RESULT_SCHEMA, type Bottleneck, type TargetCpu, type ClassResult, type IntervalRecord, type OpResult, type PhaseResult, type RunResult, type SloCheck,
+  RESULT_SCHEMA, type Bottleneck, type TargetCpu, type NodeResult, type ClassResult, type IntervalRecord, type OpResult, type PhaseResult, type RunResult, type SloCheck,
 } from '../results/result.js';
 import { discoverCluster, keyspaceStrategy, type ClusterFacts } from './cluster.js';
 import { ServiceLevelsUnsupported, setupServiceLevels, teardownServiceLevels, type ServiceLevelOutcome } from './service-levels.js';
-import type { ClassPlan, CoordinatorToWorker, IntervalReport, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
+import type { ClassPlan, CoordinatorToWorker, IntervalReport, NodeHealth, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
 import { EngineError, StoppedError } from './errors.js';
 import { CROSS_SHARD_METRIC, nodeMetricsUrls, scrapeSum } from './target-metrics.js';
 
@@ -95,6 +95,7 @@ interface ClassAcc {
   sentAfterWindow: number;
   lagWithin1ms: number;
   lagWithin10ms: number;
+  fallbacks: number;
 }
 
 export class Coordinator {
@@ -244,7 +245,7 @@ export class Coordinator {
       }
     }
     const tookMs = nowAbsMs() - t0;
-    return { name: ph.name, kind: 'schema', startedAt: new Date(t0).toISOString(), durationMs: tookMs, wallMs: Math.round(tookMs), classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopUtilizationMean: 0, eventLoopDelayP99MsMax: 0, cpuSec: 0, cpuFraction: 0, cpuUsPerOp: 0 }, target: null, bottleneck: null, targetCrossShardOps: null };
+    return { name: ph.name, kind: 'schema', startedAt: new Date(t0).toISOString(), durationMs: tookMs, wallMs: Math.round(tookMs), classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopUtilizationMean: 0, eventLoopDelayP99MsMax: 0, cpuSec: 0, cpuFraction: 0, cpuUsPerOp: 0 }, target: null, bottleneck: null, targetCrossShardOps: null, nodes: [] };
   }
 
   /** Creates the profile's service levels and per-class roles (once, before workers connect). */
@@ -288,7 +289,13 @@ export class Coordinator {
         pinCore: p.pin ? i % os.availableParallelism() : undefined,
       };
       const w = new Worker(script, { workerData: init });
-      w.on('message', (m: WorkerToCoordinator) => { for (const l of this.listeners) l(m); });
+      w.on('message', (m: WorkerToCoordinator) => {
+        if (m.type === 'target-lost') {
+          this.stop(`error: every node refused connections for ${(m.downMs / 1000).toFixed(0)} s (${m.hosts.join(', ')}): the target is gone`);
+          return;
+        }
+        for (const l of this.listeners) l(m);
+      });
       w.on('error', (e) => { for (const l of this.listeners) l({ type: 'fatal', workerIndex: i, message: e.message }); });
       this.workers.push(w);
     }
@@ -379,10 +386,12 @@ export class Coordinator {
         spec: c, ops: new Map(Object.keys(c.mix).map((op) => [op, { response: newHistogram(), service: newHistogram(), count: 0, errors: {} }])),
         requests: new Array(this.facts.nodes.length * (this.facts.nrShards ?? 1)).fill(0),
         misrouted: new Array(this.facts.nodes.length * (this.facts.nrShards ?? 1)).fill(0),
-        scheduleLag: newHistogram(), started: 0, sentInWindow: 0, sentAfterWindow: 0, lagWithin1ms: 0, lagWithin10ms: 0,
+        scheduleLag: newHistogram(), started: 0, sentInWindow: 0, sentAfterWindow: 0, lagWithin1ms: 0, lagWithin10ms: 0, fallbacks: 0,
       });
     }
-    const seconds = new Map<number, { reports: number; data: Map<string, { started: number; ops: Map<string, Acc> }> }>();
+    const seconds = new Map<number, { reports: number; nodeRequests: number[]; misrouted: number; data: Map<string, { started: number; ops: Map<string, Acc> }> }>();
+    // node health at the phase start: the phase reports what happened during it
+    const healthAtStart = new Map([...this.nodeHealth].map(([w, h]) => [w, h.map((x) => ({ ...x }))]));
     const intervals: IntervalRecord[] = [];
     let eluMax = 0;
     let eluSum = 0;
@@ -406,7 +415,7 @@ export class Coordinator {
       const sec = seconds.get(k);
       if (!sec) return;
       seconds.delete(k);
-      const rec: IntervalRecord = { phase: ph.name, t: k, classes: {} };
+      const rec: IntervalRecord = { phase: ph.name, t: k, classes: {}, nodeRequests: sec.nodeRequests, misrouted: sec.misrouted };
       for (const [cls, d] of sec.data) {
         const ops: IntervalRecord['classes'][string]['ops'] = {};
         for (const [op, a] of d.ops) {
@@ -436,12 +445,17 @@ export class Coordinator {
       delayMax = Math.max(delayMax, r.loader.eventLoopDelayP99Ms);
       const k = Math.max(0, Math.floor((r.startAbsMs - startAbs) / 1000 + 0.001));
       let sec = seconds.get(k);
-      if (!sec) { sec = { reports: 0, data: new Map() }; seconds.set(k, sec); }
+      if (!sec) { sec = { reports: 0, nodeRequests: new Array(this.facts.nodes.length).fill(0), misrouted: 0, data: new Map() }; seconds.set(k, sec); }
       sec.reports++;
+      this.nodeHealth.set(r.workerIndex, r.nodes);
+      const S = this.facts.nrShards ?? 1;
       for (const [cls, ci] of Object.entries(r.classes)) {
         const acc = accs.get(cls);
         if (!acc) continue;
         acc.started += ci.started;
+        acc.fallbacks += ci.fallbacks;
+        ci.requests.forEach((v, i) => { sec!.nodeRequests[Math.floor(i / S)] += v; });
+        sec.misrouted += ci.misrouted.reduce((x, y) => x + y, 0);
         acc.sentInWindow += ci.sentInWindow;
         acc.sentAfterWindow += ci.sentAfterWindow;
         acc.lagWithin1ms += ci.lagWithin1ms;
@@ -508,16 +522,32 @@ export class Coordinator {
       cpuSec: round4(loaderCpuSec), cpuFraction, cpuUsPerOp: totalOps > 0 ? (cpu.user + cpu.system) / totalOps : 0,
     };
     const bottleneck = findBottleneck(loader, target, cores, Object.values(classes));
+    const nodes = this.facts.nodes.map((n, i): NodeResult => {
+      const sum = { reconnects: 0, connectionsLost: 0, downMs: 0 };
+      for (const [w, h] of this.nodeHealth) {
+        const now = h[i];
+        const was = healthAtStart.get(w)?.[i];
+        if (!now) continue;
+        sum.reconnects += now.reconnects - (was?.reconnects ?? 0);
+        sum.connectionsLost += now.connectionsLost - (was?.connectionsLost ?? 0);
+        sum.downMs = Math.max(sum.downMs, now.downMs - (was?.downMs ?? 0));
+      }
+      const requests = classesRequestsOfNode(Object.values(classes), i);
+      return { host: `${n.host}:${n.port}`, requests, ...sum };
+    });
+    for (const n of nodes) if (n.downMs > 0) this.warnings.push(`phase ${ph.name}: node ${n.host} had no live connection for ${(n.downMs / 1000).toFixed(1)} s (${n.reconnects} reconnects); its replicas' other nodes took its load`);
     if (bottleneck) this.warnings.push(`phase ${ph.name}: ${bottleneck.kind} is the bottleneck: ${bottleneck.evidence}`);
     return {
       name: ph.name, kind: ph.kind, startedAt: new Date(startAbs).toISOString(), durationMs: measuredMs, wallMs: Math.round(wallMs), classes, intervals,
-      loader, target, bottleneck,
+      loader, target, bottleneck, nodes,
       // the cluster's own count of requests that crossed shards during the phase (every client, every mode)
       targetCrossShardOps: hops0 !== null && hops1 !== null ? hops1 - hops0 : null,
     };
   }
 
   private metricsUnavailable = false;
+  /** The latest cumulative node health each worker reported. */
+  private readonly nodeHealth = new Map<number, NodeHealth[]>();
 
   /** The target's cross-shard counter (all nodes); null when its metrics cannot be read. */
   private async targetCrossShardOps(): Promise<number | null> {
@@ -599,7 +629,7 @@ export class Coordinator {
       },
       concurrency: c.concurrency ?? null, ops,
       shards: {
-        nrShards: S, requests: grid(acc.requests), misrouted: grid(acc.misrouted),
+        nrShards: S, requests: grid(acc.requests), misrouted: grid(acc.misrouted), fallbacks: acc.fallbacks,
         // the stock driver does not say which connection (shard) it used: the client cannot know
         misrouteRatio: plan.routing === 'driver' ? null : totalReq > 0 ? round4(totalMis / totalReq) : 0,
         imbalance: round4(imbalance),
@@ -692,6 +722,10 @@ const UNKNOWN_CLUSTER: ClusterFacts = {
   clusterName: null, partitioner: null, releaseVersion: null, scylla: false, nrShards: null, ignoreMsb: null,
   shardAwarePort: null, extensions: [], supportedKeys: [], nodes: [],
 };
+
+function classesRequestsOfNode(classes: ClassResult[], node: number): number {
+  return classes.reduce((a, c) => a + (c.shards.requests[node] ?? []).reduce((x, y) => x + y, 0), 0);
+}
 
 function targetFigures(cpuUs: number, wallMs: number, ops: number): TargetCpu {
   return { cpuSec: round4(cpuUs / 1e6), cpuUsPerOp: ops > 0 ? round4(cpuUs / ops) : 0, coresUsed: round4(cpuUs / 1000 / wallMs) };

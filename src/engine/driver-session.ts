@@ -26,7 +26,12 @@ export class DriverSession {
       localDataCenter: dc,
       credentials: credentials ? { username: credentials.username, password: credentials.password } : undefined,
       sslOptions: tls ? { ca: tls.ca as Buffer | undefined, cert: tls.cert as Buffer | undefined, key: tls.key as Buffer | undefined } : undefined,
-      policies: { loadBalancing: new lb.TokenAwarePolicy(new lb.DCAwareRoundRobinPolicy(dc)) },
+      policies: {
+        loadBalancing: new lb.TokenAwarePolicy(new lb.DCAwareRoundRobinPolicy(dc)),
+        // the same backoff as our own pools (100 ms → 2 s): an A/B must not differ in how fast a
+        // node that came back is used again (the driver's default waits up to 10 minutes)
+        reconnection: new cassandra.policies.reconnection.ExponentialReconnectionPolicy(100, 2000, false),
+      },
       encoding: { useBigIntAsLong: true, useBigIntAsVarint: true, map: Map },
       socketOptions: { readTimeout: requestTimeoutMs },
       protocolOptions: { maxVersion: 4 },

@@ -78,6 +78,8 @@ export interface ClassInterval {
   misrouted: number[];
   /** Open loop: send time − intended start, encoded (schedule lag). */
   scheduleLag?: string;
+  /** Requests routed away from a down node to another replica (token-aware fallback). */
+  fallbacks: number;
   /** Ops started (handed to a connection) in the interval. */
   started: number;
   /** Of those, sent before the phase end (the achieved rate counts these) and at or after it. */
@@ -96,14 +98,28 @@ export interface IntervalReport {
   endAbsMs: number;
   final: boolean;
   classes: Record<string, ClassInterval>;
+  /** Per node (by index): the worker's pools so far (cumulative). */
+  nodes: NodeHealth[];
   loader: { eventLoopUtilization: number; eventLoopDelayP99Ms: number };
+}
+
+export interface NodeHealth {
+  /** Connections opened after the first attempt (refills, a node back). */
+  reconnects: number;
+  /** Connections that closed under the pool. */
+  connectionsLost: number;
+  /** Time with no live connection to the node, including an outage under way. */
+  downMs: number;
+  up: boolean;
 }
 
 export type WorkerToCoordinator =
   | { type: 'ready'; workerIndex: number; pinned?: string; pools: { node: number; shardAwarePortUsed: boolean; natDetected: boolean; connections: number }[] }
   | IntervalReport
   | { type: 'phase-done'; workerIndex: number; phaseIndex: number }
-  | { type: 'fatal'; workerIndex: number; message: string };
+  | { type: 'fatal'; workerIndex: number; message: string }
+  /** Every node has refused connections for a while: the target is gone. */
+  | { type: 'target-lost'; workerIndex: number; hosts: string[]; downMs: number };
 
 export type CoordinatorToWorker =
   /** Set up (connect, prepare) and answer 'ready'; nothing is sent to the cluster yet. */

@@ -15,22 +15,27 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Reader } from '../cql/buffer.js';
 import type { Connection, PreparedStatement } from '../cql/connection.js';
 import { Consistency, parseConsistency } from '../cql/consistency.js';
-import { CqlError } from '../cql/errors.js';
+import { AuthenticationError, CqlError, NoHostAvailableError, describeError } from '../cql/errors.js';
 import { FrameFlag, type Frame } from '../cql/frame.js';
 import { readResponseExtras } from '../cql/messages.js';
 import { encode, newHistogram, recordNs, type Histogram } from '../metrics/histogram.js';
-import { NodePool } from '../routing/pool.js';
+import { NodePool, allDownForMs } from '../routing/pool.js';
 import { Router, type KeyspaceRouting } from '../routing/router.js';
 import { TabletCache, TABLETS_PAYLOAD_KEY, parseTabletPayload } from '../routing/tablets.js';
 import { bindOperation, type BoundOp, type GeneratorFactory } from './bind.js';
 import { DriverSession } from './driver-session.js';
 import { ringOf } from './cluster.js';
-import type { ClassInterval, ClassPlan, CoordinatorToWorker, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
+import type { ClassInterval, ClassPlan, CoordinatorToWorker, NodeHealth, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
 import { compileGenerator, generatorName } from '../profile/generators.js';
 import { compileKeying, type Keying, type RowRef } from '../profile/keying.js';
 import type { TableModel, WorkloadSpec } from '../profile/types.js';
 
 const nowAbsMs = (): number => performance.timeOrigin + performance.now();
+
+/** With every node down, a request chain waits this long before its next attempt. */
+const NO_HOST_RETRY_MS = 50;
+/** Every node refusing connections this long: the target is gone, the run stops. */
+const TARGET_LOST_MS = 10_000;
 
 /** Small fast PRNG for op picks (not for values: those are pure functions of the cycle). */
 function xorshift(seed: number): () => number {
@@ -81,11 +86,13 @@ interface ClassState {
   timerArmed?: boolean;
   /** Bound once: what a completion calls to keep the loop going. */
   resume: () => void;
+  /** router.stats.fallbacks already shipped in an interval report. */
+  fallbacksReported: number;
 }
 
 class LoadWorker {
   private readonly init: WorkerInit;
-  private readonly pools = new Map<string, (NodePool | null)[]>();
+  private readonly pools = new Map<string, NodePool[]>();
   private readonly drivers = new Map<string, DriverSession>();
   private readonly keyings = new Map<BoundOp, Keying | null>();
   private readonly rowRef: RowRef = { partition: 0, row: 0, rows: 1 };
@@ -125,52 +132,53 @@ class LoadWorker {
     parentPort!.postMessage(m);
   }
 
-  /** One pool per (login, node): classes sharing a login share connections. */
-  private async poolsFor(className: string): Promise<(NodePool | null)[]> {
+  /**
+   * One pool per (login, node): classes sharing a login share connections. A pool never gives up
+   * on its node: a node down at start, or lost later, is retried with backoff and rejoins; the
+   * router skips it meanwhile (its replicas' other nodes take the load).
+   */
+  private async poolsFor(className: string): Promise<NodePool[]> {
     const creds = this.init.credentials[className] ?? this.init.defaultCredentials;
     const key = creds?.username ?? '';
     let pools = this.pools.get(key);
     if (pools) return pools;
     const facts = this.init.facts;
-    const failures: string[] = [];
-    pools = await Promise.all(facts.nodes.map(async (n) => {
-      try {
-        return await NodePool.open({
-          host: n.host,
-          port: n.port,
-          connection: {
-            credentials: creds,
-            tls: this.init.tls,
-            connectTimeoutMs: this.init.connectTimeoutMs,
-            requestTimeoutMs: this.init.requestTimeoutMs,
-            maxInFlight: 2048,
-          },
-        });
-      } catch (e) {
-        failures.push(e instanceof Error ? e.message : String(e));
-        return null; // a node down at start: routed around, reported by the coordinator's discovery
-      }
+    pools = facts.nodes.map((n) => NodePool.create({
+      host: n.host,
+      port: n.port,
+      connection: {
+        credentials: creds,
+        tls: this.init.tls,
+        connectTimeoutMs: this.init.connectTimeoutMs,
+        requestTimeoutMs: this.init.requestTimeoutMs,
+        maxInFlight: 2048,
+      },
     }));
-    if (pools.every((p) => p === null)) {
-      throw new Error(`could not connect to any node as ${key || 'anonymous'} (target.connect_timeout ${this.init.connectTimeoutMs} ms): ${failures.join('; ')}`);
+    await Promise.all(pools.map((p) => p.ready));
+    // refused credentials will not heal with retries: name the node and stop
+    const refused = pools.find((p) => p.lastError instanceof AuthenticationError);
+    if (refused || pools.every((p) => p.state !== 'up')) {
+      await Promise.all(pools.map((p) => p.close()));
+      const failures = (refused ? [refused] : pools).map((p) => `${p.host}:${p.options.port}: ${p.lastError ? describeError(p.lastError) : 'no connection'}`);
+      throw new Error(`could not connect${refused ? '' : ' to any node'} as ${key || 'anonymous'} (target.connect_timeout ${this.init.connectTimeoutMs} ms): ${failures.join('; ')}`);
     }
     this.pools.set(key, pools);
     return pools;
   }
 
-  private async prepareEverywhere(pools: (NodePool | null)[], cql: string): Promise<PreparedStatement> {
-    const cached = this.prepared.get(cql);
-    // Scylla keeps prepared statements per shard: prepare on every connection up front so the
-    // first measured requests do not pay an Unprepared round trip.
-    let stmt = cached;
+  /**
+   * Scylla keeps prepared statements per shard: prepare on every live connection up front so the
+   * first measured requests do not pay an Unprepared round trip (a pool prepares them again on
+   * the connections it opens later).
+   */
+  private async prepareEverywhere(pools: NodePool[], cql: string): Promise<PreparedStatement> {
+    let stmt = this.prepared.get(cql);
     for (const p of pools) {
-      if (!p) continue;
-      for (const c of p.connections) {
-        const s = await c.prepare(cql);
-        stmt ??= s;
-      }
+      if (p.state !== 'up') continue;
+      const s = await p.prepare(cql);
+      stmt ??= s;
     }
-    if (!stmt) throw new Error(`no connection to prepare ${cql}`);
+    if (!stmt) throw new Error(`no live connection to prepare ${cql}`);
     this.prepared.set(cql, stmt);
     return stmt;
   }
@@ -235,7 +243,7 @@ class LoadWorker {
         scheduleLag: newHistogram(), started: 0, sentInWindow: 0, sentAfterWindow: 0, lagWithin1ms: 0, lagWithin10ms: 0,
         counters: new Int32Array(cp.counters), inFlight: 0,
         rnd: xorshift(init.profile.seed * 7919 + init.workerIndex * 104729 + states.length),
-        replicaPick: init.workerIndex, done: false, driver, resume: () => {},
+        replicaPick: init.workerIndex, done: false, driver, resume: () => {}, fallbacksReported: 0,
       });
       const cs = states[states.length - 1];
       cs.resume = cp.loop === 'open' ? () => this.pump(cs) : () => this.chain(cs);
@@ -388,7 +396,9 @@ class LoadWorker {
       }
     } catch (e) {
       this.recordError(cs, op.spec.name, e);
-      setImmediate(next);
+      // no node up: the next attempt waits a little (a closed loop would otherwise spin on errors)
+      if (e instanceof NoHostAvailableError) setTimeout(next, NO_HOST_RETRY_MS);
+      else setImmediate(next);
       return;
     }
     this.countSend(cs, sendAbs);
@@ -527,8 +537,10 @@ class LoadWorker {
         st.count = 0;
         st.errors = {};
       }
+      const fallbacks = cs.router.stats.fallbacks - cs.fallbacksReported;
+      cs.fallbacksReported = cs.router.stats.fallbacks;
       classes[cs.plan.name] = {
-        ops, requests: cs.requests.slice(), misrouted: cs.misrouted.slice(), started: cs.started,
+        ops, requests: cs.requests.slice(), misrouted: cs.misrouted.slice(), started: cs.started, fallbacks,
         sentInWindow: cs.sentInWindow, sentAfterWindow: cs.sentAfterWindow,
         lagWithin1ms: cs.lagWithin1ms, lagWithin10ms: cs.lagWithin10ms,
         scheduleLag: cs.plan.loop === 'open' ? encode(cs.scheduleLag) : undefined,
@@ -542,17 +554,45 @@ class LoadWorker {
       cs.lagWithin1ms = 0;
       cs.lagWithin10ms = 0;
     }
+    const nodes = this.nodeHealth();
     const elu = performance.eventLoopUtilization(this.elu);
     this.elu = performance.eventLoopUtilization();
     const delayP99Ms = this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0;
     this.loopDelay.reset();
     this.post({
       type: 'interval', workerIndex: this.init.workerIndex, phaseIndex: this.phase?.phaseIndex ?? -1,
-      startAbsMs: this.intervalStart, endAbsMs, final, classes,
+      startAbsMs: this.intervalStart, endAbsMs, final, classes, nodes,
       loader: { eventLoopUtilization: elu.utilization, eventLoopDelayP99Ms: delayP99Ms },
     });
     this.intervalStart = endAbsMs;
   }
+
+  /**
+   * Per node, over every login's pool: reconnects and lost connections (summed), time with no
+   * live connection (the longest, an outage is the node's), up when any pool has a connection.
+   * Also the watchdog of a target that is gone entirely.
+   */
+  private nodeHealth(): NodeHealth[] {
+    const all = [...this.pools.values()];
+    const out = this.init.facts.nodes.map((): NodeHealth => ({ reconnects: 0, connectionsLost: 0, downMs: 0, up: false }));
+    for (const pools of all) {
+      pools.forEach((p, i) => {
+        const h = out[i];
+        h.reconnects += p.stats.reconnects;
+        h.connectionsLost += p.stats.connectionsLost;
+        h.downMs = Math.max(h.downMs, Math.round(p.downMs));
+        if (p.state === 'up') h.up = true;
+      });
+    }
+    const flat = all.flat();
+    if (!this.targetLostSent && flat.length > 0 && allDownForMs(flat) >= TARGET_LOST_MS) {
+      this.targetLostSent = true;
+      this.post({ type: 'target-lost', workerIndex: this.init.workerIndex, hosts: this.init.facts.nodes.map((n) => `${n.host}:${n.port}`), downMs: allDownForMs(flat) });
+    }
+    return out;
+  }
+
+  private targetLostSent = false;
 
   async onMessage(m: CoordinatorToWorker): Promise<void> {
     if (m.type === 'phase') {
@@ -564,8 +604,10 @@ class LoadWorker {
         pools: pools.map((p, node) => ({ node, shardAwarePortUsed: p?.stats.shardAwarePortUsed ?? false, natDetected: p?.stats.natDetected ?? false, connections: p?.connections.length ?? 0 })),
       });
     } else if (m.type === 'go') {
-      this.phase!.startAbsMs = m.startAbsMs;
-      this.phase!.endAbsMs = m.endAbsMs;
+      // a stop between 'ready' and 'go' already ended the phase (and said so): nothing to start
+      if (!this.phase) return;
+      this.phase.startAbsMs = m.startAbsMs;
+      this.phase.endAbsMs = m.endAbsMs;
       this.runPhase();
     } else if (m.type === 'stop') {
       this.stop(1000);

@@ -25,6 +25,8 @@ export interface ShardResult {
   /** requests[node][shard], counted at the shard that owns the token. */
   requests: number[][];
   misrouted: number[][];
+  /** Requests whose replica node was down, sent to another replica (or any live node) instead. */
+  fallbacks: number;
   /** Of the requests, the share sent over a connection of another shard; null when the client cannot know (`driver` routing). */
   misrouteRatio: number | null;
   /** max / mean of per-(node, shard) requests over the cells that exist. */
@@ -96,6 +98,10 @@ export interface IntervalRecord {
   /** Seconds since the phase start. */
   t: number;
   classes: Record<string, { started: number; ops: Record<string, { count: number; errors: number; p50Ms: number; p99Ms: number; maxMs: number }> }>;
+  /** Requests sent to each node (by index) in this second, all classes. */
+  nodeRequests: number[];
+  /** Of this second's requests, those sent over a connection of another shard. */
+  misrouted: number;
 }
 
 export interface PhaseResult {
@@ -128,6 +134,19 @@ export interface PhaseResult {
    * (scylla_storage_proxy_replica_cross_shard_ops over every node); null when its metrics were not reachable.
    */
   targetCrossShardOps: number | null;
+  /** Per node, what the loader's pools went through during the phase. */
+  nodes: NodeResult[];
+}
+
+export interface NodeResult {
+  host: string;
+  /** Requests routed to the node during the phase (all classes). */
+  requests: number;
+  /** Connections opened after the first attempt: refills after a loss, or the node back. */
+  reconnects: number;
+  connectionsLost: number;
+  /** Time with no live connection to the node (the longest any worker saw). */
+  downMs: number;
 }
 
 export interface TargetCpu {
