@@ -12,7 +12,7 @@ import {
   Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit,
   type Document, type Node, type Pair, type YAMLMap,
 } from 'yaml';
-import { ProfileError } from './errors.js';
+import { ProfileError, quoted } from './errors.js';
 import type { SourcePos } from './types.js';
 
 export type PathKey = string | number;
@@ -53,7 +53,7 @@ export class YamlSource {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
-      if (refPos) throw new ProfileError(refPos, `cannot read ${what} '${shownAs}': ${why}`);
+      if (refPos) throw new ProfileError(refPos, `cannot read ${what} ${quoted(shownAs)}: ${why}`);
       throw new ProfileError({ file: shownAs, line: 1, col: 1 }, `cannot read ${what}: ${why}`);
     }
     return YamlSource.parse(text, shownAs);
@@ -124,7 +124,7 @@ export class YamlSource {
         if (n.tag !== undefined && !CORE_TAGS.has(n.tag)) {
           const start = tagStart(text, n.range?.[0] ?? 0);
           throw new ProfileError(at(start),
-            `tag '${shownTag(n.tag)}' is not allowed: profiles are plain data (only the YAML core tags !!str, !!int, !!float, !!bool, !!null, !!map, !!seq are accepted)`);
+            `tag ${quoted(shownTag(n.tag))} is not allowed: profiles are plain data (only the YAML core tags !!str, !!int, !!float, !!bool, !!null, !!map, !!seq are accepted)`);
         }
         if (isAlias(n)) {
           aliases++;
