@@ -13,7 +13,7 @@ import { YamlSource, type Path } from './source.js';
 import type {
   ClassSpec, PhaseSpec, ResolvedProfile, RoutingMode, ServiceLevelSpec, SimCostsSpec, SloSpec, TargetSpec, WorkloadSpec,
 } from './types.js';
-import { describe, parseCount } from './units.js';
+import { describe, describeKind, parseCount } from './units.js';
 import { checkWorkers } from './limits.js';
 import { parseHosts, parseTarget } from './target.js';
 import { loadWorkload } from './workload.js';
@@ -54,7 +54,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
   const abs = resolve(file);
   const src: YamlSource = await YamlSource.read(abs, file, undefined, 'profile');
   if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
-    src.fail([], `expected the profile to be a map (target, service_levels, classes, phases), got ${describe(src.value)}`);
+    src.fail([], `expected the profile to be a map (target, service_levels, classes, phases), got ${describeKind(src.value)}`);
   }
   precheckSecrets(src);
   const parsed = profileSchema.safeParse(withoutExtensions(src.value));

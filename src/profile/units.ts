@@ -21,6 +21,18 @@ export function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+/**
+ * What kind of value a whole file turned out to be, without any of its content: a file
+ * named by mistake (a password file, a script) must not be echoed.
+ */
+export function describeKind(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing (the file is empty)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a map';
+  if (typeof v === 'string') return 'plain text (a single YAML string; its content is not shown)';
+  return `a single ${typeof v}`;
+}
+
 const DURATION_MS: Record<string, number> = {
   ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000,
 };

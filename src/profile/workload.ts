@@ -18,7 +18,7 @@ import { parseDistribution, parseGenerator } from './spec.js';
 import type {
   ColumnGen, ConsistencyName, Distribution, MarkerSpec, OperationSpec, SourcePos, TableModel, ViewModel, WorkloadSpec,
 } from './types.js';
-import { describe } from './units.js';
+import { describe, describeKind } from './units.js';
 
 /** Largest index a `key` generator can map without collisions, per type. */
 const KEY_CAPACITY: Record<string, number> = { tinyint: 128, smallint: 32_768, int: 2 ** 31, boolean: 2, float: 2 ** 24 };
@@ -50,7 +50,7 @@ export async function loadWorkload(absFile: string, shownAs: string, refPos?: So
 /** Validates and resolves an already parsed workload. */
 export function resolveWorkload(src: YamlSource, absFile: string): WorkloadSpec {
   if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
-    src.fail([], `expected the workload to be a map (keyspace, schema, tables, columns, operations), got ${describe(src.value)}`);
+    src.fail([], `expected the workload to be a map (keyspace, schema, tables, columns, operations), got ${describeKind(src.value)}`);
   }
   const parsed = workloadSchema.safeParse(withoutExtensions(src.value));
   if (!parsed.success) zodFailure(src, parsed.error);
