@@ -289,7 +289,9 @@ function posBefore(text: string, offset: number, file: string): SourcePos {
 }
 
 function sizeText(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1)} MiB` : `${bytes} bytes`;
+  const MiB = 1024 * 1024;
+  if (bytes % MiB === 0) return `${bytes / MiB} MiB`;
+  return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB (${bytes} bytes)` : `${bytes} bytes`;
 }
 
 /**
