@@ -6,8 +6,7 @@
  * user become one line on stderr (exit codes in exit.ts), never a stack trace.
  */
 import yargs, { type Argv } from 'yargs';
-import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { CqlError, describeError } from '../cql/errors.js';
 import { FlagError, printable, quoted, suggestion } from '../profile/errors.js';
 import { checkWorkers } from '../profile/limits.js';
@@ -18,7 +17,7 @@ import { ExitCode, exitCodeOf, UserError } from './exit.js';
 import { credentialsFromEnv, tlsFromFlags } from './credentials.js';
 import { formatProbe, probe } from './probe.js';
 import { parseTargetFlag, parseTargets } from './target.js';
-import { runCommand } from './run.js';
+import { checkOutDir, runCommand } from './run.js';
 import { abCommand } from './ab.js';
 import { simCommand } from './sim.js';
 
@@ -122,31 +121,9 @@ function workersFlags(a: { workers?: unknown; maxWorkers?: unknown }): { workers
   return { workers, maxWorkers };
 }
 
-/**
- * `--out`: a directory that is (or can be made) writable. Checked before anything starts, so
- * a results path under /proc or on a file is one line, not a hang or an internal error.
- */
-export function outFlag(raw: unknown): string {
-  const out = textFlag('--out', raw, 'a results directory') ?? 'results';
-  let probe = resolve(out);
-  // the nearest existing ancestor decides: it must be a writable directory
-  while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
-  let real: string;
-  try {
-    real = realpathSync(probe);
-  } catch {
-    throw new FlagError('--out', `cannot use ${quoted(out)} as the results directory`);
-  }
-  if (/^\/(proc|sys|dev)(\/|$)/.test(real)) throw new FlagError('--out', `${quoted(out)} is under /${real.split('/')[1]}, not a place for results`);
-  if (!statSync(real).isDirectory()) {
-    throw new FlagError('--out', `${quoted(out)} is not a directory${real === resolve(out) ? '' : ` (${quoted(probe)} is a file)`}`);
-  }
-  try {
-    accessSync(real, constants.W_OK | constants.X_OK);
-  } catch {
-    throw new FlagError('--out', `${quoted(out)} is not writable${real === resolve(out) ? '' : ` (${quoted(probe)} is not)`}`);
-  }
-  return out;
+/** `--out`: not empty here; whether it is a writable directory is run.ts's checkOutDir. */
+function outFlag(raw: unknown): string {
+  return textFlag('--out', raw, 'a results directory') ?? 'results';
 }
 
 // ---------------------------------------------------------------- commands
@@ -246,6 +223,8 @@ export async function main(argv: string[]): Promise<number> {
           duration: durationMs === undefined ? undefined : asMsText(durationMs), target, ...workersFlags(a),
           seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
         };
+        // run checks its --out itself; ab does not (yet): the same check, before anything starts
+        checkOutDir(flags.out);
         exitCode = await abCommand(flags, toolVersion());
       },
     )

@@ -45,7 +45,7 @@ const RUN: Case[] = [
   { args: ['--target', 'sim:10.0.0.1'], flag: '--target', message: /loopback only/ },
   { args: ['--target', '-x'], flag: '--target', message: /needs a value, got the flag '-x'/ },
   { args: ['--out', ''], flag: '--out' },
-  { args: ['--out', '/proc/sb-results'], flag: '--out', message: /under \/proc/ },
+  { args: ['--out', '/proc/sb-results'], flag: '--out', message: /not a place for results/ },
   { args: ['--out', 'package.json'], flag: '--out', message: /not a directory/ },
 ];
 
