@@ -12,7 +12,7 @@ import { FlagError, printable, quoted, suggestion } from '../profile/errors.js';
 import { checkWorkers } from '../profile/limits.js';
 import { ROUTING } from '../profile/schema.js';
 import type { RoutingMode } from '../profile/types.js';
-import { parseDurationMs, parseRateOpsPerSec, type Parsed } from '../profile/units.js';
+import { forFlag, parseDurationMs, parseRateOpsPerSec } from '../profile/units.js';
 import { ExitCode, exitCodeOf, UserError } from './exit.js';
 import { credentialsFromEnv, tlsFromFlags } from './credentials.js';
 import { formatProbe, probe } from './probe.js';
@@ -33,11 +33,6 @@ function single(flag: string, raw: unknown): string | undefined {
   if (raw === undefined) return undefined;
   if (Array.isArray(raw)) throw new FlagError(flag, 'given more than once');
   return String(raw);
-}
-
-function orFail<T>(flag: string, r: Parsed<T>): T {
-  if (!r.ok) throw new FlagError(flag, r.message);
-  return r.value;
 }
 
 /** A whole number in [min, max]; `what` names the unit in the message. */
@@ -64,7 +59,7 @@ function numberFlag(flag: string, raw: unknown, what: string): number | undefine
 export function durationFlagMs(flag: string, raw: unknown, min = 0): number | undefined {
   const s = single(flag, raw);
   if (s === undefined) return undefined;
-  const ms = orFail(flag, parseDurationMs(s));
+  const ms = forFlag(flag, parseDurationMs(s));
   if (ms <= min) throw new FlagError(flag, `expected a duration above ${min === 0 ? '0' : `${min} ms`}, got ${quoted(s)}`);
   return ms;
 }
@@ -81,7 +76,7 @@ function rateFlag(flag: string, raw: unknown): number | undefined {
   const s = single(flag, raw);
   if (s === undefined) return undefined;
   // a number reads as it does in the profile (`rate: -5` and `--rate -5`: one message)
-  return orFail(flag, parseRateOpsPerSec(/^\s*-?\d+(\.\d+)?\s*$/.test(s) ? Number(s) : s));
+  return forFlag(flag, parseRateOpsPerSec(/^\s*-?\d+(\.\d+)?\s*$/.test(s) ? Number(s) : s));
 }
 
 function routingFlag(raw: unknown): RoutingMode | undefined {
@@ -117,7 +112,7 @@ function textFlag(flag: string, raw: unknown, what: string): string | undefined 
 function workersFlags(a: { workers?: unknown; maxWorkers?: unknown }): { workers?: number; maxWorkers?: number } {
   const maxWorkers = wholeFlag('--max-workers', a.maxWorkers, 1);
   const workers = wholeFlag('--workers', a.workers, 1);
-  if (workers !== undefined) orFail('--workers', checkWorkers(workers, maxWorkers));
+  if (workers !== undefined) forFlag('--workers', checkWorkers(workers, maxWorkers));
   return { workers, maxWorkers };
 }
 

@@ -13,6 +13,6 @@ export {
 export { analyzeStatement, parseCqlType, parseSchemaStatement, splitStatements, CqlShapeError } from './cql.js';
 export { DEFAULT_CQL_PORT, parseHosts, parseTarget, type Endpoint, type TargetChoice } from './target.js';
 export { MAX_FILE_BYTES, MAX_NESTING, WORKERS_PER_CORE, checkWorkers, workerLimit } from './limits.js';
-export { parseCount, parseDurationMs, parseRateOpsPerSec, parseRatio, parseSizeBytes } from './units.js';
+export { forFlag, parseCount, parseDurationMs, parseRateOpsPerSec, parseRatio, parseSizeBytes, type Parsed } from './units.js';
 export { profileJsonSchema, workloadJsonSchema } from './json-schema.js';
 export type * from './types.js';

@@ -5,9 +5,15 @@
  * expected (the caller attaches the file position).
  */
 
-import { quoted } from './errors.js';
+import { FlagError, quoted } from './errors.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** A flag's value read by the same grammar as the file: the value, or a FlagError naming the flag. */
+export function forFlag<T>(flag: string, r: Parsed<T>): T {
+  if (!r.ok) throw new FlagError(flag, r.message);
+  return r.value;
+}
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const no = (message: string): Parsed<never> => ({ ok: false, message });
