@@ -1,16 +1,23 @@
 /**
- * The command line: yargs wiring only. Each command parses its flags into an options object
- * and calls into the library; errors meant for the user (UserError) become one line on stderr
- * and exit code 2, never a stack trace.
+ * The command line: yargs wiring and flag validation. Each command parses its flags into an
+ * options object and calls into the library. Every bad flag is ONE line naming the flag and
+ * what it accepts, exit 2, checked before anything starts; values are parsed with the same
+ * grammars as the profile (src/profile/units.ts, target.ts, limits.ts). Errors meant for the
+ * user become one line on stderr (exit codes in exit.ts), never a stack trace.
  */
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { readFileSync } from 'node:fs';
 import { CqlError, describeError } from '../cql/errors.js';
-import { ExitCode, UserError } from './exit.js';
+import { FlagError, printable, quoted, suggestion } from '../profile/errors.js';
+import { checkWorkers } from '../profile/limits.js';
+import { ROUTING } from '../profile/schema.js';
+import type { RoutingMode } from '../profile/types.js';
+import { forFlag, parseDurationMs, parseRateOpsPerSec } from '../profile/units.js';
+import { ExitCode, exitCodeOf, UserError } from './exit.js';
 import { credentialsFromEnv, tlsFromFlags } from './credentials.js';
 import { formatProbe, probe } from './probe.js';
-import { parseTargets } from './target.js';
-import { runCommand } from './run.js';
+import { parseTargetFlag, parseTargets } from './target.js';
+import { checkOutDir, runCommand } from './run.js';
 import { abCommand } from './ab.js';
 import { simCommand } from './sim.js';
 
@@ -19,10 +26,110 @@ export function toolVersion(): string {
   return pkg.version;
 }
 
+// ---------------------------------------------------------------- flag values
+
+/** The value of a flag that takes one: a flag given twice is refused rather than guessed. */
+function single(flag: string, raw: unknown): string | undefined {
+  if (raw === undefined) return undefined;
+  if (Array.isArray(raw)) throw new FlagError(flag, 'given more than once');
+  return String(raw);
+}
+
+/** A whole number in [min, max]; `what` names the unit in the message. */
+export function wholeFlag(flag: string, raw: unknown, min: number, max = Number.MAX_SAFE_INTEGER, what = 'a whole number'): number | undefined {
+  const s = single(flag, raw);
+  if (s === undefined) return undefined;
+  const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `${min}..${max}`;
+  if (s.trim() === '') throw new FlagError(flag, `expected ${what} ${range}, got an empty value`);
+  const n = /^\s*\d+\s*$/.test(s) ? Number(s) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new FlagError(flag, `expected ${what} ${range}, got ${quoted(s)}`);
+  return n;
+}
+
+/** A non-negative number (microseconds of emulated cost and the like). */
+function numberFlag(flag: string, raw: unknown, what: string): number | undefined {
+  const s = single(flag, raw);
+  if (s === undefined) return undefined;
+  const n = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(s) ? Number(s) : NaN;
+  if (!Number.isFinite(n)) throw new FlagError(flag, `expected ${what} (a number ≥ 0), got ${s.trim() === '' ? 'an empty value' : quoted(s)}`);
+  return n;
+}
+
+/** A duration with a unit, by the profile's grammar (a bare number is refused there too). */
+export function durationFlagMs(flag: string, raw: unknown, min = 0): number | undefined {
+  const s = single(flag, raw);
+  if (s === undefined) return undefined;
+  const ms = forFlag(flag, parseDurationMs(s));
+  if (ms <= min) throw new FlagError(flag, `expected a duration above ${min === 0 ? '0' : `${min} ms`}, got ${quoted(s)}`);
+  return ms;
+}
+
+/**
+ * `--duration` for run.ts's own parser until it takes the number: the profile grammar's
+ * result written as milliseconds, which that parser reads exactly.
+ */
+function asMsText(ms: number): string {
+  return `${ms.toFixed(6).replace(/\.?0+$/, '')}ms`;
+}
+
+function rateFlag(flag: string, raw: unknown): number | undefined {
+  const s = single(flag, raw);
+  if (s === undefined) return undefined;
+  // a number reads as it does in the profile (`rate: -5` and `--rate -5`: one message)
+  return forFlag(flag, parseRateOpsPerSec(/^\s*-?\d+(\.\d+)?\s*$/.test(s) ? Number(s) : s));
+}
+
+function routingFlag(raw: unknown): RoutingMode | undefined {
+  const s = single('--routing', raw);
+  if (s === undefined) return undefined;
+  if (!(ROUTING as readonly string[]).includes(s)) throw new FlagError('--routing', `unknown mode ${quoted(s)}; ${suggestion(s, ROUTING, 'one of')}`);
+  return s as RoutingMode;
+}
+
+function choiceFlag<T extends string>(flag: string, raw: unknown, choices: readonly T[]): T | undefined {
+  const s = single(flag, raw);
+  if (s === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(s)) throw new FlagError(flag, `unknown value ${quoted(s)}; ${suggestion(s, choices, 'one of')}`);
+  return s as T;
+}
+
+/** A repeatable flag: given, it needs at least one value. */
+function listFlag(flag: string, raw: unknown): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const list = (Array.isArray(raw) ? raw : [raw]).map(String);
+  if (list.length === 0) throw new FlagError(flag, 'needs a value');
+  return list;
+}
+
+/** A string flag that must not be empty. */
+function textFlag(flag: string, raw: unknown, what: string): string | undefined {
+  const s = single(flag, raw);
+  if (s !== undefined && s.trim() === '') throw new FlagError(flag, `expected ${what}, got an empty value`);
+  return s;
+}
+
+/** The worker count and its limit, checked by the profile's one rule (limits.ts). */
+function workersFlags(a: { workers?: unknown; maxWorkers?: unknown }): { workers?: number; maxWorkers?: number } {
+  const maxWorkers = wholeFlag('--max-workers', a.maxWorkers, 1);
+  const workers = wholeFlag('--workers', a.workers, 1);
+  if (workers !== undefined) forFlag('--workers', checkWorkers(workers, maxWorkers));
+  return { workers, maxWorkers };
+}
+
+/** `--out`: not empty here; whether it is a writable directory is run.ts's checkOutDir. */
+function outFlag(raw: unknown): string {
+  return textFlag('--out', raw, 'a results directory') ?? 'results';
+}
+
+// ---------------------------------------------------------------- commands
+
+/** A flag that takes a value: yargs then never takes the next flag as its value. */
+const value = <T extends object>(o: T) => ({ ...o, requiresArg: true });
+
 /** Runs the CLI; resolves to the exit code (the launcher sets process.exitCode). */
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.OK;
-  const parser = yargs(argv)
+  const parser: Argv = yargs(argv)
     .scriptName('scylla-bench')
     .usage('$0 <command> [options]\n\nLoad testing and workload simulation for ScyllaDB.')
     .version(toolVersion())
@@ -33,20 +140,24 @@ export async function main(argv: string[]): Promise<number> {
       'probe',
       'connect to a target and show what it is (release, sharding, extensions)',
       (y) => y
-        .option('target', { type: 'string', demandOption: true, describe: 'host[:port] of one node' })
+        .option('target', value({ type: 'string', demandOption: true, describe: 'host[:port] of one node' }))
         .option('json', { type: 'boolean', default: false, describe: 'print JSON on stdout' })
         .option('tls', { type: 'boolean', describe: 'use TLS (system CAs unless --tls-ca)' })
-        .option('tls-ca', { type: 'string', describe: 'CA bundle (PEM file)' })
-        .option('tls-cert', { type: 'string', describe: 'client certificate (PEM file)' })
-        .option('tls-key', { type: 'string', describe: 'client key (PEM file)' })
-        .option('connect-timeout', { type: 'number', default: 5000, describe: 'connect timeout in ms' })
+        .option('tls-ca', value({ type: 'string', describe: 'CA bundle (PEM file)' }))
+        .option('tls-cert', value({ type: 'string', describe: 'client certificate (PEM file)' }))
+        .option('tls-key', value({ type: 'string', describe: 'client key (PEM file)' }))
+        .option('connect-timeout', value({ type: 'string', default: '5s', describe: 'connect timeout, a duration with a unit (e.g. 500ms, 5s)' }))
         .epilog('Credentials: SCYLLA_BENCH_USERNAME and SCYLLA_BENCH_PASSWORD (or SCYLLA_BENCH_PASSWORD_FILE).'),
       async (a) => {
-        const [ep] = parseTargets(a.target, 9042, '--target');
+        const [ep] = parseTargets(single('--target', a.target) ?? '', 9042, '--target');
+        const connectTimeoutMs = durationFlagMs('--connect-timeout', a.connectTimeout)!;
+        const tlsCa = textFlag('--tls-ca', a.tlsCa, 'a PEM file');
+        const tlsCert = textFlag('--tls-cert', a.tlsCert, 'a PEM file');
+        const tlsKey = textFlag('--tls-key', a.tlsKey, 'a PEM file');
         const report = await probe(ep, {
           credentials: credentialsFromEnv(),
-          tls: tlsFromFlags({ tls: a.tls, tlsCa: a.tlsCa, tlsCert: a.tlsCert, tlsKey: a.tlsKey }),
-          connectTimeoutMs: a.connectTimeout,
+          tls: tlsFromFlags({ tls: a.tls, tlsCa, tlsCert, tlsKey }),
+          connectTimeoutMs,
         });
         process.stdout.write(a.json ? `${JSON.stringify(report)}\n` : `${formatProbe(report)}\n`);
       },
@@ -56,25 +167,30 @@ export async function main(argv: string[]): Promise<number> {
       'run a profile: schema, load, warmup and measure phases; results in results/<run-id>/',
       (y) => y
         .positional('profile', { type: 'string', demandOption: true, describe: 'profiles/*.yaml' })
-        .option('target', { type: 'string', describe: "host[:port],... or 'sim' / 'sim:127.x.y.z' (the built-in emulator; also the default when the profile names no hosts)" })
-        .option('routing', { choices: ['shard-aware', 'token-aware', 'round-robin', 'driver'] as const, describe: "routing for every class ('driver': the stock cassandra-driver, token-aware)" })
-        .option('duration', { type: 'string', describe: 'length of measure phases (e.g. 30s)' })
-        .option('rate', { type: 'number', describe: 'ops/s for open-loop classes (overrides the profile)' })
-        .option('workers', { type: 'number', describe: 'worker threads (default: one per core)' })
+        .option('target', value({ type: 'string', describe: "host[:port],... or 'sim' / 'sim:127.x.y.z' (the built-in emulator; also the default when the profile names no hosts)" }))
+        .option('routing', value({ type: 'string', describe: `routing for every class: ${ROUTING.join(', ')} ('driver': the stock cassandra-driver, token-aware)` }))
+        .option('duration', value({ type: 'string', describe: 'length of measure phases, a duration with a unit (e.g. 30s, 2m)' }))
+        .option('rate', value({ type: 'string', describe: 'ops/s for open-loop classes (overrides the profile), e.g. 5000 or 5k/s' }))
+        .option('workers', value({ type: 'string', describe: 'worker threads (default: one per core; at most 4 per core unless --max-workers)' }))
+        .option('max-workers', value({ type: 'string', describe: 'allow more worker threads than 4 per core' }))
         .option('pin', { type: 'boolean', describe: 'pin each worker thread to a core (Linux)' })
-        .option('seed', { type: 'number', describe: 'seed for generators and op picks' })
-        .option('out', { type: 'string', default: 'results', describe: 'results directory' })
+        .option('seed', value({ type: 'string', describe: 'seed for generators and op picks (a whole number)' }))
+        .option('out', value({ type: 'string', default: 'results', describe: 'results directory' }))
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON on stdout' })
         .option('strict', { type: 'boolean', default: false, describe: 'stop when the cluster cannot apply the service levels' })
         .option('teardown', { type: 'boolean', default: false, describe: 'drop the service levels and roles the run created' }),
       async (a) => {
-        if (a.rate !== undefined && !(a.rate > 0)) throw new UserError('--rate: must be a positive number of ops/s');
-        if (a.workers !== undefined && !(Number.isInteger(a.workers) && a.workers > 0)) throw new UserError('--workers: must be a positive integer');
-        if (a.target && a.target !== 'sim' && !a.target.startsWith('sim:')) parseTargets(a.target, 9042, '--target');
-        exitCode = await runCommand({
-          profile: a.profile as string, target: a.target, routing: a.routing, duration: a.duration, rate: a.rate,
-          workers: a.workers, pin: a.pin, seed: a.seed, out: a.out, json: a.json, strict: a.strict, teardown: a.teardown,
-        }, toolVersion());
+        const target = single('--target', a.target);
+        if (target !== undefined) parseTargetFlag(target);
+        const durationMs = durationFlagMs('--duration', a.duration);
+        // the object is built first: maxWorkers reaches loadProfile once run.ts's RunFlags carries it
+        const flags = {
+          profile: profileArg(a.profile), target, routing: routingFlag(a.routing),
+          duration: durationMs === undefined ? undefined : asMsText(durationMs), rate: rateFlag('--rate', a.rate),
+          ...workersFlags(a), pin: a.pin, seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
+          strict: a.strict, teardown: a.teardown,
+        };
+        exitCode = await runCommand(flags, toolVersion());
       },
     )
     .command(
@@ -82,52 +198,70 @@ export async function main(argv: string[]): Promise<number> {
       'A/B the same workload across routing modes in interleaved rounds; report the shard-aware gain with its 95% interval',
       (y) => y
         .positional('profile', { type: 'string', demandOption: true })
-        .option('vary', { type: 'string', default: 'routing', describe: "what differs between variants: 'routing' (see --modes) or 'service-levels' (variants on and off)" })
-        .option('modes', { type: 'string', default: 'shard-aware,token-aware', describe: 'variants for --vary routing' })
-        .option('rounds', { type: 'number', default: 3, describe: 'rounds (A B A B ...)' })
-        .option('duration', { type: 'string', describe: 'measure phase length per variant run' })
-        .option('target', { type: 'string', describe: "host[:port],... or 'sim'" })
-        .option('workers', { type: 'number' })
-        .option('seed', { type: 'number' })
-        .option('out', { type: 'string', default: 'results' })
+        .option('vary', value({ type: 'string', default: 'routing', describe: "what differs between variants: 'routing' (see --modes) or 'service-levels' (variants on and off)" }))
+        .option('modes', value({ type: 'string', default: 'shard-aware,token-aware', describe: `variants for --vary routing (comma-separated: ${ROUTING.join(', ')})` }))
+        .option('rounds', value({ type: 'string', default: '3', describe: 'rounds (A B A B ...)' }))
+        .option('duration', value({ type: 'string', describe: 'measure phase length per variant run, a duration with a unit (e.g. 10s)' }))
+        .option('target', value({ type: 'string', describe: "host[:port],... or 'sim'" }))
+        .option('workers', value({ type: 'string', describe: 'worker threads (at most 4 per core unless --max-workers)' }))
+        .option('max-workers', value({ type: 'string', describe: 'allow more worker threads than 4 per core' }))
+        .option('seed', value({ type: 'string' }))
+        .option('out', value({ type: 'string', default: 'results' }))
         .option('json', { type: 'boolean', default: false }),
       async (a) => {
-        exitCode = await abCommand({
-          profile: a.profile as string, vary: a.vary, modes: a.modes, rounds: a.rounds, duration: a.duration,
-          target: a.target, workers: a.workers, seed: a.seed, out: a.out, json: a.json,
-        }, toolVersion());
+        const target = single('--target', a.target);
+        if (target !== undefined) parseTargetFlag(target);
+        const durationMs = durationFlagMs('--duration', a.duration);
+        const flags = {
+          profile: profileArg(a.profile), vary: choiceFlag('--vary', a.vary, ['routing', 'service-levels'] as const)!,
+          modes: textFlag('--modes', a.modes, 'routing modes, e.g. shard-aware,token-aware')!, rounds: wholeFlag('--rounds', a.rounds, 1)!,
+          duration: durationMs === undefined ? undefined : asMsText(durationMs), target, ...workersFlags(a),
+          seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
+        };
+        // run checks its --out itself; ab does not (yet): the same check, before anything starts
+        checkOutDir(flags.out);
+        exitCode = await abCommand(flags, toolVersion());
       },
     )
     .command(
       'sim',
       'run the built-in Scylla emulator (N nodes × S shards on 127.0.0.x) until Ctrl-C',
       (y) => y
-        .option('nodes', { type: 'number', default: 3 })
-        .option('shards', { type: 'number', default: 4 })
-        .option('host', { type: 'string', default: '127.0.0.1', describe: 'address of node 1; node i is +i-1 in the last octet' })
-        .option('port', { type: 'number', default: 9042 })
-        .option('shard-aware-port', { type: 'number', default: 19042 })
-        .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics and the admin API here' })
+        .option('nodes', value({ type: 'string', default: '3', describe: 'nodes, 1..64' }))
+        .option('shards', value({ type: 'string', default: '4', describe: 'shards per node, 1..256' }))
+        .option('host', value({ type: 'string', default: '127.0.0.1', describe: 'address of node 1; node i is +i-1 in the last octet' }))
+        .option('port', value({ type: 'string', default: '9042' }))
+        .option('shard-aware-port', value({ type: 'string', default: '19042' }))
+        .option('metrics-port', value({ type: 'string', describe: 'serve Prometheus /metrics and the admin API here' }))
         .option('auth', { type: 'boolean', default: false, describe: 'PasswordAuthenticator (superuser cassandra/cassandra)' })
         .option('tablets', { type: 'boolean', default: false, describe: 'new NetworkTopologyStrategy keyspaces use tablets' })
         .option('capacity', { type: 'boolean', default: true, describe: 'per-shard capacity model (--no-capacity: answer at once)' })
-        .option('cross-shard-us', { type: 'number', describe: 'shard time charged for a cross-shard hop (µs)' })
-        .option('read-us', { type: 'number', describe: 'shard time of a point read (µs)' })
-        .option('write-us', { type: 'number', describe: 'shard time of a write (µs)' })
+        .option('cross-shard-us', value({ type: 'string', describe: 'shard time charged for a cross-shard hop (µs)' }))
+        .option('read-us', value({ type: 'string', describe: 'shard time of a point read (µs)' }))
+        .option('write-us', value({ type: 'string', describe: 'shard time of a write (µs)' }))
         .option('latency', { type: 'string', array: true, describe: 'extra reply latency, <kind>=<ms> (kind: all, read, write, scan, batch, …)' })
         .option('stall', { type: 'string', array: true, describe: 'stall a shard, node:shard:durationMs[:periodMs] (node from 0)' })
         .option('error', { type: 'string', array: true, describe: 'inject errors, <code>@<rate> (e.g. 0x1001@0.01 for Overloaded)' }),
       async (a) => {
+        const host = textFlag('--host', a.host, 'a loopback address 127.x.y.z')!;
+        if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host.split('.').some((o) => Number(o) > 255)) {
+          throw new FlagError('--host', `the emulator listens on loopback (127.x.y.z) only, got ${quoted(host)}`);
+        }
         exitCode = await simCommand({
-          nodes: a.nodes, shards: a.shards, host: a.host, port: a.port, shardAwarePort: a.shardAwarePort, metricsPort: a.metricsPort,
-          auth: a.auth, tablets: a.tablets, capacity: a.capacity, crossShardUs: a.crossShardUs, readUs: a.readUs, writeUs: a.writeUs,
-          latency: a.latency, stall: a.stall, error: a.error,
+          nodes: wholeFlag('--nodes', a.nodes, 1, 64)!, shards: wholeFlag('--shards', a.shards, 1, 256)!, host,
+          port: wholeFlag('--port', a.port, 1, 65535, 'a port')!, shardAwarePort: wholeFlag('--shard-aware-port', a.shardAwarePort, 1, 65535, 'a port')!,
+          metricsPort: wholeFlag('--metrics-port', a.metricsPort, 1, 65535, 'a port'),
+          auth: a.auth, tablets: a.tablets, capacity: a.capacity,
+          crossShardUs: numberFlag('--cross-shard-us', a.crossShardUs, 'microseconds'), readUs: numberFlag('--read-us', a.readUs, 'microseconds'),
+          writeUs: numberFlag('--write-us', a.writeUs, 'microseconds'),
+          latency: listFlag('--latency', a.latency), stall: listFlag('--stall', a.stall), error: listFlag('--error', a.error),
         });
       },
     )
     .fail((msg, err) => {
-      // yargs validation failures (unknown flag, missing option) are bad input
-      throw err ?? new UserError(msg);
+      // yargs validation failures (unknown flag, missing value) are bad input; ours pass through
+      if (err && !/^Not enough arguments following: /.test(err.message)) throw err;
+      throw yargsFailure(msg ?? err?.message ?? 'bad arguments', argv);
     })
     .help()
     .wrap(Math.min(100, process.stdout.columns || 100));
@@ -140,16 +274,40 @@ export async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-function reportError(e: unknown): number {
-  if (e instanceof UserError) {
-    process.stderr.write(`scylla-bench: ${e.message}\n`);
-    return e.exitCode;
+function profileArg(raw: unknown): string {
+  const s = single('<profile>', raw);
+  if (s === undefined || s.trim() === '') throw new UserError('<profile>: name a profile file, e.g. profiles/quickstart.yaml');
+  return s;
+}
+
+/** yargs' own messages as one line naming the flag. */
+function yargsFailure(msg: string, argv: string[]): Error {
+  const missing = /^Not enough arguments following: (.+)$/.exec(msg);
+  if (missing) {
+    const flag = `--${missing[1]}`;
+    const i = argv.findIndex((x) => x === flag || x === `-${missing[1]}`);
+    const next = i >= 0 ? argv[i + 1] : undefined;
+    return new FlagError(flag, `needs a value${next !== undefined ? `, got the flag ${quoted(next)}` : ''}`);
   }
-  if (e instanceof CqlError) {
-    process.stderr.write(`scylla-bench: ${describeError(e)}\n`);
-    return ExitCode.BAD_INPUT;
+  if (/^Not enough non-option arguments/.test(msg)) return new UserError(`name a profile file, e.g. ${argv[0] ?? 'run'} profiles/quickstart.yaml`);
+  const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (unknown) return new UserError(`unknown argument${unknown[1].includes(',') ? 's' : ''} ${unknown[1].split(', ').map((x) => quoted(x)).join(', ')}; see --help`);
+  return new UserError(msg.replace(/\s*\n\s*/g, '; '));
+}
+
+/** One line on stderr for any error that ends a command; returns the exit code. */
+function reportError(e: unknown): number {
+  const code = exitCodeOf(e);
+  if (code !== undefined) {
+    process.stderr.write(`scylla-bench: ${oneLine(e instanceof CqlError ? describeError(e) : (e as Error).message)}\n`);
+    return code;
   }
   // A bug: still one line for the user, the stack only on request.
-  process.stderr.write(`scylla-bench: internal error: ${e instanceof Error ? e.message : String(e)}${process.env.SCYLLA_BENCH_DEBUG ? `\n${(e as Error).stack}` : ' (set SCYLLA_BENCH_DEBUG=1 for details)'}\n`);
+  process.stderr.write(`scylla-bench: internal error: ${oneLine(e instanceof Error ? e.message : String(e))}${process.env.SCYLLA_BENCH_DEBUG ? `\n${(e as Error).stack}` : ' (set SCYLLA_BENCH_DEBUG=1 for details)'}\n`);
   return ExitCode.CHECKS_FAILED;
+}
+
+/** Whatever reached here came from a file, a flag or a server: no control bytes reach the terminal. */
+function oneLine(s: string): string {
+  return printable(s.replace(/\s*\n\s*/g, ' '));
 }

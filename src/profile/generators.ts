@@ -13,10 +13,14 @@ import { parseDate, parseDecimal, parseTime, type CqlDecimal } from '../cql/code
 import type { CqlType } from '../cql/types.js';
 import { typeToCql } from '../cql/types.js';
 import { parseCqlType } from './cql.js';
-import { h1, h2, hashKeys, hi32, lo32, mix32, permute64, u53, u53At, type HashKeys } from './hash.js';
+import { quoted } from './errors.js';
+import { h1, h2, hashKeys, hi32, lo32, mix32, permute64, type HashKeys } from './hash.js';
+import { compileSampler, distMax } from './sampler.js';
 import type { Distribution, GeneratorSpec } from './types.js';
 
+// keying builds on the samplers, not on the generators: re-exporting it here is no cycle
 export { cellIndex, compileKeying, readRowOf, rowOf, type Keying, type RowRef } from './keying.js';
+export { compileSampler, distMax, distMin, type Sampler } from './sampler.js';
 
 /**
  * The name a column's generator is keyed by (the `column` argument of compileGenerator):
@@ -44,127 +48,6 @@ const TWO_NEG_32 = 1 / TWO_32;
 const MAX_POOL_EXTRA = 65_536;
 /** Text and blob values above this size are refused: a generator is not a bulk data source. */
 export const MAX_VALUE_BYTES = 16 * 1024 * 1024;
-
-// ---------------------------------------------------------------- distributions
-
-/** Samples a distribution from the index's two 32-bit halves. */
-export type Sampler = (lo: number, hi: number) => number;
-
-/**
- * A sampler of `dist` keyed by (seed, name). `integer` makes uniform draws inclusive
- * integers and rounds continuous ones, for integer-typed columns and counts.
- */
-export function compileSampler(dist: Distribution, seed: number, name: string, integer: boolean): Sampler {
-  const k = hashKeys(seed, name);
-  switch (dist.kind) {
-    case 'fixed': {
-      const v = dist.value;
-      return () => v;
-    }
-    case 'sequence': {
-      const start = dist.start;
-      const span = dist.end - dist.start + 1;
-      const repeat = dist.repeat ?? 1;
-      return (lo, hi) => start + (Math.floor((hi * TWO_32 + lo) / repeat) % span);
-    }
-    case 'uniform': {
-      const { min, max } = dist;
-      if (integer) {
-        const span = Math.floor(max) - Math.ceil(min) + 1;
-        const base = Math.ceil(min);
-        // one 32-bit word is plenty below 2^20 values (bias < 2^-12) and half the hashing
-        if (span <= 1 << 20) return (lo, hi) => base + Math.floor(h1(k, lo, hi) * span * TWO_NEG_32);
-        return (lo, hi) => base + Math.floor(u53(k, lo, hi) * span);
-      }
-      const width = max - min;
-      return (lo, hi) => min + u53(k, lo, hi) * width;
-    }
-    case 'gaussian': {
-      const { mean, stddev } = dist;
-      const min = dist.min ?? -Infinity;
-      const max = dist.max ?? Infinity;
-      return (lo, hi) => {
-        // Box–Muller with two independent uniforms; 1 - u keeps log() away from 0
-        const u1 = 1 - u53(k, lo, hi);
-        const u2 = u53At(k, lo, hi, 1);
-        let v = mean + stddev * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-        if (integer) v = Math.round(v);
-        return v < min ? min : v > max ? max : v;
-      };
-    }
-    case 'exponential': {
-      const { mean } = dist;
-      const max = dist.max ?? Infinity;
-      return (lo, hi) => {
-        let v = -mean * Math.log(1 - u53(k, lo, hi));
-        if (integer) v = Math.round(v);
-        return v > max ? max : v;
-      };
-    }
-    case 'zipf': {
-      const z = zipfSampler(dist.n, dist.s);
-      return (lo, hi) => z(k, lo, hi);
-    }
-  }
-}
-
-/** An upper bound of what a distribution yields (sizes the text/blob pools). */
-export function distMax(d: Distribution): number {
-  switch (d.kind) {
-    case 'fixed': return d.value;
-    case 'sequence': return d.end;
-    case 'uniform': return d.max;
-    case 'gaussian': return d.max ?? d.mean + 6 * d.stddev;
-    case 'exponential': return d.max ?? d.mean * 40;
-    case 'zipf': return d.n;
-  }
-}
-
-/** Smallest value a distribution yields. */
-export function distMin(d: Distribution): number {
-  switch (d.kind) {
-    case 'fixed': return d.value;
-    case 'sequence': return d.start;
-    case 'uniform': return d.min;
-    case 'gaussian': return d.min ?? d.mean - 6 * d.stddev;
-    case 'exponential': return 0;
-    case 'zipf': return 1;
-  }
-}
-
-/**
- * Zipf over ranks 1..n with exponent s > 0, by rejection-inversion (Hörmann & Derflinger
- * 1996, as in Apache Commons RNG): O(1) memory and ~1.1 uniforms per sample for any n,
- * where a CDF table would cost 8 bytes per rank.
- */
-function zipfSampler(n: number, s: number): (k: HashKeys, lo: number, hi: number) => number {
-  const helper1 = (x: number) => (Math.abs(x) > 1e-8 ? Math.log1p(x) / x : 1 - x * (0.5 - x * (1 / 3 - 0.25 * x)));
-  const helper2 = (x: number) => (Math.abs(x) > 1e-8 ? Math.expm1(x) / x : 1 + x * 0.5 * (1 + (x / 3) * (1 + 0.25 * x)));
-  const h = (x: number) => Math.exp(-s * Math.log(x));
-  const hIntegral = (x: number) => {
-    const logX = Math.log(x);
-    return helper2((1 - s) * logX) * logX;
-  };
-  const hIntegralInverse = (x: number) => {
-    let t = x * (1 - s);
-    if (t < -1) t = -1; // numerical safety at the far tail
-    return Math.exp(helper1(t) * x);
-  };
-  const hIntegralX1 = hIntegral(1.5) - 1;
-  const hIntegralN = hIntegral(n + 0.5);
-  const sq = 2 - hIntegralInverse(hIntegral(2.5) - h(2));
-  return (k, lo, hi) => {
-    for (let attempt = 0; ; attempt++) {
-      const r = attempt === 0 ? u53(k, lo, hi) : u53At(k, lo, hi, attempt + 16);
-      const u = hIntegralN + r * (hIntegralX1 - hIntegralN);
-      const x = hIntegralInverse(u);
-      let kk = Math.floor(x + 0.5);
-      if (kk < 1) kk = 1;
-      else if (kk > n) kk = n;
-      if (kk - x <= sq || u >= hIntegral(kk + 0.5) - h(kk) || attempt > 64) return kk;
-    }
-  };
-}
 
 // ---------------------------------------------------------------- values by CQL type
 
@@ -346,7 +229,7 @@ export function literalToCql(v: unknown, t: CqlType): unknown {
       return fail();
     case 'uuid': case 'timeuuid':
       if (typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) {
-        if (t.kind === 'timeuuid' && v[14] !== '1') throw new GeneratorError(`value '${v}' is not a version 1 (time-based) uuid`);
+        if (t.kind === 'timeuuid' && v[14] !== '1') throw new GeneratorError(`value ${quoted(v)} is not a version 1 (time-based) uuid`);
         return v.toLowerCase();
       }
       return fail();
@@ -406,7 +289,7 @@ export function literalToCql(v: unknown, t: CqlType): unknown {
 }
 
 function shown(v: unknown): string {
-  const s = typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v);
+  const s = typeof v === 'string' ? quoted(v) : JSON.stringify(v) ?? String(v);
   return s.length > 50 ? `${s.slice(0, 47)}...` : s;
 }
 

@@ -13,7 +13,7 @@
  * of that many rows, and `RowRef.rows` says how many the chunk really has (the last chunk
  * of a partition may be short).
  */
-import { compileSampler } from './generators.js';
+import { compileSampler } from './sampler.js';
 import { hashKeys, hi32, lo32, u53 } from './hash.js';
 import type { Distribution, TableModel } from './types.js';
 

@@ -6,23 +6,23 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
-import { UserError } from '../cli/exit.js';
-import { parseTargets } from '../cli/target.js';
-import { ProfileError, suggestion } from './errors.js';
+import { FlagError, quoted, suggestion } from './errors.js';
 import { compileKeying } from './keying.js';
 import { classSchema, PHASE_KINDS, ROUTING, withoutExtensions, zodFailure, profileSchema } from './schema.js';
 import { YamlSource, type Path } from './source.js';
 import type {
   ClassSpec, PhaseSpec, ResolvedProfile, RoutingMode, ServiceLevelSpec, SimCostsSpec, SloSpec, TargetSpec, WorkloadSpec,
 } from './types.js';
-import { describe, parseCount } from './units.js';
+import { describe, describeKind, parseCount } from './units.js';
+import { checkWorkers } from './limits.js';
+import { parseHosts, parseTarget } from './target.js';
 import { loadWorkload } from './workload.js';
 import { z } from 'zod';
 
-export { ProfileError } from './errors.js';
+export { FlagError, ProfileError } from './errors.js';
 
 export interface ProfileOverrides {
-  /** `host[:port],...` or `sim` (the built-in emulator). */
+  /** `host[:port],...`, `sim` or `sim:127.x.y.z` (the built-in emulator). */
   target?: string;
   routing?: RoutingMode;
   /** Replaces the duration of every measure phase. */
@@ -33,6 +33,8 @@ export interface ProfileOverrides {
    */
   rateOpsPerSec?: number;
   workers?: number;
+  /** Raises the worker limit (default 4 per core, see limits.ts) for the file and the flag. */
+  maxWorkers?: number;
   pin?: boolean;
   seed?: number;
 }
@@ -46,13 +48,13 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * Loads and validates a profile and its workloads.
  * @param file      the profile, as the user named it (messages use this spelling)
  * @param overrides CLI flags that take precedence over the file
- * @throws ProfileError (a UserError, exit 2) with one line `file:line:col: message`
+ * @throws ProfileError with one line `file:line:col: message`, or FlagError for a bad override
  */
 export async function loadProfile(file: string, overrides: ProfileOverrides = {}): Promise<ResolvedProfile> {
   const abs = resolve(file);
   const src: YamlSource = await YamlSource.read(abs, file, undefined, 'profile');
   if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
-    src.fail([], `expected the profile to be a map (target, service_levels, classes, phases), got ${describe(src.value)}`);
+    src.fail([], `expected the profile to be a map (target, service_levels, classes, phases), got ${describeKind(src.value)}`);
   }
   precheckSecrets(src);
   const parsed = profileSchema.safeParse(withoutExtensions(src.value));
@@ -65,7 +67,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
 
   const serviceLevels: Record<string, ServiceLevelSpec> = {};
   for (const [name, sl] of Object.entries(p.service_levels ?? {})) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) src.fail(['service_levels', name], `service level name '${name}' must be a CQL identifier (letters, digits, _)`, 'key');
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) src.fail(['service_levels', name], `service level name ${quoted(name)} must be a CQL identifier (letters, digits, _)`, 'key');
     const spec: ServiceLevelSpec = {};
     if (sl.timeout !== undefined) spec.timeoutMs = sl.timeout;
     if (sl.workload_type !== undefined) spec.workloadType = sl.workload_type;
@@ -81,13 +83,13 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
     const known = byFile.get(wAbs);
     if (known) return known;
     const shown = isAbsolute(ref) ? ref : normalize(join(shownDir, ref));
-    if (existsSync(wAbs) && statSync(wAbs).isDirectory()) src.fail(path, `workload '${ref}' is a directory, not a file`);
+    if (existsSync(wAbs) && statSync(wAbs).isDirectory()) src.fail(path, `workload ${quoted(ref)} is a directory, not a file`);
     if (!existsSync(wAbs)) {
-      src.fail(path, `workload file '${ref}' not found (looked for ${relative(process.cwd(), wAbs) || wAbs}; workloads are relative to the profile)`);
+      src.fail(path, `workload file ${quoted(ref)} not found (looked for ${relative(process.cwd(), wAbs) || wAbs}; workloads are relative to the profile)`);
     }
     const w = await loadWorkload(wAbs, shown, src.pos(path));
     const clash = workloads[w.name];
-    if (clash && clash.file !== w.file) src.fail(path, `two workload files are named '${w.name}' (${clash.file} and ${w.file}); set a distinct name: in one of them`);
+    if (clash && clash.file !== w.file) src.fail(path, `two workload files are named ${quoted(w.name)} (${clash.file} and ${w.file}); set a distinct name: in one of them`);
     workloads[w.name] = w;
     byFile.set(wAbs, w);
     return w;
@@ -97,14 +99,14 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
     const w = await workloadOf(c.workload, [...path, 'workload']);
     const mix = resolveMix(src, c.mix, w, [...path, 'mix'], name);
     if (c.rate !== undefined && c.concurrency !== undefined) {
-      src.fail([...path, 'concurrency'], `class '${name}' has both rate (open loop) and concurrency (closed loop); choose one`, 'key');
+      src.fail([...path, 'concurrency'], `class ${quoted(name)} has both rate (open loop) and concurrency (closed loop); choose one`, 'key');
     }
     if (c.rate === undefined && c.concurrency === undefined) {
-      src.fail(path, `class '${name}' needs rate (open loop, e.g. rate: 1000/s) or concurrency (closed loop, e.g. concurrency: 32)`, 'key');
+      src.fail(path, `class ${quoted(name)} needs rate (open loop, e.g. rate: 1000/s) or concurrency (closed loop, e.g. concurrency: 32)`, 'key');
     }
     if (c.service_level !== undefined && !(c.service_level in serviceLevels)) {
       const declared = Object.keys(serviceLevels);
-      src.fail([...path, 'service_level'], `unknown service level '${c.service_level}'; ${declared.length > 0 ? suggestion(c.service_level, declared, 'one of') : 'declare it under service_levels:'}`);
+      src.fail([...path, 'service_level'], `unknown service level ${quoted(c.service_level)}; ${declared.length > 0 ? suggestion(c.service_level, declared, 'one of') : 'declare it under service_levels:'}`);
     }
     if (c.max_in_flight !== undefined && c.concurrency !== undefined && c.max_in_flight < c.concurrency) {
       src.fail([...path, 'max_in_flight'], `max_in_flight (${c.max_in_flight}) is below concurrency (${c.concurrency}); the class could never reach its concurrency`);
@@ -143,11 +145,11 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
     let kind = raw.kind;
     if (kind === undefined) {
       if (raw.name !== undefined && (PHASE_KINDS as readonly string[]).includes(raw.name)) kind = raw.name as PhaseSpec['kind'];
-      else src.fail(path, `phase ${raw.name !== undefined ? `'${raw.name}' ` : ''}needs kind: (${PHASE_KINDS.join(', ')})`);
+      else src.fail(path, `phase ${raw.name !== undefined ? `${quoted(raw.name)} ` : ''}needs kind: (${PHASE_KINDS.join(', ')})`);
     }
     let name = raw.name ?? kind;
     if (raw.name === undefined) for (let n = 2; names.has(name); n++) name = `${kind}-${n}`;
-    if (names.has(name)) src.fail([...path, 'name'], `phase name '${name}' is used twice`);
+    if (names.has(name)) src.fail([...path, 'name'], `phase name ${quoted(name)} is used twice`);
     names.add(name);
     const phase: PhaseSpec = { name, kind, classes: [], pos: src.pos(path) };
 
@@ -171,17 +173,17 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
     // classes: default all top-level; a list of names; or inline definitions
     const classesRaw = raw.classes;
     if (classesRaw === undefined) {
-      if (topClasses.size === 0) src.fail(path, `phase '${name}' has no classes: define classes: at the top level or in the phase`);
+      if (topClasses.size === 0) src.fail(path, `phase ${quoted(name)} has no classes: define classes: at the top level or in the phase`);
       phase.classes = [...topClasses.values()];
     } else if (typeof classesRaw === 'string' || Array.isArray(classesRaw)) {
       const list = typeof classesRaw === 'string' ? [classesRaw] : classesRaw;
-      if (list.length === 0) src.fail([...path, 'classes'], `phase '${name}' lists no classes`);
+      if (list.length === 0) src.fail([...path, 'classes'], `phase ${quoted(name)} lists no classes`);
       list.forEach((cn, j) => {
         const at = typeof classesRaw === 'string' ? [...path, 'classes'] : [...path, 'classes', j];
         if (typeof cn !== 'string') src.fail(at, `expected a class name, got ${describe(cn)}`);
         const c = topClasses.get(cn);
-        if (!c) src.fail(at, `unknown class '${cn}'; ${topClasses.size > 0 ? suggestion(cn, [...topClasses.keys()], 'one of') : 'define it under classes: at the top level'}`);
-        if (phase.classes.includes(c)) src.fail(at, `class '${cn}' is listed twice`);
+        if (!c) src.fail(at, `unknown class ${quoted(cn)}; ${topClasses.size > 0 ? suggestion(cn, [...topClasses.keys()], 'one of') : 'define it under classes: at the top level'}`);
+        if (phase.classes.includes(c)) src.fail(at, `class ${quoted(cn)} is listed twice`);
         phase.classes.push(c);
       });
     } else if (typeof classesRaw === 'object' && classesRaw !== null) {
@@ -190,7 +192,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
       for (const [cn, c] of Object.entries(inline.data)) {
         phase.classes.push(await resolveClass(cn, c, [...path, 'classes', cn]));
       }
-      if (phase.classes.length === 0) src.fail([...path, 'classes'], `phase '${name}' defines no classes`);
+      if (phase.classes.length === 0) src.fail([...path, 'classes'], `phase ${quoted(name)} defines no classes`);
     } else {
       src.fail([...path, 'classes'], `expected class names or a map of classes, got ${describe(classesRaw)}`);
     }
@@ -200,30 +202,42 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
   }
 
   // ---- overrides
+  if (overrides.routing !== undefined && !(ROUTING as readonly string[]).includes(overrides.routing)) {
+    throw new FlagError('--routing', `unknown mode ${quoted(overrides.routing)}; ${suggestion(overrides.routing, ROUTING, 'one of')}`);
+  }
+  if (overrides.seed !== undefined && !(Number.isSafeInteger(overrides.seed) && overrides.seed >= 0)) {
+    throw new FlagError('--seed', `expected a whole number ≥ 0, got ${overrides.seed}`);
+  }
+  if (overrides.maxWorkers !== undefined && !(Number.isSafeInteger(overrides.maxWorkers) && overrides.maxWorkers >= 1)) {
+    throw new FlagError('--max-workers', `expected a whole number ≥ 1, got ${overrides.maxWorkers}`);
+  }
+  let workers: number;
+  if (overrides.workers !== undefined) {
+    const w = checkWorkers(overrides.workers, overrides.maxWorkers);
+    if (!w.ok) throw new FlagError('--workers', w.message);
+    workers = w.value;
+  } else if (p.workers === undefined || p.workers === 'auto') {
+    workers = availableParallelism();
+  } else {
+    const w = checkWorkers(p.workers, overrides.maxWorkers);
+    if (!w.ok) src.fail(['workers'], `workers: ${w.message}`);
+    workers = w.value;
+  }
   const profile: ResolvedProfile = {
     name: p.name ?? basename(file, extname(file)),
     file: abs,
     seed: overrides.seed ?? p.seed ?? 1,
     target,
     routing: overrides.routing ?? p.routing ?? 'shard-aware',
-    workers: overrides.workers ?? (p.workers === undefined || p.workers === 'auto' ? availableParallelism() : p.workers),
+    workers,
     workersAuto: overrides.workers === undefined && (p.workers === undefined || p.workers === 'auto'),
     pin: overrides.pin ?? p.pin ?? false,
     serviceLevels,
     workloads,
     phases,
   };
-  if (overrides.routing !== undefined && !(ROUTING as readonly string[]).includes(overrides.routing)) {
-    throw new UserError(`--routing: unknown mode '${overrides.routing}'; ${suggestion(overrides.routing, ROUTING, 'one of')}`);
-  }
-  if (overrides.workers !== undefined && !(Number.isInteger(overrides.workers) && overrides.workers >= 1)) {
-    throw new UserError(`--workers: expected a whole number ≥ 1, got ${overrides.workers}`);
-  }
-  if (overrides.seed !== undefined && !(Number.isSafeInteger(overrides.seed) && overrides.seed >= 0)) {
-    throw new UserError(`--seed: expected a whole number ≥ 0, got ${overrides.seed}`);
-  }
   if (overrides.durationMs !== undefined) {
-    if (!(overrides.durationMs > 0)) throw new UserError(`--duration: expected a duration above 0, got ${overrides.durationMs} ms`);
+    if (!(overrides.durationMs > 0) || !Number.isFinite(overrides.durationMs)) throw new FlagError('--duration', `expected a duration above 0, got ${overrides.durationMs} ms`);
     for (const ph of phases) if (ph.kind === 'measure') ph.durationMs = overrides.durationMs;
   }
   if (overrides.rateOpsPerSec !== undefined) applyRate(phases, overrides.rateOpsPerSec);
@@ -247,15 +261,12 @@ type TargetInput = z.output<typeof profileSchema>['target'];
 function resolveTarget(src: YamlSource, t: TargetInput, dir: string, override: string | undefined): TargetSpec {
   const hosts: TargetSpec['hosts'] = [];
   (t?.hosts ?? []).forEach((h, i) => {
-    try {
-      hosts.push(...parseTargets(h, 9042, 'host'));
-    } catch (e) {
-      if (e instanceof UserError) {
-        const path = typeof (src.value as { target?: { hosts?: unknown } }).target?.hosts === 'string' ? ['target', 'hosts'] : ['target', 'hosts', i];
-        src.fail(path, e.message.replace(/^host: /, ''));
-      }
-      throw e;
+    const r = parseHosts(h);
+    if (!r.ok) {
+      const path = typeof (src.value as { target?: { hosts?: unknown } }).target?.hosts === 'string' ? ['target', 'hosts'] : ['target', 'hosts', i];
+      src.fail(path, r.message);
     }
+    hosts.push(...r.value);
   });
   const spec: TargetSpec = {
     hosts,
@@ -281,7 +292,7 @@ function resolveTarget(src: YamlSource, t: TargetInput, dir: string, override: s
   const c = t?.credentials;
   if (c) {
     for (const [key, v] of Object.entries(c)) {
-      if (v !== undefined && !ENV_NAME.test(v)) src.fail(['target', 'credentials', key], `'${v}' is not an environment variable name (letters, digits, _): credentials come from the environment`);
+      if (v !== undefined && !ENV_NAME.test(v)) src.fail(['target', 'credentials', key], `${quoted(v)} is not an environment variable name (letters, digits, _): credentials come from the environment`);
     }
     if (c.username_env !== undefined) spec.usernameEnv = c.username_env;
     if (c.password_env !== undefined) spec.passwordEnv = c.password_env;
@@ -296,14 +307,17 @@ function resolveTarget(src: YamlSource, t: TargetInput, dir: string, override: s
       const f = t.tls[key];
       if (f === undefined) continue;
       const fAbs = isAbsolute(f) ? f : resolve(dir, f);
-      if (!existsSync(fAbs)) src.fail(['target', 'tls', key], `TLS file '${f}' not found (paths are relative to the profile)`);
+      if (!existsSync(fAbs)) src.fail(['target', 'tls', key], `TLS file ${quoted(f)} not found (paths are relative to the profile)`);
       tls[field] = fAbs;
     }
     if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) src.fail(['target', 'tls'], 'a client certificate needs both cert_file and key_file');
     spec.tls = tls;
   }
   if (override !== undefined) {
-    spec.hosts = override.trim() === 'sim' ? [] : parseTargets(override, 9042, '--target');
+    // `sim` forces the emulator; the CLI starts it (and reads sim:<host> from the same parser)
+    const r = parseTarget(override);
+    if (!r.ok) throw new FlagError('--target', r.message);
+    spec.hosts = r.value.kind === 'sim' ? [] : r.value.hosts;
   }
   return spec;
 }
@@ -311,8 +325,8 @@ function resolveTarget(src: YamlSource, t: TargetInput, dir: string, override: s
 function resolveMix(src: YamlSource, mix: unknown, w: WorkloadSpec, path: Path, className: string): Record<string, number> {
   const ops = Object.keys(w.operations);
   const unknownOp = (op: string, at: Path, which: 'key' | 'value'): never =>
-    src.fail(at, `workload '${w.name}' has no operation '${op}'; ${suggestion(op, ops, 'one of')}`, which);
-  if (mix === undefined) src.fail(path.slice(0, -1), `class '${className}' needs mix: (operation weights, e.g. {read: 9, write: 1})`);
+    src.fail(at, `workload ${quoted(w.name)} has no operation ${quoted(op)}; ${suggestion(op, ops, 'one of')}`, which);
+  if (mix === undefined) src.fail(path.slice(0, -1), `class ${quoted(className)} needs mix: (operation weights, e.g. {read: 9, write: 1})`);
   const out: Record<string, number> = {};
   if (typeof mix === 'string') {
     if (!(mix in w.operations)) unknownOp(mix, path, 'value');
@@ -359,7 +373,7 @@ function resolveCount(src: YamlSource, raw: unknown, path: Path, phase: PhaseSpe
 
 /** --rate: the total open-loop rate of each warmup/measure phase. */
 function applyRate(phases: PhaseSpec[], rate: number): void {
-  if (!(rate > 0) || !Number.isFinite(rate)) throw new UserError(`--rate: expected a rate above 0 ops/s, got ${rate}`);
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new FlagError('--rate', `expected a rate above 0 ops/s, got ${rate}`);
   for (const ph of phases) {
     if (ph.kind !== 'warmup' && ph.kind !== 'measure') continue;
     const open = ph.classes.filter((c) => c.rateOpsPerSec !== undefined);
@@ -371,7 +385,7 @@ function applyRate(phases: PhaseSpec[], rate: number): void {
       const { concurrency: _closed, ...rest } = c;
       ph.classes = [{ ...rest, rateOpsPerSec: rate, maxInFlight: Math.max(c.maxInFlight, DEFAULT_MAX_IN_FLIGHT) }];
     } else {
-      throw new UserError(`--rate: phase '${ph.name}' has ${ph.classes.length} closed-loop classes and no open-loop one; set rate: per class in the profile`);
+      throw new FlagError('--rate', `phase ${quoted(ph.name)} has ${ph.classes.length} closed-loop classes and no open-loop one; set rate: per class in the profile`);
     }
   }
 }

@@ -8,7 +8,7 @@
  * mean", wrong types say what was expected and what was found.
  */
 import { z } from 'zod';
-import { suggestion } from './errors.js';
+import { suggestion, quoted } from './errors.js';
 import { flowHint, parseDistribution, type DistUnits } from './spec.js';
 import type { PathKey, YamlSource } from './source.js';
 import { describe, parseCount, parseDurationMs, parseRateOpsPerSec, parseRatio, type Parsed } from './units.js';
@@ -28,7 +28,7 @@ function strict<S extends z.ZodRawShape>(what: string, shape: S, description?: s
     error: (iss) => {
       if (iss.code === 'unrecognized_keys') {
         const key = (iss as { keys: string[] }).keys[0];
-        return `unknown key '${key}' in ${what}; ${flowHint(key) ?? suggestion(key, known, 'one of')}`;
+        return `unknown key ${quoted(key)} in ${what}; ${flowHint(key) ?? suggestion(key, known, 'one of')}`;
       }
       if (iss.code === 'invalid_type') {
         if (iss.input === undefined) return MISSING;
@@ -80,7 +80,7 @@ function oneOf<const T extends readonly [string, ...string[]]>(what: string, val
     error: (iss) => {
       if (iss.input === undefined) return MISSING;
       if (typeof iss.input !== 'string') return `expected ${what} (${values.join(', ')}), got ${describe(iss.input)}`;
-      return `unknown ${what} '${iss.input}'; ${suggestion(iss.input, values, 'one of')}`;
+      return `unknown ${what} ${quoted(iss.input)}; ${suggestion(iss.input, values, 'one of')}`;
     },
   }).meta(description ? { description } : {});
 }
@@ -188,7 +188,7 @@ const phaseObject = strict('a phase', {
   count: z.any().optional().meta({ type: ['integer', 'string'], description: "Load phases: total operations ('1M'), or 'all' to write every row of the table once" }),
   classes: z.any().optional().meta({ type: ['array', 'object'], description: 'Names of top-level classes, or inline classes (name → class). Default: every top-level class' }),
 }, 'One step of the run', (input) => (typeof input === 'string'
-  ? `unknown phase '${input}'; ${suggestion(input, PHASE_KINDS, 'one of')} (or a map with kind:)`
+  ? `unknown phase ${quoted(input)}; ${suggestion(input, PHASE_KINDS, 'one of')} (or a map with kind:)`
   : `expected a phase (a map with kind:, or the word 'schema'), got ${describe(input)}`));
 
 /** `- schema` is short for `- {kind: schema}`. */
@@ -231,9 +231,10 @@ export const profileSchema = strict('the profile', {
     }, 'Shape of the built-in emulator when no hosts are given').optional(),
   }, 'Where to send the load').optional(),
   routing: oneOf('routing', ROUTING, 'shard-aware (default), token-aware, round-robin, or driver (cassandra-driver)').optional(),
-  workers: z.union([z.literal('auto'), int(1, 1024)], {
+  // the upper limit depends on the machine (limits.ts): the loader checks it, not the schema
+  workers: z.union([z.literal('auto'), int(1, Number.MAX_SAFE_INTEGER)], {
     error: (iss) => `expected a number of workers ≥ 1 or 'auto', got ${describe(iss.input)}`,
-  }).optional().meta({ description: "Worker threads ('auto' = one per core)" }),
+  }).optional().meta({ description: "Worker threads ('auto' = one per core); at most 4 per core unless --max-workers allows more" }),
   pin: bool('Pin each worker thread to a core (Linux)').optional(),
   seed: int(0, Number.MAX_SAFE_INTEGER, 'Seed of every generator (default 1)').optional(),
   service_levels: record('service levels', strict('a service level', {
@@ -281,13 +282,13 @@ export function zodFailure(src: YamlSource, error: z.ZodError, base: PathKey[] =
       message = 'value does not match any accepted form';
     }
     if (message === MISSING || (!src.has(at) && iss.code !== 'unrecognized_keys')) {
-      message = `missing required key '${String(at[at.length - 1])}'`;
+      message = `missing required key ${quoted(String(at[at.length - 1]))}`;
       at = at.slice(0, -1);
       which = 'value';
       missing = true;
     } else if (iss.code !== 'unrecognized_keys' && which === 'value') {
       const key = at[at.length - 1];
-      if (typeof key === 'string' && !/^(unknown|missing|expected a (map|list))/.test(message) && !message.includes(`'${key}'`)) {
+      if (typeof key === 'string' && !/^(unknown|missing|expected a (map|list))/.test(message) && !message.includes(`${quoted(key)}`)) {
         message = `${key}: ${message}`;
       }
     }

@@ -7,12 +7,14 @@
  * memory (billion laughs), so only the YAML 1.2 core tags are accepted and aliases are
  * bounded. Merge keys (`<<: *defaults`) are allowed: they are the normal use of anchors.
  */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import {
   Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit,
   type Document, type Node, type Pair, type YAMLMap,
 } from 'yaml';
-import { ProfileError } from './errors.js';
+import { ProfileError, quoted } from './errors.js';
+import { MAX_FILE_BYTES, MAX_NESTING } from './limits.js';
 import type { SourcePos } from './types.js';
 
 export type PathKey = string | number;
@@ -45,16 +47,50 @@ export class YamlSource {
     this.#lines = lines;
   }
 
-  /** Reads and parses `file`; `shownAs` is the name used in messages. */
+  /**
+   * Reads and parses `file`; `shownAs` is the name used in messages. Only a regular file of
+   * at most MAX_FILE_BYTES of UTF-8 text is read: a FIFO or device would block or never end,
+   * and a binary or secret file named by mistake is refused without quoting its content.
+   */
   static async read(absFile: string, shownAs: string, refPos?: SourcePos, what = 'file'): Promise<YamlSource> {
+    const fail = (why: string): never => {
+      if (refPos) throw new ProfileError(refPos, `cannot read ${what} ${quoted(shownAs)}: ${why}`);
+      throw new ProfileError({ file: shownAs, line: 1, col: 1 }, `cannot read ${what}: ${why}`);
+    };
+    let bytes: Buffer;
+    try {
+      const st = await stat(absFile);
+      if (st.isDirectory()) fail('is a directory');
+      if (!st.isFile()) fail('not a regular file');
+      if (st.size > MAX_FILE_BYTES) fail(`${sizeText(st.size)} is more than the ${sizeText(MAX_FILE_BYTES)} a ${what} may have`);
+      const fh = await open(absFile, constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        // the file may have grown since stat: read one byte past the limit to know
+        const buf = Buffer.alloc(MAX_FILE_BYTES + 1);
+        let n = 0;
+        for (;;) {
+          const r = await fh.read(buf, n, buf.length - n, n);
+          if (r.bytesRead === 0) break;
+          n += r.bytesRead;
+          if (n === buf.length) break;
+        }
+        if (n > MAX_FILE_BYTES) fail(`more than the ${sizeText(MAX_FILE_BYTES)} a ${what} may have`);
+        bytes = buf.subarray(0, n);
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      if (e instanceof ProfileError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      fail(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'read error'));
+    }
+    // a NUL or invalid UTF-8 is no YAML text: say so, and never echo what the file holds
+    if (bytes!.includes(0)) throw new ProfileError({ file: shownAs, line: 1, col: 1 }, `not a YAML ${what}: it holds binary data (NUL bytes); its content is not shown`);
     let text: string;
     try {
-      text = await readFile(absFile, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
-      if (refPos) throw new ProfileError(refPos, `cannot read ${what} '${shownAs}': ${why}`);
-      throw new ProfileError({ file: shownAs, line: 1, col: 1 }, `cannot read ${what}: ${why}`);
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes!);
+    } catch {
+      throw new ProfileError({ file: shownAs, line: 1, col: 1 }, `not a YAML ${what}: it is not UTF-8 text; its content is not shown`);
     }
     return YamlSource.parse(text, shownAs);
   }
@@ -66,10 +102,19 @@ export class YamlSource {
       return { file, line: lp.line, col: lp.col };
     };
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    const doc = parseDocument(text, {
-      lineCounter: lines, prettyErrors: false, merge: true, uniqueKeys: true, schema: 'core',
-      strict: true, keepSourceTokens: false,
-    });
+    const deep = tooDeep(text);
+    if (deep >= 0) throw new ProfileError(posBefore(text, deep, file), `brackets nested deeper than ${MAX_NESTING}: a profile is a few levels of maps and lists`);
+    let doc: Document.Parsed;
+    try {
+      doc = parseDocument(text, {
+        lineCounter: lines, prettyErrors: false, merge: true, uniqueKeys: true, schema: 'core',
+        strict: true, keepSourceTokens: false,
+      });
+    } catch (e) {
+      // the parser recurses per level of nesting; indentation alone can still go deep
+      if (e instanceof RangeError) throw new ProfileError(at(0), 'YAML nested too deeply to read');
+      throw e;
+    }
     const first = doc.errors[0];
     if (first) {
       const quote = first.code === 'MISSING_CHAR' ? /closing (["'])/.exec(first.message)?.[1] : undefined;
@@ -81,11 +126,13 @@ export class YamlSource {
       throw new ProfileError(at(first.pos[0]), `YAML syntax: ${yamlMessage(first.code, first.message)}`);
     }
     const src = new YamlSource(file, text, doc, lines, undefined);
-    src.#checkData(at);
     let value: unknown;
     try {
+      src.#checkData(at);
       value = doc.toJS({ maxAliasCount: MAX_ALIASES });
     } catch (e) {
+      if (e instanceof ProfileError) throw e;
+      if (e instanceof RangeError) throw new ProfileError(at(0), 'YAML nested too deeply to read');
       // toJS fails only on alias abuse that #checkData did not already pin to a spot
       throw new ProfileError(at(0), `YAML: ${(e as Error).message}`);
     }
@@ -124,7 +171,7 @@ export class YamlSource {
         if (n.tag !== undefined && !CORE_TAGS.has(n.tag)) {
           const start = tagStart(text, n.range?.[0] ?? 0);
           throw new ProfileError(at(start),
-            `tag '${shownTag(n.tag)}' is not allowed: profiles are plain data (only the YAML core tags !!str, !!int, !!float, !!bool, !!null, !!map, !!seq are accepted)`);
+            `tag ${quoted(shownTag(n.tag))} is not allowed: profiles are plain data (only the YAML core tags !!str, !!int, !!float, !!bool, !!null, !!map, !!seq are accepted)`);
         }
         if (isAlias(n)) {
           aliases++;
@@ -228,6 +275,40 @@ export class YamlSource {
     }
     return this.posAt(start);
   }
+}
+
+/** Position of an offset by counting lines (the LineCounter is only filled by the parser). */
+function posBefore(text: string, offset: number, file: string): SourcePos {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { file, line, col: offset - lineStart + 1 };
+}
+
+function sizeText(bytes: number): string {
+  const MiB = 1024 * 1024;
+  if (bytes % MiB === 0) return `${bytes / MiB} MiB`;
+  return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB (${bytes} bytes)` : `${bytes} bytes`;
+}
+
+/**
+ * Offset of the first `[` or `{` nested deeper than MAX_NESTING, else -1: a cheap check
+ * before the recursive parser runs. Quotes and comments are not skipped (a profile has no
+ * dozens of open brackets in its strings); whatever still gets too deep for the stack is
+ * caught as a RangeError around the parser.
+ */
+function tooDeep(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_NESTING) return i;
+    } else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
+  }
+  return -1;
 }
 
 function yamlMessage(code: string, message: string): string {

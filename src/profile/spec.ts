@@ -8,7 +8,7 @@
  * reports the exact spot.
  */
 import type { CqlType } from '../cql/types.js';
-import { suggestion } from './errors.js';
+import { suggestion, quoted } from './errors.js';
 import { parseCqlType } from './cql.js';
 import type { PathKey } from './source.js';
 import type { Distribution, GeneratorSpec } from './types.js';
@@ -103,8 +103,8 @@ export function parseDistribution(v: unknown, units: DistUnits, zipfDefaultN?: n
   if (typeof v === 'number' || (typeof v === 'string' && !/^\s*[A-Za-z_]+\s*\(/.test(v))) {
     if (typeof v === 'string' && /^\s*[A-Za-z_]+\s*$/.test(v)) {
       const name = v.trim().toLowerCase();
-      if (DIST_ALIASES[name]) return no(`distribution '${v.trim()}' needs its parameters, e.g. ${example(DIST_ALIASES[name])}`);
-      return no(`unknown distribution '${v.trim()}'; ${suggestion(name, Object.keys(DIST_ALIASES))}`);
+      if (DIST_ALIASES[name]) return no(`distribution ${quoted(v.trim())} needs its parameters, e.g. ${example(DIST_ALIASES[name])}`);
+      return no(`unknown distribution ${quoted(v.trim())}; ${suggestion(name, Object.keys(DIST_ALIASES))}`);
     }
     const q = quantity(v, units);
     if (!q.ok) return no(`${q.message} (or a distribution like uniform(1, 100))`);
@@ -112,10 +112,10 @@ export function parseDistribution(v: unknown, units: DistUnits, zipfDefaultN?: n
   }
   if (typeof v === 'string') {
     const m = /^\s*([A-Za-z_]+)\s*\((.*)\)\s*$/s.exec(v);
-    if (!m) return no(`malformed distribution '${v}': expected name(arg, ...), e.g. uniform(1, 100)`);
+    if (!m) return no(`malformed distribution ${quoted(v)}: expected name(arg, ...), e.g. uniform(1, 100)`);
     const name = m[1].toLowerCase();
     const kind = DIST_ALIASES[name];
-    if (!kind) return no(`unknown distribution '${m[1]}'; ${suggestion(name, Object.keys(DIST_ALIASES))}`);
+    if (!kind) return no(`unknown distribution ${quoted(m[1])}; ${suggestion(name, Object.keys(DIST_ALIASES))}`);
     let args = splitArgs(m[2]);
     const params = DIST_PARAMS[kind];
     if (kind === 'zipf' && args.length === 1 && zipfDefaultN !== undefined) args = [String(zipfDefaultN), args[0]];
@@ -133,12 +133,12 @@ export function parseDistribution(v: unknown, units: DistUnits, zipfDefaultN?: n
     if (!('dist' in o)) return no("a distribution map needs 'dist:' (fixed, sequence, uniform, gaussian, zipf or exponential)");
     if (typeof o.dist !== 'string') return no(`expected a distribution name, got ${describe(o.dist)}`, ['dist']);
     const kind = DIST_ALIASES[o.dist.toLowerCase()];
-    if (!kind) return no(`unknown distribution '${o.dist}'; ${suggestion(o.dist, Object.keys(DIST_ALIASES))}`, ['dist']);
+    if (!kind) return no(`unknown distribution ${quoted(o.dist)}; ${suggestion(o.dist, Object.keys(DIST_ALIASES))}`, ['dist']);
     const params = DIST_PARAMS[kind];
     const allowed = [...params.required, ...params.optional];
     for (const key of Object.keys(o)) {
       if (key === 'dist') continue;
-      if (!allowed.includes(key)) return no(`unknown key '${key}' for ${kind}; ${flowHint(key) ?? suggestion(key, allowed)}`, [key], 'key');
+      if (!allowed.includes(key)) return no(`unknown key ${quoted(key)} for ${kind}; ${flowHint(key) ?? suggestion(key, allowed)}`, [key], 'key');
     }
     const rest = { ...o };
     delete rest.dist;
@@ -164,7 +164,7 @@ function buildDist(kind: (typeof DIST_KINDS)[number], o: Record<string, unknown>
   const nums: Record<string, number> = {};
   for (const p of [...params.required, ...params.optional]) {
     if (o[p] === undefined) {
-      if (params.required.includes(p)) return no(`${kind} needs '${p}'`);
+      if (params.required.includes(p)) return no(`${kind} needs ${quoted(p)}`);
       continue;
     }
     // shape parameters are plain numbers whatever the units: zipf n/s, sequence repeat
@@ -262,7 +262,7 @@ export function parseGenerator(v: unknown, cqlType: string): Result<GeneratorSpe
       return d.ok ? ok({ kind: 'dist', dist: d.value }) : d;
     }
     if (/^[A-Za-z_]+$/.test(s)) {
-      return no(`unknown generator '${s}'; ${suggestion(s, [...KEYWORDS, ...Object.keys(DIST_ALIASES)])} (a constant is {gen: fixed, value: ${s}})`);
+      return no(`unknown generator ${quoted(s)}; ${suggestion(s, [...KEYWORDS, ...Object.keys(DIST_ALIASES)])} (a constant is {gen: fixed, value: ${s}})`);
     }
     // a literal of the column type: '2024-01-01', an uuid, a sentence
     return ok({ kind: 'fixed', value: v });
@@ -275,12 +275,12 @@ export function parseGenerator(v: unknown, cqlType: string): Result<GeneratorSpe
   }
   if (!('gen' in o)) return no(`a generator map needs 'gen:' (${GEN_KINDS.join(', ')}) or 'dist:'`);
   if (typeof o.gen !== 'string' || !(GEN_KINDS as readonly string[]).includes(o.gen)) {
-    return no(`unknown generator '${String(o.gen)}'; ${suggestion(String(o.gen), GEN_KINDS)}`, ['gen']);
+    return no(`unknown generator ${quoted(String(o.gen))}; ${suggestion(String(o.gen), GEN_KINDS)}`, ['gen']);
   }
   const gen = o.gen as (typeof GEN_KINDS)[number];
   for (const key of Object.keys(o)) {
     if (key !== 'gen' && !GEN_KEYS[gen].includes(key)) {
-      return no(`unknown key '${key}' for gen: ${gen}; ${flowHint(key) ?? suggestion(key, GEN_KEYS[gen], 'one of')}`, [key], 'key');
+      return no(`unknown key ${quoted(key)} for gen: ${gen}; ${flowHint(key) ?? suggestion(key, GEN_KEYS[gen], 'one of')}`, [key], 'key');
     }
   }
   const sub = <T>(r: Result<T>, key: string): Result<T> => (r.ok ? r : { ...r, path: [key, ...(r.path ?? [])] });

@@ -5,7 +5,15 @@
  * expected (the caller attaches the file position).
  */
 
+import { FlagError, quoted } from './errors.js';
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** A flag's value read by the same grammar as the file: the value, or a FlagError naming the flag. */
+export function forFlag<T>(flag: string, r: Parsed<T>): T {
+  if (!r.ok) throw new FlagError(flag, r.message);
+  return r.value;
+}
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const no = (message: string): Parsed<never> => ({ ok: false, message });
@@ -15,8 +23,20 @@ export function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing (null)';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a map';
-  if (typeof v === 'string') return `string '${v.length > 40 ? `${v.slice(0, 37)}...` : v}'`;
+  if (typeof v === 'string') return `string ${quoted(v)}`;
   return `${typeof v} ${String(v)}`;
+}
+
+/**
+ * What kind of value a whole file turned out to be, without any of its content: a file
+ * named by mistake (a password file, a script) must not be echoed.
+ */
+export function describeKind(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing (the file is empty)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a map';
+  if (typeof v === 'string') return 'plain text (a single YAML string; its content is not shown)';
+  return `a single ${typeof v}`;
 }
 
 const DURATION_MS: Record<string, number> = {
@@ -24,19 +44,24 @@ const DURATION_MS: Record<string, number> = {
 };
 
 /**
- * Duration in milliseconds. A bare number is refused (is `30` seconds or ms?) except 0.
- * Compound forms add up: `1h30m`, `1m 30s`.
+ * Duration in milliseconds: ONE grammar for profiles (`duration: 30s`) and flags
+ * (`--duration 30s`). A bare number is refused (is `30` seconds or ms?) except 0, whether
+ * YAML made it a number or it came as text (`'30'`, a flag). Compound forms add up:
+ * `1h30m`, `1m 30s`.
  */
 export function parseDurationMs(v: unknown): Parsed<number> {
   const expected = "a duration with a unit, like '30s', '500ms', '2m' or '1h30m'";
+  if (typeof v === 'string' && /^\s*[-+]?(\d+(\.\d*)?|\.\d+)\s*$/.test(v)) v = Number(v);
   if (typeof v === 'number') {
     if (v === 0) return ok(0);
+    if (Number.isNaN(v)) return no(`expected ${expected}, got ${describe(v)}`);
     if (v < 0) return no(`must not be negative (got ${v})`);
     return no(`expected ${expected}; a bare number has no unit (did you mean '${v}s' or '${v}ms'?)`);
   }
   if (typeof v !== 'string') return no(`expected ${expected}, got ${describe(v)}`);
   const s = v.trim();
-  if (s.startsWith('-')) return no(`must not be negative (got '${v}')`);
+  if (s === '') return no(`expected ${expected}, got an empty value`);
+  if (s.startsWith('-')) return no(`must not be negative (got ${quoted(v)})`);
   const re = /(\d+(?:\.\d+)?|\.\d+)\s*(ns|us|µs|ms|min|s|m|h|d)\s*/gy;
   let total = 0;
   let consumed = 0;
@@ -45,7 +70,8 @@ export function parseDurationMs(v: unknown): Parsed<number> {
     total += Number(m[1]) * DURATION_MS[m[2]];
     consumed = re.lastIndex;
   }
-  if (consumed === 0 || consumed !== s.length) return no(`expected ${expected}, got '${v}'`);
+  if (consumed === 0 || consumed !== s.length) return no(`expected ${expected}, got ${quoted(v)}`);
+  if (!Number.isFinite(total)) return no(`${quoted(v)} is too long a duration`);
   return ok(total);
 }
 
@@ -63,13 +89,13 @@ export function parseSizeBytes(v: unknown): Parsed<number> {
   }
   if (typeof v !== 'string') return no(`expected ${expected}, got ${describe(v)}`);
   const m = /^\s*(-?)(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(v);
-  if (!m) return no(`expected ${expected}, got '${v}'`);
-  if (m[1]) return no(`must not be negative (got '${v}')`);
+  if (!m) return no(`expected ${expected}, got ${quoted(v)}`);
+  if (m[1]) return no(`must not be negative (got ${quoted(v)})`);
   const unit = m[3] === '' ? 'b' : m[3].toLowerCase();
   const mult = SIZE_BYTES[unit];
-  if (mult === undefined) return no(`unknown size unit '${m[3]}' in '${v}' (use B, kB, MB, GB, KiB, MiB or GiB)`);
+  if (mult === undefined) return no(`unknown size unit ${quoted(m[3])} in ${quoted(v)} (use B, kB, MB, GB, KiB, MiB or GiB)`);
   const bytes = Number(m[2]) * mult;
-  if (!Number.isInteger(bytes)) return no(`'${v}' is not a whole number of bytes`);
+  if (!Number.isInteger(bytes)) return no(`${quoted(v)} is not a whole number of bytes`);
   return ok(bytes);
 }
 
@@ -83,7 +109,7 @@ export function parseRateOpsPerSec(v: unknown): Parsed<number> {
     n = v;
   } else if (typeof v === 'string') {
     const m = /^\s*(-?\d+(?:\.\d+)?(?:e\d+)?)\s*([kKMG]?)\s*(?:ops)?\s*(?:\/\s*(s|sec|second|m|min|minute|h|hour))?\s*$/.exec(v);
-    if (!m) return no(`expected ${expected}, got '${v}'`);
+    if (!m) return no(`expected ${expected}, got ${quoted(v)}`);
     const per = m[3] === undefined ? 1 : /^(m|min|minute)$/.test(m[3]) ? 60 : /^(h|hour)$/.test(m[3]) ? 3600 : 1;
     n = (Number(m[1]) * SI[m[2]]) / per;
   } else {
@@ -103,7 +129,7 @@ export function parseCount(v: unknown, min = 0): Parsed<number> {
     n = v;
   } else if (typeof v === 'string') {
     const m = /^\s*(-?\d+(?:\.\d+)?(?:e\d+)?)\s*([kKMG]?)\s*$/.exec(v);
-    if (!m) return no(`expected ${expected}, got '${v}'`);
+    if (!m) return no(`expected ${expected}, got ${quoted(v)}`);
     n = Number(m[1]) * SI[m[2]];
   } else {
     return no(`expected ${expected}, got ${describe(v)}`);

@@ -11,14 +11,14 @@ import {
   type MarkerTarget, type TableDef,
 } from './cql.js';
 import { MAX_PARTITIONS, MAX_PARTITIONS_VARIABLE_ROWS, MAX_ROWS_PER_PARTITION } from './keying.js';
-import { ProfileError, suggestion } from './errors.js';
+import { ProfileError, quoted, suggestion } from './errors.js';
 import { withoutExtensions, zodFailure, workloadSchema } from './schema.js';
 import { YamlSource, type Path } from './source.js';
 import { parseDistribution, parseGenerator } from './spec.js';
 import type {
   ColumnGen, ConsistencyName, Distribution, MarkerSpec, OperationSpec, SourcePos, TableModel, ViewModel, WorkloadSpec,
 } from './types.js';
-import { describe } from './units.js';
+import { describe, describeKind } from './units.js';
 
 /** Largest index a `key` generator can map without collisions, per type. */
 const KEY_CAPACITY: Record<string, number> = { tinyint: 128, smallint: 32_768, int: 2 ** 31, boolean: 2, float: 2 ** 24 };
@@ -50,7 +50,7 @@ export async function loadWorkload(absFile: string, shownAs: string, refPos?: So
 /** Validates and resolves an already parsed workload. */
 export function resolveWorkload(src: YamlSource, absFile: string): WorkloadSpec {
   if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
-    src.fail([], `expected the workload to be a map (keyspace, schema, tables, columns, operations), got ${describe(src.value)}`);
+    src.fail([], `expected the workload to be a map (keyspace, schema, tables, columns, operations), got ${describeKind(src.value)}`);
   }
   const parsed = workloadSchema.safeParse(withoutExtensions(src.value));
   if (!parsed.success) zodFailure(src, parsed.error);
@@ -61,12 +61,20 @@ export function resolveWorkload(src: YamlSource, absFile: string): WorkloadSpec 
   const rawSchema = (src.value as Record<string, unknown>).schema;
   const statements: { text: string; path: Path; offset: number }[] = [];
   if (rawSchema === undefined) src.fail([], "missing required key 'schema'");
+  const split = (text: string, path: Path): void => {
+    try {
+      for (const s of splitStatements(text)) statements.push({ text: s.text, path, offset: s.offset });
+    } catch (e) {
+      if (e instanceof CqlShapeError) throwAt(src.posInString(path, e.offset), `CQL ${e.message}`);
+      throw e;
+    }
+  };
   if (typeof rawSchema === 'string') {
-    for (const s of splitStatements(rawSchema)) statements.push({ text: s.text, path: ['schema'], offset: s.offset });
+    split(rawSchema, ['schema']);
   } else if (Array.isArray(rawSchema)) {
     rawSchema.forEach((item, i) => {
       if (typeof item !== 'string') src.fail(['schema', i], `expected a CQL statement (a string), got ${describe(item)}`);
-      for (const s of splitStatements(item)) statements.push({ text: s.text, path: ['schema', i], offset: s.offset });
+      split(item, ['schema', i]);
     });
   } else {
     src.fail(['schema'], `expected the schema as a list of CQL statements or one block of statements separated by ';', got ${describe(rawSchema)}`);
@@ -82,37 +90,37 @@ export function resolveWorkload(src: YamlSource, absFile: string): WorkloadSpec 
     try {
       def = parseSchemaStatement(st.text);
     } catch (e) {
-      if (e instanceof CqlShapeError) throwAt(at(e.offset), `CQL: ${e.message}`);
+      if (e instanceof CqlShapeError) throwAt(at(e.offset), `CQL${e.message.startsWith('syntax error') ? ' ' : ': '}${e.message}`);
       throw e;
     }
     if (def.kind === 'keyspace') keyspaces.push(def.name);
     if (def.kind === 'table') {
-      if (tables.has(def.name) || views.has(def.name)) throwAt(at(def.offset), `table '${def.name}' is created twice`);
+      if (tables.has(def.name) || views.has(def.name)) throwAt(at(def.offset), `table ${quoted(def.name)} is created twice`);
       tables.set(def.name, { ...def, pathAt: () => at(def.offset) });
     }
     if (def.kind === 'view') {
       const base = tables.get(def.base!.name);
-      if (!base) throwAt(at(def.offset), `view '${def.name}' selects from '${def.base!.name}', which this schema does not create before it`);
-      if (tables.has(def.name) || views.has(def.name)) throwAt(at(def.offset), `'${def.name}' is created twice`);
+      if (!base) throwAt(at(def.offset), `view ${quoted(def.name)} selects from ${quoted(def.base!.name)}, which this schema does not create before it`);
+      if (tables.has(def.name) || views.has(def.name)) throwAt(at(def.offset), `${quoted(def.name)} is created twice`);
       const baseCols = new Map(base.columns.map((c) => [c.name, c]));
       const cols = def.columns.length === 0 ? base.columns : def.columns.map((c) => {
         const bc = baseCols.get(c.name);
-        if (!bc) throwAt(at(c.offset), `view '${def.name}' selects '${c.name}', which is not a column of '${base.name}'; ${suggestion(c.name, [...baseCols.keys()])}`);
+        if (!bc) throwAt(at(c.offset), `view ${quoted(def.name)} selects ${quoted(c.name)}, which is not a column of ${quoted(base.name)}; ${suggestion(c.name, [...baseCols.keys()])}`);
         return { ...bc, offset: c.offset };
       });
       const viewKey = [...def.partitionKey, ...def.clusteringKey];
       for (const k of viewKey) {
-        if (!baseCols.has(k)) throwAt(at(def.offset), `view '${def.name}' key column '${k}' is not a column of '${base.name}'`);
+        if (!baseCols.has(k)) throwAt(at(def.offset), `view ${quoted(def.name)} key column ${quoted(k)} is not a column of ${quoted(base.name)}`);
       }
       const missing = [...base.partitionKey, ...base.clusteringKey].filter((k) => !viewKey.includes(k));
       if (missing.length > 0) {
-        throwAt(at(def.offset), `view '${def.name}' must have every primary key column of '${base.name}' in its key; missing ${missing.map((m) => `'${m}'`).join(', ')}`);
+        throwAt(at(def.offset), `view ${quoted(def.name)} must have every primary key column of ${quoted(base.name)} in its key; missing ${missing.map((m) => `${quoted(m)}`).join(', ')}`);
       }
       views.set(def.name, { ...def, columns: cols });
     }
   }
   if (keyspaces.length > 0 && !keyspaces.includes(w.keyspace)) {
-    src.fail(['keyspace'], `keyspace '${w.keyspace}' is not created by the schema (it creates ${keyspaces.map((k) => `'${k}'`).join(', ')})`);
+    src.fail(['keyspace'], `keyspace ${quoted(w.keyspace)} is not created by the schema (it creates ${keyspaces.map((k) => `${quoted(k)}`).join(', ')})`);
   }
   if (tables.size === 0) src.fail(['schema'], 'the schema creates no table');
 
@@ -121,13 +129,13 @@ export function resolveWorkload(src: YamlSource, absFile: string): WorkloadSpec 
   for (const [tname, t] of Object.entries(w.tables)) {
     const def = tables.get(tname);
     if (!def) {
-      const hint = views.has(tname) ? `'${tname}' is a view: its rows are the base table's` : suggestion(tname, [...tables.keys()], 'a table of the schema');
-      src.fail(['tables', tname], `table '${tname}' is not created by the schema; ${hint}`, 'key');
+      const hint = views.has(tname) ? `${quoted(tname)} is a view: its rows are the base table's` : suggestion(tname, [...tables.keys()], 'a table of the schema');
+      src.fail(['tables', tname], `table ${quoted(tname)} is not created by the schema; ${hint}`, 'key');
     }
     const rows: Distribution = t.rows_per_partition ?? { kind: 'fixed', value: 1 };
     const rowsPath = ['tables', tname, 'rows_per_partition'];
     if (def.clusteringKey.length === 0 && !(rows.kind === 'fixed' && rows.value === 1)) {
-      src.fail(rowsPath, `table '${tname}' has no clustering columns, so a partition holds one row; rows_per_partition must be 1`);
+      src.fail(rowsPath, `table ${quoted(tname)} has no clustering columns, so a partition holds one row; rows_per_partition must be 1`);
     }
     if (distMax(rows) > MAX_ROWS_PER_PARTITION) src.fail(rowsPath, `rows per partition above ${MAX_ROWS_PER_PARTITION} are not supported (max here ${distMax(rows)})`);
     if (t.partitions > MAX_PARTITIONS) src.fail(['tables', tname, 'partitions'], `at most ${MAX_PARTITIONS} partitions are supported`);
@@ -143,12 +151,12 @@ export function resolveWorkload(src: YamlSource, absFile: string): WorkloadSpec 
   for (const [tname, cols] of Object.entries(explicit)) {
     const def = tables.get(tname);
     if (!def) {
-      const hint = views.has(tname) ? `'${tname}' is a view: give generators to its base table's columns` : suggestion(tname, [...tables.keys()], 'a table of the schema');
-      src.fail(['columns', tname], `table '${tname}' is not created by the schema; ${hint}`, 'key');
+      const hint = views.has(tname) ? `${quoted(tname)} is a view: give generators to its base table's columns` : suggestion(tname, [...tables.keys()], 'a table of the schema');
+      src.fail(['columns', tname], `table ${quoted(tname)} is not created by the schema; ${hint}`, 'key');
     }
     for (const col of Object.keys(cols)) {
       if (!def.columns.some((c) => c.name === col)) {
-        src.fail(['columns', tname, col], `'${col}' is not a column of '${tname}'; ${suggestion(col, def.columns.map((c) => c.name), 'one of')}`, 'key');
+        src.fail(['columns', tname, col], `${quoted(col)} is not a column of ${quoted(tname)}; ${suggestion(col, def.columns.map((c) => c.name), 'one of')}`, 'key');
       }
     }
   }
@@ -165,7 +173,7 @@ export function resolveWorkload(src: YamlSource, absFile: string): WorkloadSpec 
         if (!r.ok) src.fail([...path, ...(r.path ?? [])], r.message, r.which);
         gen = r.value;
         if (gen.kind === 'now' && (isPartition || isClustering)) {
-          src.fail(path, `'${col.name}' is a primary key column: 'now' would make every write a new key that no read can find; use key, sequence or a distribution`);
+          src.fail(path, `${quoted(col.name)} is a primary key column: 'now' would make every write a new key that no read can find; use key, sequence or a distribution`);
         }
       } else {
         gen = defaultGenerator(col.type, isPartition || isClustering);
@@ -175,7 +183,7 @@ export function resolveWorkload(src: YamlSource, absFile: string): WorkloadSpec 
         checkGenerator(gen, col.type);
       } catch (e) {
         if (e instanceof GeneratorError || e instanceof RangeError || e instanceof TypeError) {
-          src.fail(given !== undefined ? path : ['schema'], `column '${def.name}.${col.name}' (${col.type}): ${e.message}`);
+          src.fail(given !== undefined ? path : ['schema'], `column ${quoted(`${def.name}.${col.name}`)} (${col.type}): ${e.message}`);
         }
         throw e;
       }
@@ -184,7 +192,7 @@ export function resolveWorkload(src: YamlSource, absFile: string): WorkloadSpec 
         const needed = isPartition ? model.partitions : distMax(model.rowsPerPartition);
         if (needed > capacity) {
           src.fail(given !== undefined ? path : ['tables', def.name, isPartition ? 'partitions' : 'rows_per_partition'],
-            `'${col.name}' is ${col.type}: it has only ${capacity} distinct values for ${needed} ${isPartition ? 'partitions' : 'rows per partition'}`);
+            `${quoted(col.name)} is ${col.type}: it has only ${capacity} distinct values for ${needed} ${isPartition ? 'partitions' : 'rows per partition'}`);
         }
       }
       const pos = given !== undefined ? src.pos(path) : def.pathAt();
@@ -234,22 +242,29 @@ function resolveOperation(src: YamlSource, opName: string, op: RawOp, m: Model):
   try {
     shape = analyzeStatement(op.cql);
   } catch (e) {
-    if (e instanceof CqlShapeError) throwAt(at(e.offset), `operation '${opName}': ${e.message}`);
+    if (e instanceof CqlShapeError) throwAt(at(e.offset), `operation ${quoted(opName)}: ${e.message.startsWith('syntax error') ? `CQL ${e.message}` : e.message}`);
     throw e;
   }
   if (shape.table.keyspace !== undefined && shape.table.keyspace !== m.keyspace) {
-    throwAt(at(shape.table.offset), `operation '${opName}' uses keyspace '${shape.table.keyspace}', but the workload's keyspace is '${m.keyspace}'`);
+    throwAt(at(shape.table.offset), `operation ${quoted(opName)} uses keyspace ${quoted(shape.table.keyspace)}, but the workload's keyspace is ${quoted(m.keyspace)}`);
   }
   const tname = shape.table.name;
   const view = m.views.get(tname);
   const def = view ?? m.tables.get(tname);
   if (!def) {
-    throwAt(at(shape.table.offset), `operation '${opName}': '${tname}' is not a table or view of this workload's schema; ${suggestion(tname, [...m.tables.keys(), ...m.views.keys()], 'one of')}`);
+    throwAt(at(shape.table.offset), `operation ${quoted(opName)}: ${quoted(tname)} is not a table or view of this workload's schema; ${suggestion(tname, [...m.tables.keys(), ...m.views.keys()], 'one of')}`);
   }
   const baseName = view ? view.base!.name : tname;
   const baseDef = m.tables.get(baseName)!;
   const model = m.models.get(baseName);
-  if (!model) src.fail(base, `operation '${opName}' uses table '${baseName}', which has no entry under tables: (partitions, rows_per_partition)`, 'key');
+  if (!model) src.fail(base, `operation ${quoted(opName)} uses table ${quoted(baseName)}, which has no entry under tables: (partitions, rows_per_partition)`, 'key');
+
+  // every column the statement names exists: the server would refuse it only after the schema phase
+  for (const col of shape.columns) {
+    if (!def.columns.some((c) => c.name === col.name)) {
+      throwAt(at(col.offset), `operation ${quoted(opName)}: ${quoted(col.name)} is not a column of ${quoted(tname)}; ${suggestion(col.name, def.columns.map((c) => c.name), 'one of')}`);
+    }
+  }
 
   // kind: declared or inferred, and consistent with the statement
   const hasToken = shape.markers.some((k) => k.kind !== 'column');
@@ -257,26 +272,26 @@ function resolveOperation(src: YamlSource, opName: string, op: RawOp, m: Model):
   const kind = op.kind ?? inferred;
   if (op.kind !== undefined && op.kind !== inferred) {
     const why = inferred === 'write' ? `${shape.verb.toUpperCase()} writes` : inferred === 'scan' ? 'a SELECT with token(...) bounds is a scan' : 'a SELECT without token(...) bounds is a read';
-    src.fail([...base, 'kind'], `operation '${opName}' is declared ${op.kind} but ${why}`);
+    src.fail([...base, 'kind'], `operation ${quoted(opName)} is declared ${op.kind} but ${why}`);
   }
-  if (view && kind === 'write') throwAt(at(shape.table.offset), `operation '${opName}' writes to view '${tname}'; views are written through their base table`);
+  if (view && kind === 'write') throwAt(at(shape.table.offset), `operation ${quoted(opName)} writes to view ${quoted(tname)}; views are written through their base table`);
   if (kind === 'scan' && !(shape.markers.some((k) => k.kind === 'token-lower') && shape.markers.some((k) => k.kind === 'token-upper'))) {
-    src.fail(cqlPath, `scan '${opName}' needs both bounds: token(${baseDef.partitionKey.join(', ')}) > ? AND token(${baseDef.partitionKey.join(', ')}) <= ?`);
+    src.fail(cqlPath, `scan ${quoted(opName)} needs both bounds: token(${baseDef.partitionKey.join(', ')}) > ? AND token(${baseDef.partitionKey.join(', ')}) <= ?`);
   }
 
   const markers: MarkerSpec[] = shape.markers.map((mk: MarkerTarget) => {
     if (mk.kind !== 'column') return { kind: mk.kind };
     const col = def.columns.find((c) => c.name === mk.column);
-    if (!col) throwAt(at(mk.offset), `operation '${opName}': '${mk.column}' is not a column of '${tname}'; ${suggestion(mk.column, def.columns.map((c) => c.name), 'one of')}`);
+    if (!col) throwAt(at(mk.offset), `operation ${quoted(opName)}: ${quoted(mk.column)} is not a column of ${quoted(tname)}; ${suggestion(mk.column, def.columns.map((c) => c.name), 'one of')}`);
     if (!m.columns.some((c) => c.table === tname && c.column === mk.column)) {
-      throwAt(at(mk.offset), `operation '${opName}' binds '${tname}.${mk.column}' (${col.type}), which has no default generator; give it one under columns: ${baseName}: ${mk.column}: (fixed or choice)`);
+      throwAt(at(mk.offset), `operation ${quoted(opName)} binds ${quoted(`${tname}.${mk.column}`)} (${col.type}), which has no default generator; give it one under columns: ${baseName}: ${mk.column}: (fixed or choice)`);
     }
     const role = baseDef.partitionKey.includes(mk.column) ? 'partition' : baseDef.clusteringKey.includes(mk.column) ? 'clustering' : col.isStatic ? 'static' : 'regular';
     return { kind: 'column', column: mk.column, role };
   });
 
   const notFor = (key: keyof RawOp, kinds: string[], what: string) => {
-    if (op[key] !== undefined && !kinds.includes(kind)) src.fail([...base, key], `${key} applies to ${what}, and '${opName}' is a ${kind}`, 'key');
+    if (op[key] !== undefined && !kinds.includes(kind)) src.fail([...base, key], `${key} applies to ${what}, and ${quoted(opName)} is a ${kind}`, 'key');
   };
   notFor('page_size', ['read', 'scan'], 'reads and scans');
   notFor('batch', ['write'], 'writes');
@@ -284,7 +299,7 @@ function resolveOperation(src: YamlSource, opName: string, op: RawOp, m: Model):
   notFor('scan_ranges', ['scan'], 'scans');
   notFor('select', ['read'], 'reads');
   if (op.batch !== undefined && op.batch > 1 && baseDef.clusteringKey.length === 0) {
-    src.fail([...base, 'batch'], `a batch writes several rows of one partition, and '${baseName}' has no clustering columns (one row per partition)`);
+    src.fail([...base, 'batch'], `a batch writes several rows of one partition, and ${quoted(baseName)} has no clustering columns (one row per partition)`);
   }
   let select: Distribution | undefined;
   if (op.select !== undefined) {

@@ -1,4 +1,4 @@
-/** The small CQL reader of src/profile: primary keys, column types, what each ? binds. */
+/** src/profile/cql.ts on the shared parser: primary keys, column types, what each ? binds, columns named, syntax errors at their offset. */
 import { describe, expect, it } from 'vitest';
 import { analyzeStatement, CqlShapeError, parseCqlType, parseSchemaStatement, splitStatements } from '../../src/profile/cql.js';
 
@@ -84,5 +84,38 @@ describe('what each ? binds', () => {
     ] as const) {
       expect(() => analyzeStatement(cql), cql).toThrow(msg);
     }
+  });
+});
+
+describe('on the shared parser', () => {
+  it('every column an operation names, at its first mention', () => {
+    const src = 'SELECT writetime(v), "Mixed", COUNT(*) FROM ks.t WHERE id = ? AND c > 3 ORDER BY c DESC';
+    const shape = analyzeStatement(src);
+    expect(shape.columns.map((c) => [c.name, src.slice(c.offset, c.offset + c.name.length + (c.name === 'Mixed' ? 2 : 0))])).toEqual([
+      ['v', 'v'], ['Mixed', '"Mixed"'], ['id', 'id'], ['c', 'c'],
+    ]);
+    expect(analyzeStatement('UPDATE t SET v = ?, n = n + ? WHERE a = ? IF w = 1').columns.map((c) => c.name)).toEqual(['v', 'n', 'a', 'w']);
+    expect(analyzeStatement('INSERT INTO t (a, b) VALUES (?, ?)').columns.map((c) => c.name)).toEqual(['a', 'b']);
+  });
+
+  it('a statement that does not parse fails at its offset, schema and operation alike', () => {
+    const expectAt = (f: () => unknown, src: string, at: string, msg: RegExp) => {
+      try {
+        f();
+        throw new Error('accepted');
+      } catch (e) {
+        expect(e).toBeInstanceOf(CqlShapeError);
+        expect((e as Error).message).toMatch(msg);
+        expect(src.slice((e as CqlShapeError).offset)).toMatch(new RegExp(`^${at}`));
+      }
+    };
+    const tabel = 'CREATE TABEL t (a int PRIMARY KEY)';
+    expectAt(() => parseSchemaStatement(tabel), tabel, 'TABEL', /syntax error: no viable alternative/);
+    const form = 'SELECT v\n  FORM t WHERE a = ?';
+    expectAt(() => analyzeStatement(form), form, 'FORM', /mismatched input 'FORM' expecting FROM/);
+    const comment = "CREATE KEYSPACE k WITH replication = {'class': 'x'};\n/* open";
+    expectAt(() => splitStatements(comment), comment, '/\\*', /unterminated comment/);
+    // statements the parser knows but does not implement are the server's to judge
+    expect(parseSchemaStatement('CREATE INDEX ON ks.t (v)')).toEqual({ kind: 'other', offset: 0 });
   });
 });

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exitCodeOf } from '../../src/cli/exit.js';
 import { loadProfile, ProfileError } from '../../src/profile/load.js';
 
 const ITERATIONS = 300;
@@ -47,7 +48,7 @@ describe('fuzzed profiles fail cleanly', () => {
         await loadProfile(join(dir, 'p.yaml'));
       } catch (e) {
         rejected++;
-        const ok = e instanceof ProfileError && e.exitCode === 2 && !e.message.includes('\n') && /^[^\n]+\.yaml:\d+:\d+: \S/.test(e.message);
+        const ok = e instanceof ProfileError && exitCodeOf(e) === 2 && !e.message.includes('\n') && /^[^\n]+\.yaml:\d+:\d+: \S/.test(e.message);
         if (!ok) bad.push(`iteration ${it}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
       }
     }

@@ -1,6 +1,8 @@
 /** loadProfile behaviours a user relies on beyond validation: anchors, defaults, overrides. */
 import { describe, expect, it } from 'vitest';
-import { loadProfile } from '../../src/profile/load.js';
+import { availableParallelism } from 'node:os';
+import { WORKERS_PER_CORE } from '../../src/profile/limits.js';
+import { FlagError, loadProfile } from '../../src/profile/load.js';
 
 const F = 'test/profile/fixtures/anchors.yaml';
 
@@ -37,5 +39,15 @@ describe('loadProfile', () => {
     expect(p.phases.filter((ph) => ph.kind === 'measure').map((ph) => ph.durationMs)).toEqual([2000, 2000]);
     await expect(loadProfile(F, { target: 'host:99999' })).rejects.toThrow(/^--target: invalid port/);
     await expect(loadProfile(F, { workers: 0 })).rejects.toThrow(/^--workers/);
+  });
+
+  it('one worker limit for the file and the flag: 4 per core unless maxWorkers raises it', async () => {
+    const limit = WORKERS_PER_CORE * availableParallelism();
+    await expect(loadProfile(F, { workers: limit })).resolves.toMatchObject({ workers: limit });
+    const err = await loadProfile(F, { workers: limit + 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FlagError);
+    expect((err as Error).message).toMatch(new RegExp(`^--workers: ${limit + 1} workers is above the limit of ${limit} .*--max-workers ${limit + 1}`));
+    await expect(loadProfile(F, { workers: limit + 1, maxWorkers: limit + 1 })).resolves.toMatchObject({ workers: limit + 1 });
+    await expect(loadProfile(F, { maxWorkers: 0 })).rejects.toThrow(/^--max-workers/);
   });
 });

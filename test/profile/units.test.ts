@@ -1,6 +1,6 @@
 /** Quantities with units: what a person writes in a profile, in the unit the name says. */
 import { describe, expect, it } from 'vitest';
-import { parseCount, parseDurationMs, parseRateOpsPerSec, parseRatio, parseSizeBytes } from '../../src/profile/units.js';
+import { forFlag, parseCount, parseDurationMs, parseRateOpsPerSec, parseRatio, parseSizeBytes } from '../../src/profile/units.js';
 
 const value = <T>(r: { ok: true; value: T } | { ok: false; message: string }) => (r.ok ? r.value : `ERR ${r.message}`);
 
@@ -44,5 +44,16 @@ describe('units', () => {
     expect(value(parseCount(1.5))).toMatch(/whole number/);
     expect(value(parseRatio('0.1%'))).toBeCloseTo(0.001);
     expect(value(parseRatio(2))).toMatch(/at most 1/);
+  });
+
+  it('one duration grammar: text from a flag reads as the same value from YAML', () => {
+    // `--duration 5` and `duration: 5` (a number) or `duration: '5'` (text): the same refusal
+    expect(value(parseDurationMs('5'))).toBe(value(parseDurationMs(5)));
+    expect(value(parseDurationMs('5'))).toMatch(/bare number has no unit \(did you mean '5s' or '5ms'\?\)/);
+    expect(value(parseDurationMs('0'))).toBe(0);
+    expect(value(parseDurationMs('-5'))).toMatch(/negative/);
+    expect(value(parseDurationMs(''))).toMatch(/empty value/);
+    expect(forFlag('--duration', parseDurationMs('1m30s'))).toBe(90_000);
+    expect(() => forFlag('--duration', parseDurationMs('5'))).toThrow(/^--duration: expected a duration with a unit/);
   });
 });
