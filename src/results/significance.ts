@@ -174,12 +174,18 @@ export interface SeriesEstimate {
   n: number;
 }
 
+/**
+ * Fewer effective observations give no interval: with 2 or 3 the t quantile (63.7 or 9.9 at 99 %)
+ * makes an interval that says nothing, and the variance itself is a guess.
+ */
+export const MIN_ESS = 4;
+
 /** Weighted mean of a series with its autocorrelation-corrected standard error. */
 export function meanEstimate(xs: number[], ws: number[] = xs.map(() => 1)): SeriesEstimate {
   const s = weightedStats(xs, ws);
   const ess = effectiveSampleSize(xs, ws);
   const v = variance(s);
-  return { centre: s.n > 0 ? s.mean : NaN, se: ess >= 2 && Number.isFinite(v) ? Math.sqrt(v / ess) : null, ess, n: xs.length };
+  return { centre: s.n > 0 ? s.mean : NaN, se: ess >= MIN_ESS && Number.isFinite(v) ? Math.sqrt(v / ess) : null, ess, n: xs.length };
 }
 
 // ---------------------------------------------------------------------------------------------
