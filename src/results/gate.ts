@@ -86,7 +86,7 @@ export function parseRulesYaml(text: string, file: string): GateRules {
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const pos = e.linePos?.[0];
+    const pos = lc.linePos(e.pos[0]);
     throw new GateRuleError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`);
   }
   let root: unknown = doc.contents;

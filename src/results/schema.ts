@@ -60,11 +60,27 @@ export const classResultSchema = z.looseObject({
   routing: z.enum(['shard-aware', 'token-aware', 'round-robin', 'driver']),
   loop: z.enum(['open', 'closed']),
   latency: z.enum(['response', 'service']),
-  rate: z.looseObject({ target: num.nullable(), achieved: num }),
+  rate: z.looseObject({
+    target: num.nullable().describe('open loop: the profile ops/s; null in closed loop'),
+    achieved: num.describe('ops handed to a connection inside the window ÷ the window'),
+    kept: z.boolean().nullable().optional().describe('open loop: false when achieved < 99 % of target or schedule lag p99 > 10 ms'),
+    windowMs: num.optional(),
+    sent: count.optional(),
+    sentInWindow: count.optional(),
+    sentAfterWindow: count.optional(),
+    unsent: count.nullable().optional().describe('open loop: scheduled slots inside the window never sent'),
+  }),
   concurrency: num.nullable(),
   ops: z.record(z.string(), opResultSchema),
   shards: shardResult,
   scheduleLag: latencySummary.nullable(),
+  schedule: z.looseObject({
+    within1msRatio: z.number().min(0).max(1),
+    within10msRatio: z.number().min(0).max(1),
+    lagP50Ms: num,
+    lagP99Ms: num,
+    lagMaxMs: num,
+  }).nullable().optional().describe('open loop: how punctually the schedule was kept'),
   slo: z.looseObject({ spec: z.looseObject({}).nullable(), checks: z.array(sloCheck), pass: z.boolean() }),
 });
 
@@ -80,7 +96,8 @@ export const phaseResultSchema = z.looseObject({
   name: z.string(),
   kind: z.enum(['schema', 'load', 'warmup', 'measure']),
   startedAt: z.string(),
-  durationMs: num,
+  durationMs: num.describe('the scheduling window (the phase length, or up to a stop)'),
+  wallMs: num.optional().describe('from the phase start until its last in-flight op landed (window + drain)'),
   classes: z.record(z.string(), classResultSchema),
   intervals: z.array(intervalRecordSchema),
   loader: z.looseObject({
