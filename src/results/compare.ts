@@ -8,7 +8,7 @@
 import type { ClassResult, PhaseResult } from './result.js';
 import { summaryPhase } from './result.js';
 import type { LoadedResult } from './read.js';
-import { proportionEstimate, quantileEstimate, rateEstimate, type IntervalCounts } from './series.js';
+import { mergeIntervals, proportionEstimate, quantileEstimate, rateEstimate, type IntervalCounts } from './series.js';
 import { ratioOfLogs, welch, type SeriesEstimate } from './significance.js';
 
 export const METRICS = ['throughput', 'errorRate', 'p50', 'p90', 'p99', 'p999', 'max'] as const;
@@ -175,4 +175,25 @@ export function compareResults(baseline: LoadedResult, candidate: LoadedResult, 
     for (const cls of Object.keys(pc.classes)) if (!pb.classes[cls]) warnings.push(`class ${cls} is only in the candidate`);
   }
   return { baseline: ref(baseline, pb), candidate: ref(candidate, pc), confidence, sameProfile, ops, warnings };
+}
+
+/**
+ * The per-second latency histograms of a run's summary phase, every op of the chosen classes
+ * (default: all) added together — e.g. for `ab`'s single-round gain:
+ * `ratioOfLogs(quantileEstimate(phaseLatency(base), 0.99), quantileEstimate(phaseLatency(cand), 0.99), 0.95)`.
+ * Throws ResultReadError (from the .hlog) or returns [] when the run has no histograms.
+ */
+export function phaseLatency(r: LoadedResult, o: { serviceTime?: boolean; classes?: string[] } = {}): IntervalCounts[] {
+  const ph = summaryPhase(r.result);
+  if (!ph) return [];
+  const lists: IntervalCounts[][] = [];
+  for (const [cls, c] of Object.entries(ph.classes)) {
+    if (o.classes && !o.classes.includes(cls)) continue;
+    const kind = o.serviceTime ? 'service' : c.latency;
+    for (const op of Object.keys(c.ops)) {
+      const s = latencySeries(r, ph, cls, op, kind);
+      if (typeof s !== 'string') lists.push(s);
+    }
+  }
+  return mergeIntervals(lists);
 }

@@ -87,6 +87,18 @@ export function intervalFromSamples(samplesUs: ArrayLike<number>, t: number, len
 
 let scratch = new Float64Array(4096);
 
+/** Intervals of several series (e.g. every op of a class) added second by second. */
+export function mergeIntervals(series: IntervalCounts[][]): IntervalCounts[] {
+  const byT = new Map<number, IntervalCounts[]>();
+  for (const s of series) for (const iv of s) { const k = Math.round(iv.t * 1000); byT.set(k, [...(byT.get(k) ?? []), iv]); }
+  return [...byT.entries()].sort((a, b) => a[0] - b[0]).map(([, ivs]) => {
+    const m = new Map<number, number>();
+    for (const iv of ivs) for (let j = 0; j < iv.index.length; j++) m.set(iv.index[j], (m.get(iv.index[j]) ?? 0) + iv.count[j]);
+    const keys = [...m.keys()].sort((a, b) => a - b);
+    return { t: ivs[0].t, lengthSec: ivs[0].lengthSec, index: Int32Array.from(keys), count: Float64Array.from(keys.map((k) => m.get(k)!)), total: ivs.reduce((a, iv) => a + iv.total, 0) };
+  });
+}
+
 /** HDR's count rank for a percentile (0 < p ≤ 1): ceil(p·N) guarded against one-ulp overshoot. */
 function rankOf(p: number, total: number): number {
   const fp = p * total;

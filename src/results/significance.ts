@@ -242,3 +242,23 @@ export function ratioOfLogs(baseline: SeriesEstimate, candidate: SeriesEstimate,
     pValue: d.pValue, df: d.df,
   };
 }
+
+/**
+ * Ratios from independent replicates (e.g. `ab` rounds: one candidate/baseline ratio per round,
+ * each round interleaved so drift hits both alike): Student's t on the log ratios, n − 1 df.
+ * Replicates need no autocorrelation correction; one replicate gives no interval.
+ */
+export function ratioAcrossReplicates(ratios: number[], confidence: number): RatioInterval & { replicates: number } {
+  const logs = ratios.filter((r) => Number.isFinite(r) && r > 0).map(Math.log);
+  const n = logs.length;
+  const mean = n > 0 ? logs.reduce((a, b) => a + b, 0) / n : NaN;
+  if (n < 2) return { ratio: Math.exp(mean), low: null, high: null, confidence, significant: null, pValue: null, df: null, replicates: n };
+  const sd = Math.sqrt(logs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
+  const se = sd / Math.sqrt(n);
+  const df = n - 1;
+  if (se === 0) return { ratio: Math.exp(mean), low: Math.exp(mean), high: Math.exp(mean), confidence, significant: mean !== 0, pValue: mean === 0 ? 1 : 0, df, replicates: n };
+  const t = tQuantile(1 - (1 - confidence) / 2, df);
+  const low = Math.exp(mean - t * se);
+  const high = Math.exp(mean + t * se);
+  return { ratio: Math.exp(mean), low, high, confidence, significant: low > 1 || high < 1, pValue: 2 * (1 - tCdf(Math.abs(mean) / se, df)), df, replicates: n };
+}

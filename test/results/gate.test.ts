@@ -7,7 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareResults } from '../../src/results/compare.js';
+import { compareResults, phaseLatency } from '../../src/results/compare.js';
+import { decode, mergeInto, newHistogram } from '../../src/metrics/histogram.js';
+import { mergedQuantilesUs } from '../../src/results/series.js';
 import { evaluateGate, GateRuleError, parseRules, parseRulesYaml } from '../../src/results/gate.js';
 import { readResult } from '../../src/results/read.js';
 import { lognormal, withP99Scaled, type LatencyModel } from '../../src/results/synthetic.js';
@@ -42,6 +44,20 @@ describe('compare on synthetic results', () => {
     expect(c.ops.find((o) => o.op === 'write')!.metrics.p99.significant).toBe(false);
     expect(read.metrics.max.low).toBeNull();
     expect(c.sameProfile).toBe(true);
+  });
+});
+
+describe('phaseLatency (every op of a phase, second by second)', () => {
+  it('adds the ops: its percentiles are those of the merged whole-phase histograms', () => {
+    const ivs = phaseLatency(A);
+    expect(ivs).toHaveLength(60);
+    const ops = A.result.phases[0].classes.app.ops;
+    expect(ivs.reduce((a, iv) => a + iv.total, 0)).toBe(ops.read.count + ops.write.count);
+    const h = newHistogram();
+    mergeInto(h, decode(ops.read.response.histogram));
+    mergeInto(h, decode(ops.write.response.histogram));
+    expect(mergedQuantilesUs(ivs, [0.5, 0.99])).toEqual([h.getValueAtPercentile(50), h.getValueAtPercentile(99)]);
+    expect(phaseLatency(A, { classes: ['none'] })).toEqual([]);
   });
 });
 

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { encode, newHistogram, summarize } from '../../src/metrics/histogram.js';
 import { decode } from '../../src/metrics/histogram.js';
 import { intervalFromHistogram, intervalFromSamples, mergedQuantilesUs, quantileEstimate } from '../../src/results/series.js';
-import { autocorrelationTime, effectiveSampleSize, meanEstimate, ratioOfLogs, tCdf, tQuantile } from '../../src/results/significance.js';
+import { autocorrelationTime, effectiveSampleSize, meanEstimate, ratioAcrossReplicates, ratioOfLogs, tCdf, tQuantile } from '../../src/results/significance.js';
+import { ratioAcrossRounds } from '../../src/results/stats.js';
 import { lognormal, modelQuantileMs, Rng, syntheticRun, withP99Scaled, type LatencyModel } from '../../src/results/synthetic.js';
 
 const lognormalModel = (secondSigma: number, secondPhi: number): LatencyModel => ({ parts: [{ weight: 1, dist: lognormal(2, 8) }], secondSigma, secondPhi });
@@ -160,5 +161,19 @@ describe('p99 ratio intervals on synthetic runs with known truth', () => {
     expect(judged).toBeGreaterThan(140);
     expect(ours / judged).toBeGreaterThanOrEqual(0.96);
     expect(naive / judged).toBeLessThan(0.85);
+  });
+});
+
+describe('ratios across independent replicates (ab rounds)', () => {
+  it('agree with the t interval ab computes today (results/stats.ts), at 95 %', () => {
+    for (const xs of [[1.1, 1.2, 1.15], [0.9, 1.3], [2, 2.2, 1.8, 2.1, 1.9]]) {
+      const ours = ratioAcrossReplicates(xs, 0.95);
+      const old = ratioAcrossRounds(xs);
+      expect(ours.ratio).toBeCloseTo(old.ratio, 12);
+      expect(ours.low!).toBeCloseTo(old.low!, 3);
+      expect(ours.high!).toBeCloseTo(old.high!, 3);
+    }
+    expect(ratioAcrossReplicates([1.3], 0.99).low).toBeNull();
+    expect(ratioAcrossReplicates([2, 2, 2], 0.99)).toMatchObject({ ratio: 2, low: 2, high: 2, significant: true });
   });
 });
