@@ -81,6 +81,18 @@ export function gateResults(baseline: LoadedResult, candidate: LoadedResult, o: 
   }
   const { rules, where } = rulesFor(candidate, o);
   const cmp = compareResults(baseline, candidate, { serviceTime: o.serviceTime });
+  // a result.json copied without its .hlog files would leave every percentile rule unjudged
+  for (const cls of new Set(cmp.ops.map((x) => x.cls))) {
+    for (const r of [baseline, candidate]) {
+      let present = false;
+      try {
+        present = r.hlog(cls) !== null;
+      } catch (e) {
+        throw new UserError((e as Error).message);
+      }
+      if (!present) throw new UserError(`${r.dir}: no ${cls}.hlog beside result.json: the gate needs the per-second histograms (keep the whole result directory)`);
+    }
+  }
   let report: GateReport;
   try {
     report = evaluateGate(cmp, rules, where);

@@ -4,7 +4,7 @@
  * independent parser (Python junitparser in the tools venv), the markdown (snapshot), the
  * GitHub step summary, and one line for every bad input.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -131,5 +131,13 @@ describe('scylla-bench gate', () => {
     oneLine(await runCli(['compare', A, v2]), /v2\/result\.json: result schema 'scylla-bench\/result@2' is not supported/);
     oneLine(await runCli(['gate', A]), /Missing required argument: baseline/);
     oneLine(await runCli(['gate', B, '--baseline', A, '--junit', path.join(root, 'no-such-dir', 'x.xml')]), /--junit: cannot write .*x\.xml: ENOENT$/);
+    const noHlog = path.join(root, 'no-hlog');
+    cpSync(B, noHlog, { recursive: true });
+    rmSync(path.join(noHlog, 'app.hlog'));
+    oneLine(await runCli(['gate', noHlog, '--baseline', A]), /no-hlog: no app\.hlog beside result\.json: the gate needs the per-second histograms \(keep the whole result directory\)$/);
+    // compare still works, without intervals for percentiles
+    const c = await runCli(['compare', A, noHlog, '--json']);
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.stdout).ops[0].metrics.p99).toMatchObject({ low: null, note: expect.stringMatching(/no app\.hlog in .*no-hlog: no per-second histograms/) });
   });
 });
