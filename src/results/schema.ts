@@ -41,7 +41,7 @@ const shardResult = z.looseObject({
   nrShards: count,
   requests: z.array(z.array(count)),
   misrouted: z.array(z.array(count)),
-  misrouteRatio: num,
+  misrouteRatio: num.nullable().describe("share of requests sent over a connection of another shard; null when the client cannot know ('driver' routing)"),
   imbalance: num,
 });
 
@@ -102,10 +102,17 @@ export const phaseResultSchema = z.looseObject({
   intervals: z.array(intervalRecordSchema),
   loader: z.looseObject({
     eventLoopUtilizationMax: num,
+    eventLoopUtilizationMean: num.optional(),
     eventLoopDelayP99MsMax: num,
+    cpuSec: num.optional().describe("whole-process CPU (all threads) over the phase's wall time"),
     cpuFraction: num,
     cpuUsPerOp: num,
   }),
+  target: z.looseObject({ cpuSec: num, cpuUsPerOp: num, coresUsed: num }).nullable().optional()
+    .describe("the target's CPU when it is the built-in emulator in its own process; null for a real cluster"),
+  bottleneck: z.looseObject({ kind: z.enum(['loader', 'target', 'machine']), evidence: z.string() }).nullable().optional()
+    .describe('what limited the phase, when it was limited'),
+  targetCrossShardOps: num.nullable().optional().describe("requests that crossed a shard inside the cluster, by the target's own counter"),
 });
 
 const clusterNode = z.looseObject({
@@ -143,6 +150,7 @@ export const resultSchema = z.looseObject({
     supportedKeys: z.array(z.string()),
     nodes: z.array(clusterNode),
   }),
+  targetLabel: z.string().nullable().optional().describe('what the target was when the CLI started it; null for named hosts'),
   serviceLevels: z.looseObject({
     applied: z.boolean(),
     levels: z.array(z.record(z.string(), z.unknown())),
