@@ -20,6 +20,8 @@ import { parseTargetFlag, parseTargets } from './target.js';
 import { checkOutDir, runCommand } from './run.js';
 import { abCommand } from './ab.js';
 import { simCommand } from './sim.js';
+import { compareCommand } from './compare.js';
+import { gateCommand } from './gate.js';
 
 export function toolVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -255,6 +257,37 @@ export async function main(argv: string[]): Promise<number> {
           crossShardUs: numberFlag('--cross-shard-us', a.crossShardUs, 'microseconds'), readUs: numberFlag('--read-us', a.readUs, 'microseconds'),
           writeUs: numberFlag('--write-us', a.writeUs, 'microseconds'),
           latency: listFlag('--latency', a.latency), stall: listFlag('--stall', a.stall), error: listFlag('--error', a.error),
+        });
+      },
+    )
+    .command(
+      'compare <baseline> <candidate>',
+      'compare two results per class × op: figures, change with its 99% interval, significance',
+      (y) => y
+        .positional('baseline', { type: 'string', demandOption: true, describe: 'a result directory (or its result.json)' })
+        .positional('candidate', { type: 'string', demandOption: true, describe: 'a result directory (or its result.json)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the comparison as JSON on stdout' })
+        .option('service-time', { type: 'boolean', default: false, describe: 'compare service time (send → reply) instead of response time' }),
+      (a) => {
+        exitCode = compareCommand({ baseline: a.baseline as string, candidate: a.candidate as string, json: a.json, serviceTime: a.serviceTime });
+      },
+    )
+    .command(
+      'gate <candidate>',
+      'judge a result against a baseline: exit 0 pass, 1 regression (beyond tolerance and significant), 2 bad input',
+      (y) => y
+        .positional('candidate', { type: 'string', demandOption: true, describe: 'the result directory to judge' })
+        .option('baseline', { type: 'string', demandOption: true, describe: 'the baseline result directory' })
+        .option('rules', { type: 'string', describe: "gate rules (YAML; default: the profile's gate: section, else p99 +10%, throughput -5%)" })
+        .option('junit', { type: 'string', describe: 'write JUnit XML here (one testcase per rule per class.op)' })
+        .option('markdown', { type: 'string', describe: 'write a markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)' })
+        .option('force', { type: 'boolean', default: false, describe: 'gate runs of different profiles, or runs that were stopped' })
+        .option('service-time', { type: 'boolean', default: false, describe: 'judge service time instead of response time' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the verdicts as JSON on stdout' }),
+      (a) => {
+        exitCode = gateCommand({
+          candidate: a.candidate as string, baseline: a.baseline, rules: a.rules, junit: a.junit, markdown: a.markdown,
+          force: a.force, serviceTime: a.serviceTime, json: a.json,
         });
       },
     )

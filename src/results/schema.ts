@@ -1,0 +1,164 @@
+/**
+ * The result file's schema in zod: what `readResult` validates and what
+ * docs/schemas/result.schema.json is generated from (src/results/json-schema.ts). It mirrors the
+ * interfaces of result.ts; a test parses a real run's result.json with it, so the two cannot
+ * drift apart silently.
+ *
+ * Objects are loose (unknown keys kept): results gain fields and never rename them, so a reader
+ * must accept a newer writer's additions. Fields added after the first release are optional,
+ * so older result files still read.
+ */
+import { z } from 'zod';
+
+export const RESULT_SCHEMA_ID = 'scylla-bench/result@1';
+
+const num = z.number();
+const count = z.number().int().min(0);
+
+const latencySummary = z.looseObject({
+  count,
+  meanMs: num,
+  p50Ms: num,
+  p90Ms: num,
+  p99Ms: num,
+  p999Ms: num,
+  maxMs: num,
+});
+
+const latencyWithHistogram = latencySummary.extend({
+  histogram: z.string().describe("HdrHistogram compressed V2, base64, values in µs ('' when empty)"),
+});
+
+export const opResultSchema = z.looseObject({
+  count: count.describe('successful operations'),
+  errors: count,
+  errorsByKind: z.record(z.string(), count),
+  response: latencyWithHistogram.describe('response time: from the intended start (open loop)'),
+  service: latencyWithHistogram.describe('service time: send → reply'),
+});
+
+const shardResult = z.looseObject({
+  nrShards: count,
+  requests: z.array(z.array(count)),
+  misrouted: z.array(z.array(count)),
+  misrouteRatio: num.nullable().describe("share of requests sent over a connection of another shard; null when the client cannot know ('driver' routing)"),
+  imbalance: num,
+});
+
+const sloCheck = z.looseObject({
+  op: z.string(),
+  metric: z.string(),
+  limit: num,
+  actual: num,
+  pass: z.boolean(),
+});
+
+export const classResultSchema = z.looseObject({
+  workload: z.string(),
+  serviceLevel: z.string().nullable(),
+  serviceLevelTimeoutMs: num.nullable().optional(),
+  routing: z.enum(['shard-aware', 'token-aware', 'round-robin', 'driver']),
+  loop: z.enum(['open', 'closed']),
+  latency: z.enum(['response', 'service']),
+  rate: z.looseObject({
+    target: num.nullable().describe('open loop: the profile ops/s; null in closed loop'),
+    achieved: num.describe('ops handed to a connection inside the window ÷ the window'),
+    kept: z.boolean().nullable().optional().describe('open loop: false when achieved < 99 % of target or schedule lag p99 > 10 ms'),
+    windowMs: num.optional(),
+    sent: count.optional(),
+    sentInWindow: count.optional(),
+    sentAfterWindow: count.optional(),
+    unsent: count.nullable().optional().describe('open loop: scheduled slots inside the window never sent'),
+  }),
+  concurrency: num.nullable(),
+  ops: z.record(z.string(), opResultSchema),
+  shards: shardResult,
+  scheduleLag: latencySummary.nullable(),
+  schedule: z.looseObject({
+    within1msRatio: z.number().min(0).max(1),
+    within10msRatio: z.number().min(0).max(1),
+    lagP50Ms: num,
+    lagP99Ms: num,
+    lagMaxMs: num,
+  }).nullable().optional().describe('open loop: how punctually the schedule was kept'),
+  slo: z.looseObject({ spec: z.looseObject({}).nullable(), checks: z.array(sloCheck), pass: z.boolean() }),
+});
+
+const intervalOp = z.looseObject({ count, errors: count, p50Ms: num, p99Ms: num, maxMs: num });
+
+export const intervalRecordSchema = z.looseObject({
+  phase: z.string(),
+  t: num.describe('seconds since the phase start'),
+  classes: z.record(z.string(), z.looseObject({ started: count, ops: z.record(z.string(), intervalOp) })),
+});
+
+export const phaseResultSchema = z.looseObject({
+  name: z.string(),
+  kind: z.enum(['schema', 'load', 'warmup', 'measure']),
+  startedAt: z.string(),
+  durationMs: num.describe('the scheduling window (the phase length, or up to a stop)'),
+  wallMs: num.optional().describe('from the phase start until its last in-flight op landed (window + drain)'),
+  classes: z.record(z.string(), classResultSchema),
+  intervals: z.array(intervalRecordSchema),
+  loader: z.looseObject({
+    eventLoopUtilizationMax: num,
+    eventLoopUtilizationMean: num.optional(),
+    eventLoopDelayP99MsMax: num,
+    cpuSec: num.optional().describe("whole-process CPU (all threads) over the phase's wall time"),
+    cpuFraction: num,
+    cpuUsPerOp: num,
+  }),
+  target: z.looseObject({ cpuSec: num, cpuUsPerOp: num, coresUsed: num }).nullable().optional()
+    .describe("the target's CPU when it is the built-in emulator in its own process; null for a real cluster"),
+  bottleneck: z.looseObject({ kind: z.enum(['loader', 'target', 'machine']), evidence: z.string() }).nullable().optional()
+    .describe('what limited the phase, when it was limited'),
+  targetCrossShardOps: num.nullable().optional().describe("requests that crossed a shard inside the cluster, by the target's own counter"),
+});
+
+const clusterNode = z.looseObject({
+  host: z.string(),
+  port: num,
+  datacenter: z.string(),
+  rack: z.string(),
+  hostId: z.string().nullable(),
+  tokens: z.array(z.string()),
+});
+
+export const resultSchema = z.looseObject({
+  schema: z.literal(RESULT_SCHEMA_ID),
+  runId: z.string(),
+  tool: z.looseObject({ name: z.literal('scylla-bench'), version: z.string() }),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  stopped: z.string().nullable().describe("null: completed; 'signal' after Ctrl-C/SIGTERM; 'error: …' after a fatal error"),
+  profileHash: z.string().optional().describe('sha256 of the resolved profile without where it ran (profileHash() in src/results/profile-hash.ts)'),
+  profile: z.looseObject({ name: z.string(), phases: z.array(z.unknown()), workloads: z.record(z.string(), z.unknown()) })
+    .describe('the resolved profile (env var NAMES for credentials, never values)'),
+  environment: z.looseObject({
+    node: z.string(), platform: z.string(), arch: z.string(), cpus: num, cpuModel: z.string(),
+    workers: num, pinned: z.union([z.boolean(), z.string()]), seed: num,
+  }),
+  cluster: z.looseObject({
+    clusterName: z.string().nullable(),
+    partitioner: z.string().nullable(),
+    releaseVersion: z.string().nullable(),
+    scylla: z.boolean(),
+    nrShards: num.nullable(),
+    ignoreMsb: num.nullable(),
+    shardAwarePort: num.nullable(),
+    extensions: z.array(z.string()),
+    supportedKeys: z.array(z.string()),
+    nodes: z.array(clusterNode),
+  }),
+  targetLabel: z.string().nullable().optional().describe('what the target was when the CLI started it; null for named hosts'),
+  serviceLevels: z.looseObject({
+    applied: z.boolean(),
+    levels: z.array(z.record(z.string(), z.unknown())),
+    attached: z.array(z.record(z.string(), z.unknown())),
+    roles: z.record(z.string(), z.string()),
+  }).nullable().optional(),
+  phases: z.array(phaseResultSchema),
+  warnings: z.array(z.string()),
+});
+
+export type ResultFile = z.infer<typeof resultSchema>;
