@@ -5,7 +5,7 @@ import { loadProfile } from '../profile/load.js';
 import type { RoutingMode } from '../profile/types.js';
 import type { RatioEstimate } from '../results/stats.js';
 import { ExitCode, UserError } from './exit.js';
-import { abortOnSignals, defaultWorkers, engineToUser, newRunId, prepareTarget, profileOverrides, progressPrinter } from './run.js';
+import { abortOnSignals, checkOutDir, defaultWorkers, engineToUser, newRunId, prepareTarget, profileOverrides, progressPrinter } from './run.js';
 
 export interface AbFlags {
   profile: string;
@@ -15,6 +15,7 @@ export interface AbFlags {
   duration?: string;
   target?: string;
   workers?: number;
+  maxWorkers?: number;
   seed?: number;
   out: string;
   json: boolean;
@@ -72,7 +73,8 @@ export async function abCommand(f: AbFlags, toolVersion: string): Promise<number
   if (f.vary !== 'routing' && f.vary !== 'service-levels') throw new UserError(`--vary: '${f.vary}' is not supported (routing, service-levels)`);
   if (!Number.isInteger(f.rounds) || f.rounds < 1) throw new UserError('--rounds: must be a positive integer');
   const variants: string[] = f.vary === 'routing' ? parseModes(f.modes) : ['on', 'off'];
-  const profile = await loadProfile(f.profile, profileOverrides({ target: f.target, duration: f.duration, workers: f.workers, seed: f.seed }));
+  checkOutDir(f.out);
+  const profile = await loadProfile(f.profile, profileOverrides({ target: f.target, duration: f.duration, workers: f.workers, maxWorkers: f.maxWorkers, seed: f.seed }));
   if (f.vary === 'service-levels' && !profile.phases.some((ph) => ph.classes.some((c) => c.serviceLevel))) {
     throw new UserError(`${f.profile}: --vary service-levels needs classes with a service_level`);
   }

@@ -17,7 +17,7 @@ import { ExitCode, exitCodeOf, UserError } from './exit.js';
 import { credentialsFromEnv, tlsFromFlags } from './credentials.js';
 import { formatProbe, probe } from './probe.js';
 import { parseTargetFlag, parseTargets } from './target.js';
-import { checkOutDir, runCommand } from './run.js';
+import { runCommand } from './run.js';
 import { abCommand } from './ab.js';
 import { simCommand } from './sim.js';
 import { compareCommand } from './compare.js';
@@ -180,17 +180,27 @@ export async function main(argv: string[]): Promise<number> {
         .option('out', value({ type: 'string', default: 'results', describe: 'results directory' }))
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON on stdout' })
         .option('strict', { type: 'boolean', default: false, describe: 'stop when the cluster cannot apply the service levels' })
-        .option('teardown', { type: 'boolean', default: false, describe: 'drop the service levels and roles the run created' }),
+        .option('teardown', { type: 'boolean', default: false, describe: 'drop the service levels and roles the run created' })
+        .option('baseline', value({ type: 'string', describe: 'gate the run against this baseline result directory when it ends (exit 1 on a significant regression)' }))
+        .option('rules', value({ type: 'string', describe: "with --baseline: gate rules file (default: the profile's gate: section, else p99 +10%, throughput -5%)" }))
+        .option('junit', value({ type: 'string', describe: 'with --baseline: write the gate as JUnit XML here' }))
+        .option('markdown', value({ type: 'string', describe: 'with --baseline: write the gate as markdown here' })),
       async (a) => {
         const target = single('--target', a.target);
+        const gateFlags = {
+          baseline: single('--baseline', a.baseline), rules: single('--rules', a.rules),
+          junit: single('--junit', a.junit), markdown: single('--markdown', a.markdown),
+        };
+        for (const k of ['rules', 'junit', 'markdown'] as const) {
+          if (gateFlags[k] !== undefined && gateFlags.baseline === undefined) throw new FlagError(`--${k}`, 'only goes with --baseline <result dir>');
+        }
         if (target !== undefined) parseTargetFlag(target);
         const durationMs = durationFlagMs('--duration', a.duration);
-        // the object is built first: maxWorkers reaches loadProfile once run.ts's RunFlags carries it
         const flags = {
           profile: profileArg(a.profile), target, routing: routingFlag(a.routing),
           duration: durationMs === undefined ? undefined : asMsText(durationMs), rate: rateFlag('--rate', a.rate),
           ...workersFlags(a), pin: a.pin, seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
-          strict: a.strict, teardown: a.teardown,
+          strict: a.strict, teardown: a.teardown, ...gateFlags,
         };
         exitCode = await runCommand(flags, toolVersion());
       },
@@ -220,8 +230,6 @@ export async function main(argv: string[]): Promise<number> {
           duration: durationMs === undefined ? undefined : asMsText(durationMs), target, ...workersFlags(a),
           seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
         };
-        // run checks its --out itself; ab does not (yet): the same check, before anything starts
-        checkOutDir(flags.out);
         exitCode = await abCommand(flags, toolVersion());
       },
     )

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { Coordinator, type TargetInfo } from '../engine/coordinator.js';
 import { EngineError } from '../engine/errors.js';
 import { loadProfile } from '../profile/load.js';
+import { parseTarget } from '../profile/target.js';
+import { forFlag, parseDurationMs } from '../profile/units.js';
 import type { ResolvedProfile, RoutingMode } from '../profile/types.js';
 import { summarizeRun, type RunSummary } from '../results/result.js';
 import { spawnSim, type SpawnedSim } from '../sim/spawn.js';
@@ -17,6 +19,8 @@ import type { Credentials, TlsOptions } from '../cql/connection.js';
 import { credentialsFromEnv, DEFAULT_CREDENTIAL_ENV, tlsFromFiles } from './credentials.js';
 import { ExitCode, UserError } from './exit.js';
 import { renderRunTable } from './table.js';
+import { loadResult } from './compare.js';
+import { gateResults } from './gate.js';
 import { parseTargets } from './target.js';
 
 export interface RunFlags {
@@ -28,18 +32,17 @@ export interface RunFlags {
   workers?: number;
   pin?: boolean;
   seed?: number;
+  /** Raises the worker limit (4 per core). */
+  maxWorkers?: number;
   out: string;
   json: boolean;
   strict?: boolean;
   teardown?: boolean;
-}
-
-export function parseDurationMs(s: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) throw new UserError(`${flag}: expected a duration like 30s, 500ms, 2m; got '${s}'`);
-  const n = Number(m[1]);
-  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
-  return n * mult;
+  /** Gate the run against this baseline result when it ends (`run --baseline`). */
+  baseline?: string;
+  rules?: string;
+  junit?: string;
+  markdown?: string;
 }
 
 function credentialsOf(p: ResolvedProfile): Credentials | undefined {
@@ -72,27 +75,16 @@ export interface PreparedTarget {
   stop: () => Promise<void>;
 }
 
-/**
- * `--target sim` or `sim:<host>` (the emulator's node-1 address). Without a host, the emulator
- * takes 127.0.0.1 and moves to 127.0.1.1, 127.0.2.1, ... when port 9042 there is taken (a local
- * Scylla, another run).
- */
-export function simHostOf(target: string | undefined): string | undefined {
-  if (!target?.startsWith('sim:')) return undefined;
-  const host = target.slice(4);
-  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) throw new UserError(`--target: the emulator listens on loopback only: expected sim:127.x.y.z, got '${target}'`);
-  return host;
-}
-
 export function prepareTarget(profile: ResolvedProfile, target: string | undefined): PreparedTarget {
   const credentials = credentialsOf(profile);
   const tls = tlsOf(profile);
-  const forceSim = target === 'sim' || target?.startsWith('sim:');
+  const choice = target === undefined ? undefined : forFlag('--target', parseTarget(target));
+  const forceSim = choice?.kind === 'sim';
   if (!forceSim && profile.target.hosts.length > 0) {
     const info: TargetInfo = { hosts: profile.target.hosts, credentials, tls };
     return { info: async () => info, local: false, onLost: () => {}, stop: async () => {} };
   }
-  const explicit = simHostOf(target);
+  const explicit = choice?.kind === 'sim' ? choice.host : undefined;
   const { nodes, shards, costs } = profile.target.sim;
   // service levels bind to login roles: the emulator then authenticates (its superuser is cassandra/cassandra)
   const auth = Object.keys(profile.serviceLevels).length > 0;
@@ -208,6 +200,8 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
   let target: PreparedTarget | undefined;
   try {
     checkOutDir(f.out);
+    // a baseline that cannot be read fails now, not after the run
+    const baseline = f.baseline !== undefined ? loadResult(f.baseline) : undefined;
     const loaded = await loadProfile(f.profile, profileOverrides(f));
     target = prepareTarget(loaded, f.target);
     const profile = defaultWorkers(loaded, target.local);
@@ -230,7 +224,14 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
       if (outcome.result.stopped !== 'signal') process.stderr.write(`scylla-bench: run stopped: ${outcome.result.stopped.replace(/^error: /, '')}\n`);
       return ExitCode.CHECKS_FAILED;
     }
-    return Object.values(summary.classes).every((c) => c.slo.pass) ? ExitCode.OK : ExitCode.CHECKS_FAILED;
+    const sloPass = Object.values(summary.classes).every((c) => c.slo.pass);
+    if (!baseline) return sloPass ? ExitCode.OK : ExitCode.CHECKS_FAILED;
+    // run then gate in one step: the gate's report goes where the table went
+    const gate = gateResults(baseline, loadResult(outcome.resultDir), {
+      rules: f.rules, junit: f.junit, markdown: f.markdown,
+      out: (t) => { (f.json ? process.stderr : process.stdout).write(t); },
+    });
+    return sloPass && gate === ExitCode.OK ? ExitCode.OK : gate === ExitCode.BAD_INPUT ? ExitCode.BAD_INPUT : ExitCode.CHECKS_FAILED;
   } finally {
     progress.clear();
     sig.dispose();
@@ -245,12 +246,15 @@ export function engineToUser(e: unknown): never {
 }
 
 export function profileOverrides(f: Omit<RunFlags, 'profile' | 'out' | 'json' | 'strict' | 'teardown'>): Parameters<typeof loadProfile>[1] {
+  const choice = f.target === undefined ? undefined : forFlag('--target', parseTarget(f.target));
   return {
-    target: f.target === 'sim' || f.target?.startsWith('sim:') ? undefined : f.target,
+    target: choice?.kind === 'sim' ? undefined : f.target,
     routing: f.routing,
-    durationMs: f.duration !== undefined ? parseDurationMs(f.duration, '--duration') : undefined,
+    // the profile's one duration grammar (units required), the same words as in a file
+    durationMs: f.duration !== undefined ? forFlag('--duration', parseDurationMs(f.duration)) : undefined,
     rateOpsPerSec: f.rate,
     workers: f.workers,
+    maxWorkers: f.maxWorkers,
     pin: f.pin,
     seed: f.seed,
   };

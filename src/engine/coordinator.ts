@@ -18,6 +18,7 @@ import type { ReplicationStrategy } from '../routing/ring.js';
 import {
   RESULT_SCHEMA, type Bottleneck, type TargetCpu, type NodeResult, type ClassResult, type IntervalRecord, type OpResult, type PhaseResult, type RunResult, type SloCheck,
 } from '../results/result.js';
+import { profileHash } from '../results/profile-hash.js';
 import { discoverCluster, keyspaceStrategy, type ClusterFacts } from './cluster.js';
 import { ServiceLevelsUnsupported, setupServiceLevels, teardownServiceLevels, type ServiceLevelOutcome } from './service-levels.js';
 import type { ClassPlan, CoordinatorToWorker, IntervalReport, NodeHealth, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
@@ -161,6 +162,7 @@ export class Coordinator {
       endedAt: new Date().toISOString(),
       stopped: this.stopped,
       profile: p,
+      profileHash: profileHash(p),
       environment: {
         node: process.version, platform: process.platform, arch: process.arch, cpus: os.availableParallelism(),
         cpuModel: os.cpus()[0]?.model ?? 'unknown', workers: p.workers, pinned: p.pin ? this.pinning.join('; ') || 'requested' : false, seed: p.seed,

@@ -3,6 +3,7 @@
  * resolved `ResolvedProfile`, with CLI overrides folded in. Every problem is one
  * `ProfileError` line `file:line:col: message` (exit 2), never a stack trace.
  */
+import { GateRuleError, parseRules, type GateRules } from './gate-rules.js';
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
@@ -201,6 +202,20 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
     phases.push(phase);
   }
 
+  // ---- gate rules: the shape is the schema's; the direction of each tolerance is checked here
+  let gate: GateRules | undefined;
+  if (p.gate !== undefined) {
+    try {
+      gate = parseRules(p.gate, 'gate');
+    } catch (e) {
+      if (!(e instanceof GateRuleError)) throw e;
+      // 'gate: <key>.<metric>: …' → point at the offending value
+      const m = /^gate: (.+)\.([A-Za-z0-9]+): /.exec(e.message);
+      const at = m && src.has(['gate', m[1], m[2]]) ? ['gate', m[1], m[2]] : ['gate'];
+      src.fail(at, e.message.replace(/^gate: /, ''));
+    }
+  }
+
   // ---- overrides
   if (overrides.routing !== undefined && !(ROUTING as readonly string[]).includes(overrides.routing)) {
     throw new FlagError('--routing', `unknown mode ${quoted(overrides.routing)}; ${suggestion(overrides.routing, ROUTING, 'one of')}`);
@@ -235,6 +250,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
     serviceLevels,
     workloads,
     phases,
+    ...(gate ? { gate } : {}),
   };
   if (overrides.durationMs !== undefined) {
     if (!(overrides.durationMs > 0) || !Number.isFinite(overrides.durationMs)) throw new FlagError('--duration', `expected a duration above 0, got ${overrides.durationMs} ms`);

@@ -8,6 +8,7 @@
  * mean", wrong types say what was expected and what was found.
  */
 import { z } from 'zod';
+import { gateRulesSchema } from './gate-rules.js';
 import { suggestion, quoted } from './errors.js';
 import { flowHint, parseDistribution, type DistUnits } from './spec.js';
 import type { PathKey, YamlSource } from './source.js';
@@ -244,6 +245,7 @@ export const profileSchema = strict('the profile', {
   }), 'Scylla service levels: name → settings; a class binds to one (its own role and connections)').optional(),
   classes: record('classes', classSchema, 'Classes that phases refer to by name').optional(),
   phases: list('phases', phaseSchema).min(1, { error: 'a profile needs at least one phase' }),
+  gate: gateRulesSchema.optional().meta({ description: "Regression gate rules per '*', class, '*.op' or class.op: relative (p99: +10%, throughput: -5%) and absolute (p99Ms: 20, errorRate: 0.1%); used by gate and run --baseline" }),
 }, 'A scylla-bench run profile');
 
 export { CONSISTENCY, PHASE_KINDS, ROUTING };

@@ -3,6 +3,7 @@
  * defaults and CLI overrides are folded into it by `loadProfile` (src/profile/load.ts).
  * Durations are milliseconds, rates ops/s; names carry units.
  */
+import type { GateRules } from './gate-rules.js';
 
 export type RoutingMode = 'shard-aware' | 'token-aware' | 'round-robin' | 'driver';
 export type ConsistencyName =
@@ -215,4 +216,6 @@ export interface ResolvedProfile {
   serviceLevels: Record<string, ServiceLevelSpec>;
   workloads: Record<string, WorkloadSpec>;
   phases: PhaseSpec[];
+  /** Regression gate rules (`gate:`), used by `gate` and `run --baseline`. */
+  gate?: GateRules;
 }

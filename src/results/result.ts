@@ -170,6 +170,8 @@ export interface RunResult {
   /** null when the run completed; 'signal' after Ctrl-C/SIGTERM; 'error: …' after a fatal error. */
   stopped: string | null;
   profile: ResolvedProfile;
+  /** sha256 of the resolved profile without where it ran: `gate` refuses to compare runs of different profiles. */
+  profileHash: string;
   environment: { node: string; platform: string; arch: string; cpus: number; cpuModel: string; workers: number; pinned: boolean | string; seed: number };
   cluster: ClusterFacts;
   /** What the target was when the CLI started it (e.g. "built-in emulator (3 nodes × 4 shards at 127.0.0.1)"); null for named hosts. */

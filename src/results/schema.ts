@@ -43,6 +43,7 @@ const shardResult = z.looseObject({
   misrouted: z.array(z.array(count)),
   misrouteRatio: num.nullable().describe("share of requests sent over a connection of another shard; null when the client cannot know ('driver' routing)"),
   imbalance: num,
+  fallbacks: count.optional().describe("requests whose replica node was down, sent to another replica (or any live node) instead"),
 });
 
 const sloCheck = z.looseObject({
@@ -90,6 +91,8 @@ export const intervalRecordSchema = z.looseObject({
   phase: z.string(),
   t: num.describe('seconds since the phase start'),
   classes: z.record(z.string(), z.looseObject({ started: count, ops: z.record(z.string(), intervalOp) })),
+  nodeRequests: z.array(count).optional().describe('requests sent to each node (by index) in this second, all classes'),
+  misrouted: count.optional().describe("of this second's requests, those sent over a connection of another shard"),
 });
 
 export const phaseResultSchema = z.looseObject({
@@ -113,6 +116,13 @@ export const phaseResultSchema = z.looseObject({
   bottleneck: z.looseObject({ kind: z.enum(['loader', 'target', 'machine']), evidence: z.string() }).nullable().optional()
     .describe('what limited the phase, when it was limited'),
   targetCrossShardOps: num.nullable().optional().describe("requests that crossed a shard inside the cluster, by the target's own counter"),
+  nodes: z.array(z.looseObject({
+    host: z.string(),
+    requests: count.describe('requests routed to the node during the phase'),
+    reconnects: count.describe('connections opened after the first attempt: refills after a loss, or the node back'),
+    connectionsLost: count,
+    downMs: num.describe('time with no live connection to the node (the longest any worker saw)'),
+  })).optional().describe("per node, what the loader's pools went through during the phase"),
 });
 
 const clusterNode = z.looseObject({

@@ -81,3 +81,40 @@ describe('gate on real runs (emulator)', () => {
     expect(get.candidate - get.baseline).toBeGreaterThan(3);
   });
 });
+
+describe('run --baseline: run then gate in one step', () => {
+  it('a baseline that cannot be read stops before the run (exit 2, one line)', async () => {
+    const r = await runCli(['run', PROFILE, '--target', `sim:${simHost()}`, '--baseline', 'results/no-such-baseline']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stderr).toContain('no-such-baseline');
+    expect(r.stdout).not.toMatch(/phase measure/);
+  });
+
+  it('--rules without --baseline is refused', async () => {
+    const r = await runCli(['run', PROFILE, '--rules', RULES]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--rules: only goes with --baseline/);
+  });
+
+  it('the same emulator passes; +5 ms on reads fails with exit 1 and the gate report', async () => {
+    const plain = await startSim({ nodes: 1, shards: 2, host: simHost(), capacity: false });
+    const slow = await startSim({ nodes: 1, shards: 2, host: simHost(), capacity: false, faults: { latencyMs: { read: 5 } } });
+    try {
+      const base = await runCli(['run', PROFILE, '--target', `${plain.nodes[0].host}:9042`, '--json', '--out', OUT]);
+      expect(base.code, base.stderr).toBe(0);
+      const baseDir = JSON.parse(base.stdout).resultDir as string;
+      const aa = await runCli(['run', PROFILE, '--target', `${plain.nodes[0].host}:9042`, '--baseline', baseDir, '--rules', RULES, '--out', OUT]);
+      expect(aa.code, aa.stdout + aa.stderr).toBe(0);
+      expect(aa.stdout).toMatch(/gate: pass/);
+      const ab = await runCli(['run', PROFILE, '--target', `${slow.nodes[0].host}:9042`, '--baseline', baseDir, '--rules', RULES, '--json', '--out', OUT]);
+      expect(ab.code, ab.stdout + ab.stderr).toBe(1);
+      // --json keeps stdout for the run summary; the gate's report goes to stderr
+      expect(JSON.parse(ab.stdout).stopped).toBeNull();
+      expect(ab.stderr).toMatch(/FAIL {2}app\.get {2}p50: \+50%/);
+    } finally {
+      await plain.stop();
+      await slow.stop();
+    }
+  }, 300_000);
+});
