@@ -3,7 +3,8 @@ import Table from 'cli-table3';
 import { runAb, type AbResult } from '../engine/ab.js';
 import { loadProfile } from '../profile/load.js';
 import type { RoutingMode } from '../profile/types.js';
-import type { RatioEstimate } from '../results/stats.js';
+import type { AbRatio } from '../results/ab.js';
+import { formatProgress } from './progress.js';
 import { ExitCode, UserError } from './exit.js';
 import { abortOnSignals, checkOutDir, defaultWorkers, engineToUser, newRunId, prepareTarget, profileOverrides, progressPrinter } from './run.js';
 
@@ -35,7 +36,7 @@ export function parseModes(s: string): RoutingMode[] {
 const x2 = (v: number): string => `${v.toFixed(2)}×`;
 
 /** A ratio with its interval; an interval that spans 1 cannot tell better from worse: "inconclusive". */
-export function fmtGain(r: RatioEstimate): string {
+export function fmtGain(r: AbRatio): string {
   if (!Number.isFinite(r.ratio)) return 'n/a';
   if (r.low === null || r.high === null) return `${x2(r.ratio)} (one sample: no interval)`;
   const interval = `[${r.low.toFixed(2)}, ${r.high.toFixed(2)}]`;
@@ -85,7 +86,7 @@ export async function abCommand(f: AbFlags, toolVersion: string): Promise<number
     const r = await runAb({
       profile: defaultWorkers(profile, target.local), target: target.info, resultsDir: f.out, runId: `ab-${newRunId()}`,
       toolVersion, signal: sig.signal, vary: f.vary, variants, rounds: f.rounds,
-      onRound: (line) => process.stderr.write(`${line}\n`), onProgress: progress.print,
+      onRound: (line) => process.stderr.write(`${line}\n`), onProgress: (p) => progress.print(formatProgress(p)),
     }).catch(engineToUser);
     progress.clear();
     const text = `${renderAb(r)}\nresult: ${r.resultDir}/ab.json\n`;

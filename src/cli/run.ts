@@ -19,6 +19,7 @@ import type { Credentials, TlsOptions } from '../cql/connection.js';
 import { credentialsFromEnv, DEFAULT_CREDENTIAL_ENV, tlsFromFiles } from './credentials.js';
 import { ExitCode, UserError } from './exit.js';
 import { renderRunTable } from './table.js';
+import { formatProgress } from './progress.js';
 import { loadResult } from './compare.js';
 import { gateResults } from './gate.js';
 import { parseTargets } from './target.js';
@@ -207,7 +208,7 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
     const profile = defaultWorkers(loaded, target.local);
     const coordinator = new Coordinator({
       profile, target: target.info, resultsDir: f.out, runId: newRunId(), toolVersion, signal: sig.signal,
-      onProgress: progress.print, strict: f.strict, teardown: f.teardown,
+      onProgress: (p) => progress.print(formatProgress(p)), strict: f.strict, teardown: f.teardown,
     });
     target.onLost((why) => coordinator.stop(`error: ${why}`));
     const outcome = await coordinator.run().catch(engineToUser);

@@ -7,32 +7,10 @@
 import { Connection, type ConnectionOptions } from '../cql/connection.js';
 import { decodeRows } from '../cql/rows.js';
 import type { RowsResult } from '../cql/messages.js';
+import type { ClusterFacts, ClusterNodeFacts } from '../results/result.js';
 import { TokenRing, parseReplication, type ReplicationStrategy, type RingNode } from '../routing/ring.js';
 
-export interface ClusterNodeFacts {
-  index: number;
-  host: string;
-  port: number;
-  datacenter: string;
-  rack: string;
-  hostId: string | null;
-  releaseVersion: string | null;
-  tokens: string[];
-}
-
-export interface ClusterFacts {
-  clusterName: string | null;
-  partitioner: string | null;
-  releaseVersion: string | null;
-  /** Scylla = SUPPORTED carried SCYLLA_NR_SHARDS. */
-  scylla: boolean;
-  nrShards: number | null;
-  ignoreMsb: number | null;
-  shardAwarePort: number | null;
-  extensions: string[];
-  supportedKeys: string[];
-  nodes: ClusterNodeFacts[];
-}
+export type { ClusterFacts, ClusterNodeFacts } from '../results/result.js';
 
 function rowsOf(r: unknown): Record<string, unknown>[] {
   return (r as RowsResult).kind === 'rows' ? decodeRows(r as RowsResult) : [];

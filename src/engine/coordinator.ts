@@ -11,17 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Connection, Credentials, TlsOptions } from '../cql/connection.js';
 import { AlreadyExistsError, CqlError, describeError } from '../cql/errors.js';
-import { decode, encode, mergeInto, newHistogram, summarize, type Histogram } from '../metrics/histogram.js';
 import { HlogWriter } from '../metrics/hlog.js';
-import type { ClassSpec, PhaseSpec, ResolvedProfile } from '../profile/types.js';
+import type { PhaseSpec, ResolvedProfile } from '../profile/types.js';
 import type { ReplicationStrategy } from '../routing/ring.js';
-import {
-  RESULT_SCHEMA, type Bottleneck, type TargetCpu, type NodeResult, type ClassResult, type IntervalRecord, type OpResult, type PhaseResult, type RunResult, type SloCheck,
-} from '../results/result.js';
+import { findBottleneck, targetFigures } from '../results/bottleneck.js';
+import { PhaseAccumulator, type CompletedSecond } from '../results/phase.js';
+import { RESULT_SCHEMA, type ClassResult, type IntervalRecord, type NodeResult, type PhaseResult, type RunResult } from '../results/result.js';
 import { profileHash } from '../results/profile-hash.js';
 import { discoverCluster, keyspaceStrategy, type ClusterFacts } from './cluster.js';
 import { ServiceLevelsUnsupported, setupServiceLevels, teardownServiceLevels, type ServiceLevelOutcome } from './service-levels.js';
-import type { ClassPlan, CoordinatorToWorker, IntervalReport, NodeHealth, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
+import type { ClassPlan, CoordinatorToWorker, NodeHealth, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
 import { EngineError, StoppedError } from './errors.js';
 import { CROSS_SHARD_METRIC, nodeMetricsUrls, scrapeSum } from './target-metrics.js';
 
@@ -53,13 +52,26 @@ export interface RunOptions {
   resultsDir: string;
   runId: string;
   toolVersion: string;
-  /** Live status line (stderr); called about once a second. */
-  onProgress?: (line: string) => void;
+  /** Called once per completed second of a load/warmup/measure phase (the CLI renders it). */
+  onProgress?: (p: PhaseProgress) => void;
   signal?: AbortSignal;
   /** Stop when the cluster cannot apply the profile's service levels (default: warn, go on). */
   strict?: boolean;
   /** Drop the service levels and roles the run created, at the end. */
   teardown?: boolean;
+}
+
+/** A completed second of a phase, and how far the phase is. */
+export interface PhaseProgress {
+  phase: string;
+  /** Seconds of the phase completed. */
+  second: number;
+  record: IntervalRecord;
+  /** Ops completed (or failed) in the phase so far. */
+  doneOps: number;
+  /** Count-bound phases: ops in all. */
+  count?: number;
+  durationMs?: number;
 }
 
 export interface RunOutcome {
@@ -76,27 +88,6 @@ export function workerScript(): URL {
   const compiled = path.join(dist, 'worker.js');
   if (!existsSync(compiled)) throw new Error(`compiled worker not found at ${compiled}: run npm run build`);
   return new URL(`file://${compiled}`);
-}
-
-interface Acc {
-  response: Histogram;
-  service: Histogram;
-  count: number;
-  errors: Record<string, number>;
-}
-
-interface ClassAcc {
-  spec: ClassSpec;
-  ops: Map<string, Acc>;
-  requests: number[];
-  misrouted: number[];
-  scheduleLag: Histogram;
-  started: number;
-  sentInWindow: number;
-  sentAfterWindow: number;
-  lagWithin1ms: number;
-  lagWithin10ms: number;
-  fallbacks: number;
 }
 
 export class Coordinator {
@@ -382,112 +373,43 @@ export class Coordinator {
       }
     }
 
-    const accs = new Map<string, ClassAcc>();
-    for (const c of ph.classes) {
-      accs.set(c.name, {
-        spec: c, ops: new Map(Object.keys(c.mix).map((op) => [op, { response: newHistogram(), service: newHistogram(), count: 0, errors: {} }])),
-        requests: new Array(this.facts.nodes.length * (this.facts.nrShards ?? 1)).fill(0),
-        misrouted: new Array(this.facts.nodes.length * (this.facts.nrShards ?? 1)).fill(0),
-        scheduleLag: newHistogram(), started: 0, sentInWindow: 0, sentAfterWindow: 0, lagWithin1ms: 0, lagWithin10ms: 0, fallbacks: 0,
-      });
-    }
-    const seconds = new Map<number, { reports: number; nodeRequests: number[]; misrouted: number; data: Map<string, { started: number; ops: Map<string, Acc> }> }>();
-    // node health at the phase start: the phase reports what happened during it
-    const healthAtStart = new Map([...this.nodeHealth].map(([w, h]) => [w, h.map((x) => ({ ...x }))]));
-    const intervals: IntervalRecord[] = [];
-    let eluMax = 0;
-    let eluSum = 0;
-    let eluN = 0;
-    let delayMax = 0;
     const startAbs = nowAbsMs() + 200;
     const endAbs = ph.durationMs !== undefined ? startAbs + ph.durationMs : Infinity;
+    const acc = new PhaseAccumulator({
+      phase: ph.name, startAbsMs: startAbs, workers: W, nodes: this.facts.nodes.length, nrShards: this.facts.nrShards ?? 1,
+      classes: planClasses.map((cp, i) => {
+        const spec = ph.classes[i];
+        return {
+          spec, routing: cp.routing, intervalMs: cp.intervalMs, countLimit: cp.countLimit,
+          serviceLevelTimeoutMs: spec.serviceLevel ? p.serviceLevels[spec.serviceLevel]?.timeoutMs ?? null : null,
+        };
+      }),
+    });
+    // node health at the phase start: the phase reports what happened during it
+    const healthAtStart = new Map([...this.nodeHealth].map(([w, h]) => [w, h.map((x) => ({ ...x }))]));
     const hops0 = await this.targetCrossShardOps();
     const targetCpu0 = await this.targetCpu();
     const cpu0 = process.cpuUsage();
-    const hlogFor = (cls: string): HlogWriter => {
-      let h = this.hlogs.get(cls);
-      if (!h) {
-        h = new HlogWriter(path.join(this.resultDir, `${cls}.hlog`), startAbs, `scylla-bench run ${this.o.runId} class ${cls} (values in microseconds)`);
-        this.hlogs.set(cls, h);
-      }
-      return h;
-    };
     let doneOps = 0;
-    const flushSecond = (k: number): void => {
-      const sec = seconds.get(k);
-      if (!sec) return;
-      seconds.delete(k);
-      const rec: IntervalRecord = { phase: ph.name, t: k, classes: {}, nodeRequests: sec.nodeRequests, misrouted: sec.misrouted };
-      for (const [cls, d] of sec.data) {
-        const ops: IntervalRecord['classes'][string]['ops'] = {};
-        for (const [op, a] of d.ops) {
-          const s = summarize(a.response);
-          ops[op] = { count: a.count, errors: Object.values(a.errors).reduce((x, y) => x + y, 0), p50Ms: s.p50Ms, p99Ms: s.p99Ms, maxMs: s.maxMs };
-          const h = hlogFor(cls);
-          const t0 = startAbs + k * 1000;
-          a.response.tag = `${ph.name}.${op}.response`;
-          a.service.tag = `${ph.name}.${op}.service`;
-          h.interval(a.response.tag, t0, t0 + 1000, a.response);
-          h.interval(a.service.tag, t0, t0 + 1000, a.service);
+    const write = (done: CompletedSecond[]): void => {
+      for (const { record, histograms } of done) {
+        const t0 = startAbs + record.t * 1000;
+        for (const h of histograms) {
+          const log = this.hlogFor(h.cls, startAbs);
+          h.response.tag = `${ph.name}.${h.op}.response`;
+          h.service.tag = `${ph.name}.${h.op}.service`;
+          log.interval(h.response.tag, t0, t0 + 1000, h.response);
+          log.interval(h.service.tag, t0, t0 + 1000, h.service);
         }
-        rec.classes[cls] = { started: d.started, ops };
+        appendFileSync(path.join(this.resultDir, 'intervals.jsonl'), `${JSON.stringify(record)}\n`);
+        for (const c of Object.values(record.classes)) for (const o of Object.values(c.ops)) doneOps += o.count + o.errors;
+        this.o.onProgress?.({ phase: ph.name, second: record.t + 1, record, doneOps, count: ph.count, durationMs: ph.durationMs });
       }
-      intervals.push(rec);
-      appendFileSync(path.join(this.resultDir, 'intervals.jsonl'), `${JSON.stringify(rec)}\n`);
-      for (const c of Object.values(rec.classes)) for (const o of Object.values(c.ops)) doneOps += o.count + o.errors;
-      this.o.onProgress?.(`${progressLine(ph.name, k + 1, rec)}${progressOf(ph, k + 1, doneOps)}`);
     };
-
     const onInterval = (m: WorkerToCoordinator): void => {
       if (m.type !== 'interval') return;
-      const r = m as IntervalReport;
-      eluMax = Math.max(eluMax, r.loader.eventLoopUtilization);
-      eluSum += r.loader.eventLoopUtilization;
-      eluN++;
-      delayMax = Math.max(delayMax, r.loader.eventLoopDelayP99Ms);
-      const k = Math.max(0, Math.floor((r.startAbsMs - startAbs) / 1000 + 0.001));
-      let sec = seconds.get(k);
-      if (!sec) { sec = { reports: 0, nodeRequests: new Array(this.facts.nodes.length).fill(0), misrouted: 0, data: new Map() }; seconds.set(k, sec); }
-      sec.reports++;
-      this.nodeHealth.set(r.workerIndex, r.nodes);
-      const S = this.facts.nrShards ?? 1;
-      for (const [cls, ci] of Object.entries(r.classes)) {
-        const acc = accs.get(cls);
-        if (!acc) continue;
-        acc.started += ci.started;
-        acc.fallbacks += ci.fallbacks;
-        ci.requests.forEach((v, i) => { sec!.nodeRequests[Math.floor(i / S)] += v; });
-        sec.misrouted += ci.misrouted.reduce((x, y) => x + y, 0);
-        acc.sentInWindow += ci.sentInWindow;
-        acc.sentAfterWindow += ci.sentAfterWindow;
-        acc.lagWithin1ms += ci.lagWithin1ms;
-        acc.lagWithin10ms += ci.lagWithin10ms;
-        ci.requests.forEach((v, i) => { acc.requests[i] += v; });
-        ci.misrouted.forEach((v, i) => { acc.misrouted[i] += v; });
-        if (ci.scheduleLag) mergeInto(acc.scheduleLag, decode(ci.scheduleLag));
-        let sd = sec.data.get(cls);
-        if (!sd) { sd = { started: 0, ops: new Map() }; sec.data.set(cls, sd); }
-        sd.started += ci.started;
-        for (const [op, oi] of Object.entries(ci.ops)) {
-          const resp = decode(oi.response);
-          const serv = decode(oi.service);
-          const a = acc.ops.get(op)!;
-          mergeInto(a.response, resp);
-          mergeInto(a.service, serv);
-          a.count += oi.count;
-          for (const [kind, n] of Object.entries(oi.errors)) a.errors[kind] = (a.errors[kind] ?? 0) + n;
-          let so = sd.ops.get(op);
-          if (!so) { so = { response: newHistogram(), service: newHistogram(), count: 0, errors: {} }; sd.ops.set(op, so); }
-          mergeInto(so.response, resp);
-          mergeInto(so.service, serv);
-          so.count += oi.count;
-          for (const [kind, n] of Object.entries(oi.errors)) so.errors[kind] = (so.errors[kind] ?? 0) + n;
-        }
-      }
-      // a second is complete when every worker reported it; flush it and every older one
-      if (sec.reports >= this.workers.length && !r.final) {
-        for (const key of [...seconds.keys()].sort((a, b) => a - b)) { if (key <= k) flushSecond(key); }
-      }
+      this.nodeHealth.set(m.workerIndex, m.nodes);
+      write(acc.add(m));
     };
     this.listeners.add(onInterval);
     const done = this.awaitAll((m) => m.type === 'phase-done');
@@ -497,31 +419,24 @@ export class Coordinator {
     } finally {
       this.listeners.delete(onInterval);
     }
-    for (const key of [...seconds.keys()].sort((a, b) => a - b)) flushSecond(key);
+    write(acc.flush());
     const wallMs = Math.max(1, nowAbsMs() - startAbs);
     // the window is what the schedule covered: the phase length, cut short by a stop
     const stoppedAtMs = this.stopAbsMs !== undefined && this.stopAbsMs < endAbs ? Math.max(1, this.stopAbsMs - startAbs) : undefined;
-    const measuredMs = ph.durationMs !== undefined ? Math.min(ph.durationMs, stoppedAtMs ?? ph.durationMs) : (stoppedAtMs ?? wallMs);
+    const windowMs = ph.durationMs !== undefined ? Math.min(ph.durationMs, stoppedAtMs ?? ph.durationMs) : (stoppedAtMs ?? wallMs);
     const cpu = process.cpuUsage(cpu0);
     const targetCpu1 = await this.targetCpu();
     const hops1 = hops0 === null ? null : await this.targetCrossShardOps();
 
-    const classes: Record<string, ClassResult> = {};
-    let totalOps = 0;
-    for (const [name, acc] of accs) {
-      const cr = this.classResult(acc, measuredMs, ph, planClasses.find((x) => x.name === name)!);
-      classes[name] = cr;
-      totalOps += Object.values(cr.ops).reduce((x, o) => x + o.count + o.errors, 0);
-    }
+    const { classes, warnings } = acc.classResults(windowMs, { countBound: ph.durationMs === undefined, stopped: this.stopped !== null });
+    this.warnings.push(...warnings);
+    const totalOps = Object.values(classes).reduce((a, c) => a + Object.values(c.ops).reduce((x, o) => x + o.count + o.errors, 0), 0);
     const cores = os.availableParallelism();
     const loaderCpuSec = (cpu.user + cpu.system) / 1e6;
-    const cpuFraction = loaderCpuSec * 1000 / wallMs / cores;
-    const target = targetCpu0 !== undefined && targetCpu1 !== undefined
-      ? targetFigures(targetCpu1 - targetCpu0, wallMs, totalOps)
-      : null;
+    const target = targetCpu0 !== undefined && targetCpu1 !== undefined ? targetFigures(targetCpu1 - targetCpu0, wallMs, totalOps) : null;
     const loader = {
-      eventLoopUtilizationMax: eluMax, eventLoopUtilizationMean: eluN > 0 ? round4(eluSum / eluN) : 0, eventLoopDelayP99MsMax: delayMax,
-      cpuSec: round4(loaderCpuSec), cpuFraction, cpuUsPerOp: totalOps > 0 ? (cpu.user + cpu.system) / totalOps : 0,
+      ...acc.loaderStats(),
+      cpuSec: round4(loaderCpuSec), cpuFraction: loaderCpuSec * 1000 / wallMs / cores, cpuUsPerOp: totalOps > 0 ? (cpu.user + cpu.system) / totalOps : 0,
     };
     const bottleneck = findBottleneck(loader, target, cores, Object.values(classes));
     const nodes = this.facts.nodes.map((n, i): NodeResult => {
@@ -534,17 +449,26 @@ export class Coordinator {
         sum.connectionsLost += now.connectionsLost - (was?.connectionsLost ?? 0);
         sum.downMs = Math.max(sum.downMs, now.downMs - (was?.downMs ?? 0));
       }
-      const requests = classesRequestsOfNode(Object.values(classes), i);
-      return { host: `${n.host}:${n.port}`, requests, ...sum };
+      return { host: `${n.host}:${n.port}`, requests: classesRequestsOfNode(Object.values(classes), i), ...sum };
     });
     for (const n of nodes) if (n.downMs > 0) this.warnings.push(`phase ${ph.name}: node ${n.host} had no live connection for ${(n.downMs / 1000).toFixed(1)} s (${n.reconnects} reconnects); its replicas' other nodes took its load`);
     if (bottleneck) this.warnings.push(`phase ${ph.name}: ${bottleneck.kind} is the bottleneck: ${bottleneck.evidence}`);
     return {
-      name: ph.name, kind: ph.kind, startedAt: new Date(startAbs).toISOString(), durationMs: measuredMs, wallMs: Math.round(wallMs), classes, intervals,
-      loader, target, bottleneck, nodes,
+      name: ph.name, kind: ph.kind, startedAt: new Date(startAbs).toISOString(), durationMs: windowMs, wallMs: Math.round(wallMs), classes,
+      intervals: [...acc.intervals], loader, target, bottleneck, nodes,
       // the cluster's own count of requests that crossed shards during the phase (every client, every mode)
       targetCrossShardOps: hops0 !== null && hops1 !== null ? hops1 - hops0 : null,
     };
+  }
+
+  /** The class's .hlog writer; its BaseTime is the start of the first phase that wrote to it. */
+  private hlogFor(cls: string, startAbs: number): HlogWriter {
+    let h = this.hlogs.get(cls);
+    if (!h) {
+      h = new HlogWriter(path.join(this.resultDir, `${cls}.hlog`), startAbs, `scylla-bench run ${this.o.runId} class ${cls} (values in microseconds)`);
+      this.hlogs.set(cls, h);
+    }
+    return h;
   }
 
   private metricsUnavailable = false;
@@ -572,92 +496,6 @@ export class Coordinator {
       return undefined; // the emulator is gone: its own exit handler says so
     }
   }
-
-  private classResult(acc: ClassAcc, windowMs: number, ph: PhaseSpec, plan: ClassPlan): ClassResult {
-    const c = acc.spec;
-    const phase = ph.name;
-    const open = c.rateOpsPerSec !== undefined;
-    const ops: Record<string, OpResult> = {};
-    let completed = 0;
-    let errorsTotal = 0;
-    for (const [op, a] of acc.ops) {
-      const errors = Object.values(a.errors).reduce((x, y) => x + y, 0);
-      completed += a.count + errors;
-      errorsTotal += errors;
-      ops[op] = {
-        count: a.count, errors, errorsByKind: a.errors,
-        response: { ...summarize(a.response), histogram: encodeOf(a.response) },
-        service: { ...summarize(a.service), histogram: encodeOf(a.service) },
-      };
-    }
-    // achieved = ops that actually left inside the window ÷ the window: what the target was offered
-    const achieved = Math.round((acc.sentInWindow / (windowMs / 1000)) * 10) / 10;
-    const sent = acc.sentInWindow + acc.sentAfterWindow;
-    let unsent: number | null = null;
-    if (open) {
-      // slots k with start + k × interval inside the window, capped by the phase's count
-      let due = Math.ceil(windowMs / plan.intervalMs! - 1e-9);
-      if (plan.countLimit !== undefined) due = Math.min(due, plan.countLimit);
-      if (ph.durationMs === undefined && !this.stopped) due = plan.countLimit ?? sent;
-      unsent = Math.max(0, due - sent);
-    }
-    const S = this.facts.nrShards ?? 1;
-    const grid = (xs: number[]): number[][] => this.facts.nodes.map((_, n) => xs.slice(n * S, n * S + S));
-    const totalReq = acc.requests.reduce((x, y) => x + y, 0);
-    const totalMis = acc.misrouted.reduce((x, y) => x + y, 0);
-    const mean = totalReq / Math.max(1, acc.requests.length);
-    const imbalance = mean > 0 ? Math.max(...acc.requests) / mean : 0;
-    const lag = acc.scheduleLag.totalCount > 0 ? summarize(acc.scheduleLag) : null;
-    const lagged = acc.scheduleLag.totalCount;
-    const schedule = open && lag ? {
-      within1msRatio: round4(acc.lagWithin1ms / lagged), within10msRatio: round4(acc.lagWithin10ms / lagged),
-      lagP50Ms: lag.p50Ms, lagP99Ms: lag.p99Ms, lagMaxMs: lag.maxMs,
-    } : null;
-    const rateShort = open && achieved < c.rateOpsPerSec! * 0.99;
-    const lagLong = open && lag !== null && lag.p99Ms > 10;
-    const kept = open ? !rateShort && !lagLong : null;
-    if (rateShort) {
-      this.warnings.push(`phase ${phase}, class ${c.name}: rate not kept: ${achieved} of ${c.rateOpsPerSec} ops/s left inside the window (${unsent ?? 0} scheduled ops unsent)`);
-    }
-    if (lagLong) this.warnings.push(`phase ${phase}, class ${c.name}: schedule lag p99 ${lag!.p99Ms} ms: the loader started requests late (response times include it)`);
-    const checks = sloChecks(c, ops, open ? 'response' : 'service', completed, errorsTotal);
-    return {
-      workload: c.workload, serviceLevel: c.serviceLevel ?? null,
-      serviceLevelTimeoutMs: c.serviceLevel ? this.o.profile.serviceLevels[c.serviceLevel]?.timeoutMs ?? null : null, routing: routingOf(c.routing ?? this.o.profile.routing, this.facts.scylla),
-      loop: open ? 'open' : 'closed', latency: open ? 'response' : 'service',
-      rate: {
-        target: c.rateOpsPerSec ?? null, achieved, kept, windowMs: Math.round(windowMs),
-        sent, sentInWindow: acc.sentInWindow, sentAfterWindow: acc.sentAfterWindow, unsent,
-      },
-      concurrency: c.concurrency ?? null, ops,
-      shards: {
-        nrShards: S, requests: grid(acc.requests), misrouted: grid(acc.misrouted), fallbacks: acc.fallbacks,
-        // the stock driver does not say which connection (shard) it used: the client cannot know
-        misrouteRatio: plan.routing === 'driver' ? null : totalReq > 0 ? round4(totalMis / totalReq) : 0,
-        imbalance: round4(imbalance),
-      },
-      scheduleLag: lag,
-      schedule,
-      slo: { spec: c.slo ?? null, checks, pass: checks.every((x) => x.pass) },
-    };
-  }
-}
-
-function sloChecks(c: ClassSpec, ops: Record<string, OpResult>, latency: 'response' | 'service', completed: number, errors: number): SloCheck[] {
-  const out: SloCheck[] = [];
-  if (!c.slo) return out;
-  for (const [op, o] of Object.entries(ops)) {
-    const l = latency === 'response' ? o.response : o.service;
-    for (const metric of ['p50Ms', 'p99Ms', 'p999Ms'] as const) {
-      const limit = c.slo[metric];
-      if (limit !== undefined && o.count > 0) out.push({ op, metric, limit, actual: l[metric], pass: l[metric] <= limit });
-    }
-  }
-  if (c.slo.maxErrorRatio !== undefined) {
-    const ratio = completed > 0 ? errors / completed : 0;
-    out.push({ op: '*', metric: 'errorRatio', limit: c.slo.maxErrorRatio, actual: round4(ratio), pass: ratio <= c.slo.maxErrorRatio });
-  }
-  return out;
 }
 
 function routingOf(mode: string, scylla: boolean): ClassPlan['routing'] {
@@ -667,51 +505,8 @@ function routingOf(mode: string, scylla: boolean): ClassPlan['routing'] {
   return 'shard-aware';
 }
 
-function encodeOf(h: Histogram): string {
-  return h.totalCount > 0 ? encode(h) : '';
-}
-
 const round4 = (x: number): number => Math.round(x * 10000) / 10000;
 const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 160);
-
-/**
- * How far the phase is: a count-bound phase (a bulk load) shows done/total, its mean rate and an
- * ETA from that rate; a timed phase its elapsed/total seconds.
- */
-export function progressOf(ph: PhaseSpec, elapsedSec: number, doneOps: number): string {
-  if (ph.count !== undefined && ph.count > 0) {
-    const rate = doneOps / Math.max(1, elapsedSec);
-    const left = Math.max(0, ph.count - doneOps);
-    const eta = rate > 0 ? formatSeconds(left / rate) : '?';
-    return ` — ${doneOps}/${ph.count} (${((doneOps / ph.count) * 100).toFixed(1)}%), ${rate.toFixed(0)} ops/s, ETA ${eta}`;
-  }
-  if (ph.durationMs !== undefined) return ` — ${elapsedSec}/${Math.ceil(ph.durationMs / 1000)} s`;
-  return '';
-}
-
-function formatSeconds(sec: number): string {
-  const s = Math.ceil(sec);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-function progressLine(phase: string, second: number, rec: IntervalRecord): string {
-  const parts = Object.entries(rec.classes).map(([cls, c]) => {
-    let count = 0;
-    let errors = 0;
-    let p50 = 0;
-    let p99 = 0;
-    for (const o of Object.values(c.ops)) {
-      count += o.count;
-      errors += o.errors;
-      p50 = Math.max(p50, o.p50Ms);
-      p99 = Math.max(p99, o.p99Ms);
-    }
-    return `${cls} ${count} ops/s p50 ${p50.toFixed(2)} p99 ${p99.toFixed(2)} ms${errors ? ` errors ${errors}` : ''}`;
-  });
-  return `[${phase} ${second}s] ${parts.join(' | ')}`;
-}
 
 function writeJsonAtomic(file: string, data: unknown): void {
   const tmp = `${file}.tmp`;
@@ -729,36 +524,3 @@ function classesRequestsOfNode(classes: ClassResult[], node: number): number {
   return classes.reduce((a, c) => a + (c.shards.requests[node] ?? []).reduce((x, y) => x + y, 0), 0);
 }
 
-function targetFigures(cpuUs: number, wallMs: number, ops: number): TargetCpu {
-  return { cpuSec: round4(cpuUs / 1e6), cpuUsPerOp: ops > 0 ? round4(cpuUs / ops) : 0, coresUsed: round4(cpuUs / 1000 / wallMs) };
-}
-
-/**
- * Who limited this phase, from what was measured: a worker whose event loop is busy nearly all
- * the time cannot send more (loader); the emulator runs on one thread, so one core's worth of
- * CPU is its ceiling (target); both together using every core means they starve each other
- * (machine). Only reported when it mattered: a schedule not kept, or a closed loop (whose
- * throughput is always limited by something).
- */
-export function findBottleneck(loader: PhaseResult['loader'], target: TargetCpu | null, cores: number, classes: ClassResult[]): Bottleneck | null {
-  const behind = classes.some((c) => c.rate.kept === false);
-  const closed = classes.some((c) => c.loop === 'closed');
-  if (!behind && !closed) return null;
-  const elu = loader.eventLoopUtilizationMean;
-  const loaderCores = loader.cpuFraction * cores;
-  if (target && target.coresUsed >= 0.9) {
-    return { kind: 'target', evidence: `the built-in emulator used ${(target.coresUsed * 100).toFixed(0)}% of its one core (${target.cpuUsPerOp.toFixed(1)} µs CPU per op)` };
-  }
-  if (elu >= 0.9) {
-    return { kind: 'loader', evidence: `worker event loops were busy ${(elu * 100).toFixed(0)}% of the time (${loader.cpuUsPerOp.toFixed(1)} µs loader CPU per op)` };
-  }
-  if (target && loaderCores + target.coresUsed >= 0.9 * cores) {
-    return { kind: 'machine', evidence: `loader ${loaderCores.toFixed(2)} + emulator ${target.coresUsed.toFixed(2)} cores of ${cores}: they compete for CPU` };
-  }
-  if (behind) {
-    return { kind: target ? 'machine' : 'target', evidence: target
-      ? `neither process saturated its CPU (loader ${loaderCores.toFixed(2)}, emulator ${target.coresUsed.toFixed(2)} cores): scheduling delays on a busy machine`
-      : `the loader had CPU to spare (event loops ${(elu * 100).toFixed(0)}% busy): the cluster did not keep up` };
-  }
-  return null;
-}

@@ -7,6 +7,7 @@ import type { Credentials, TlsOptions } from '../cql/connection.js';
 import type { ReplicationStrategy } from '../routing/ring.js';
 import type { ClusterFacts } from './cluster.js';
 import type { ResolvedProfile } from '../profile/types.js';
+import type { WorkerInterval } from '../results/phase.js';
 
 export type ClassRouting = 'shard-aware' | 'token-aware' | 'round-robin' | 'driver';
 
@@ -61,56 +62,12 @@ export interface PhasePlan {
   classes: ClassPlan[];
 }
 
-export interface OpInterval {
-  count: number;
-  errors: Record<string, number>;
-  /** Response time (from the intended start; = service time in closed loop), encoded. */
-  response: string;
-  /** Service time (send → reply), encoded. */
-  service: string;
-}
+export type { ClassInterval, NodeHealth, OpInterval } from '../results/phase.js';
 
-export interface ClassInterval {
-  ops: Record<string, OpInterval>;
-  /** requests[node * nrShards + ownerShard] (shard 0 when unsharded). */
-  requests: number[];
-  /** Of those, the ones sent on a connection of another shard. */
-  misrouted: number[];
-  /** Open loop: send time − intended start, encoded (schedule lag). */
-  scheduleLag?: string;
-  /** Requests routed away from a down node to another replica (token-aware fallback). */
-  fallbacks: number;
-  /** Ops started (handed to a connection) in the interval. */
-  started: number;
-  /** Of those, sent before the phase end (the achieved rate counts these) and at or after it. */
-  sentInWindow: number;
-  sentAfterWindow: number;
-  /** Open loop: ops sent within 1 ms / 10 ms of their intended start. */
-  lagWithin1ms: number;
-  lagWithin10ms: number;
-}
-
-export interface IntervalReport {
+/** A worker's second of a phase: the data results/phase.ts merges, as a message. */
+export interface IntervalReport extends WorkerInterval {
   type: 'interval';
-  workerIndex: number;
   phaseIndex: number;
-  startAbsMs: number;
-  endAbsMs: number;
-  final: boolean;
-  classes: Record<string, ClassInterval>;
-  /** Per node (by index): the worker's pools so far (cumulative). */
-  nodes: NodeHealth[];
-  loader: { eventLoopUtilization: number; eventLoopDelayP99Ms: number };
-}
-
-export interface NodeHealth {
-  /** Connections opened after the first attempt (refills, a node back). */
-  reconnects: number;
-  /** Connections that closed under the pool. */
-  connectionsLost: number;
-  /** Time with no live connection to the node, including an outage under way. */
-  downMs: number;
-  up: boolean;
 }
 
 export type WorkerToCoordinator =

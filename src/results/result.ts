@@ -5,8 +5,33 @@
  * rename (the --json summary is a public contract).
  */
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { ClusterFacts } from '../engine/cluster.js';
 import type { ResolvedProfile, SloSpec } from '../profile/types.js';
+
+/** What discovery learnt of the cluster (system.local/peers, SUPPORTED): plain data, tokens as decimal strings. */
+export interface ClusterNodeFacts {
+  index: number;
+  host: string;
+  port: number;
+  datacenter: string;
+  rack: string;
+  hostId: string | null;
+  releaseVersion: string | null;
+  tokens: string[];
+}
+
+export interface ClusterFacts {
+  clusterName: string | null;
+  partitioner: string | null;
+  releaseVersion: string | null;
+  /** Scylla = SUPPORTED carried SCYLLA_NR_SHARDS. */
+  scylla: boolean;
+  nrShards: number | null;
+  ignoreMsb: number | null;
+  shardAwarePort: number | null;
+  extensions: string[];
+  supportedKeys: string[];
+  nodes: ClusterNodeFacts[];
+}
 
 export const RESULT_SCHEMA = 'scylla-bench/result@1';
 

@@ -9,7 +9,6 @@ import { encode, newHistogram, summarize } from '../../src/metrics/histogram.js'
 import { decode } from '../../src/metrics/histogram.js';
 import { intervalFromHistogram, intervalFromSamples, mergedQuantilesUs, quantileEstimate } from '../../src/results/series.js';
 import { autocorrelationTime, effectiveSampleSize, meanEstimate, ratioAcrossReplicates, ratioOfLogs, tCdf, tQuantile } from '../../src/results/significance.js';
-import { ratioAcrossRounds } from '../../src/results/stats.js';
 import { lognormal, modelQuantileMs, Rng, syntheticRun, withP99Scaled, type LatencyModel } from '../../src/results/synthetic.js';
 
 const lognormalModel = (secondSigma: number, secondPhi: number): LatencyModel => ({ parts: [{ weight: 1, dist: lognormal(2, 8) }], secondSigma, secondPhi });
@@ -165,13 +164,18 @@ describe('p99 ratio intervals on synthetic runs with known truth', () => {
 });
 
 describe('ratios across independent replicates (ab rounds)', () => {
-  it('agree with the t interval ab computes today (results/stats.ts), at 95 %', () => {
+  it('Student t on the log ratios, n − 1 degrees of freedom (t quantiles from tables)', () => {
+    // two-sided 95 %: t(0.975; 1) = 12.7062, t(0.975; 2) = 4.3027, t(0.975; 4) = 2.7764
+    const T = { 1: 12.7062047, 2: 4.30265273, 4: 2.77644511 } as Record<number, number>;
     for (const xs of [[1.1, 1.2, 1.15], [0.9, 1.3], [2, 2.2, 1.8, 2.1, 1.9]]) {
+      const logs = xs.map(Math.log);
+      const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+      const sd = Math.sqrt(logs.reduce((a, x) => a + (x - mean) ** 2, 0) / (logs.length - 1));
+      const half = T[logs.length - 1] * sd / Math.sqrt(logs.length);
       const ours = ratioAcrossReplicates(xs, 0.95);
-      const old = ratioAcrossRounds(xs);
-      expect(ours.ratio).toBeCloseTo(old.ratio, 12);
-      expect(ours.low!).toBeCloseTo(old.low!, 3);
-      expect(ours.high!).toBeCloseTo(old.high!, 3);
+      expect(ours.ratio).toBeCloseTo(Math.exp(mean), 12);
+      expect(ours.low!).toBeCloseTo(Math.exp(mean - half), 5);
+      expect(ours.high!).toBeCloseTo(Math.exp(mean + half), 5);
     }
     expect(ratioAcrossReplicates([1.3], 0.99).low).toBeNull();
     expect(ratioAcrossReplicates([2, 2, 2], 0.99)).toMatchObject({ ratio: 2, low: 2, high: 2, significant: true });
