@@ -53,7 +53,11 @@ function isTokenMarker(name: string): boolean {
   return name === 'partition key token' || /^token\(/i.test(name);
 }
 
-export function bindOperation(spec: OperationSpec, stmt: PreparedStatement, keyColumns: { partition: string[]; clustering: string[] }, gens: GeneratorFactory): BoundOp {
+/**
+ * `emptyKeyMinimum`: the target is Cassandra, whose partitioner gives an empty key the minimum
+ * token; Scylla hashes it like any key (token 0, dht/murmur3_partitioner.cc).
+ */
+export function bindOperation(spec: OperationSpec, stmt: PreparedStatement, keyColumns: { partition: string[]; clustering: string[] }, gens: GeneratorFactory, emptyKeyMinimum = false): BoundOp {
   const table = stmt.bindColumns[0]?.table ?? stmt.resultColumns[0]?.table ?? '';
   const partitionCols = new Set(keyColumns.partition);
   const clusteringCols = new Set(keyColumns.clustering);
@@ -112,10 +116,10 @@ export function bindOperation(spec: OperationSpec, stmt: PreparedStatement, keyC
         if (v === null || v === undefined) return false;
         scratch.reset();
         stmt.bindCodecs[pk[0]].write(scratch, v);
-        murmur3Halves(scratch.buf, out, 4, scratch.pos);
+        murmur3Halves(scratch.buf, out, 4, scratch.pos, emptyKeyMinimum);
         return true;
       }
-      // composite: per component uint16 length, bytes, 0x00 (scylla-reference.md §2.2)
+      // composite: per component uint16 length, bytes, 0x00 (CompositeType's serialization)
       composite.reset();
       for (const idx of pk) {
         const v = values[idx];

@@ -1,7 +1,8 @@
 /**
  * Service levels (workload prioritization): each class that names a service level runs as its
  * own login role, attached to that level, so its requests are scheduled under the level's shares
- * and timeout (scylla-reference.md §4).
+ * and timeout (Scylla: service/qos/service_level_controller.cc; the timeout replaces every
+ * per-operation default, service/client_state.cc update_per_service_level_params).
  *
  *   CREATE SERVICE LEVEL IF NOT EXISTS oltp WITH timeout = 50ms AND workload_type = 'interactive' AND shares = 1000
  *   ALTER SERVICE LEVEL oltp WITH ...                 (so an existing level matches the profile)

@@ -229,7 +229,7 @@ class LoadWorker {
         const spec = w.operations[o.name];
         const stmt = await this.prepareEverywhere(pools, spec.cql);
         const t = w.tables.find((x) => x.name === (spec.table ?? stmt.bindColumns[0]?.table ?? stmt.resultColumns[0]?.table));
-        ops.push(bindOperation(spec, stmt, { partition: t?.partitionKey ?? [], clustering: t?.clusteringKey ?? [] }, gens));
+        ops.push(bindOperation(spec, stmt, { partition: t?.partitionKey ?? [], clustering: t?.clusteringKey ?? [] }, gens, !init.facts.scylla));
         total += o.weight;
         cum.push(total);
       }
