@@ -373,6 +373,10 @@ export class Coordinator {
       }
     }
 
+    // the target's counters are read before the start is set: a slow scrape must not eat into
+    // the window (every worker would begin with a backlog of late slots)
+    const hops0 = await this.targetCrossShardOps();
+    const targetCpu0 = await this.targetCpu();
     const startAbs = nowAbsMs() + 200;
     const endAbs = ph.durationMs !== undefined ? startAbs + ph.durationMs : Infinity;
     const acc = new PhaseAccumulator({
@@ -387,8 +391,6 @@ export class Coordinator {
     });
     // node health at the phase start: the phase reports what happened during it
     const healthAtStart = new Map([...this.nodeHealth].map(([w, h]) => [w, h.map((x) => ({ ...x }))]));
-    const hops0 = await this.targetCrossShardOps();
-    const targetCpu0 = await this.targetCpu();
     const cpu0 = process.cpuUsage();
     let doneOps = 0;
     const write = (done: CompletedSecond[]): void => {
