@@ -131,7 +131,7 @@ export class SimConnection {
   /** replies produced while handling one incoming chunk (null outside onData) */
   private batch: Buffer[] | null = null;
   /** replies waiting for their virtual-time completion */
-  private readonly timers = new Map<NodeJS.Timeout, Lane>();
+  private readonly timers = new Set<DelayedReply>();
   /** the session's service level, re-resolved when the catalogue changes */
   private sl: EffectiveLevel = DEFAULT_LEVEL;
   private slGeneration = -1;
@@ -150,10 +150,10 @@ export class SimConnection {
   }
 
   private clearTimers(): void {
-    for (const [t, lane] of this.timers) {
-      clearTimeout(t);
+    for (const d of this.timers) {
+      clearTimeout(d.timer);
       this.shard.queue.pending--;
-      lane.pending--;
+      d.lane.pending--;
     }
     this.timers.clear();
   }
@@ -420,7 +420,8 @@ export class SimConnection {
     const injected = this.server.faults.injected(kind, ep.consistency, target);
     if (injected) {
       this.countError(injected.code);
-      this.deliver(this.encodeError(stream, injected), t0 + this.server.faults.extraLatencyMs(kind) * 1e6, null, lane);
+      const extraMs = this.server.faults.extraLatencyMs(kind);
+      this.deliver(this.encodeError(stream, injected), t0 + extraMs * 1e6, null, lane, t0, extraMs > 0);
       return;
     }
     const waitMs = (q.startAt(t0, lane) - t0) / 1e6;
@@ -473,14 +474,15 @@ export class SimConnection {
     } else {
       finish = q.startAt(t0, lane);
     }
-    finish += this.server.faults.extraLatencyMs(kind) * 1e6;
+    const extraMs = this.server.faults.extraLatencyMs(kind);
+    finish += extraMs * 1e6;
     if ((finish - t0) / 1e6 > timeoutMs && isTimeoutKind(kind)) {
       const err = timeoutError(kind, ep.consistency, target, extras.blockFor ?? 1);
       this.countError(err.code);
       this.deliver(this.encodeError(stream, err), t0 + timeoutMs * 1e6, null, lane);
       return;
     }
-    this.deliver(frame, finish, kind === 'write' || kind === 'batch' ? this.shard.writeLatency : kind === 'read' || kind === 'scan' ? this.shard.readLatency : null, lane, t0);
+    this.deliver(frame, finish, kind === 'write' || kind === 'batch' ? this.shard.writeLatency : kind === 'read' || kind === 'scan' ? this.shard.readLatency : null, lane, t0, extraMs > 0);
   }
 
   /** The service level of this session's login role (attached level, else `default`). */
@@ -493,21 +495,32 @@ export class SimConnection {
     return this.sl;
   }
 
-  /** Sends a reply now, or at `atNs` (virtual-time completion) through a timer. */
-  private deliver(frame: Buffer, atNs: number, hist: LatencyHistogram | null, lane: Lane, t0 = 0): void {
+  /**
+   * Sends a reply now, or at `atNs` (virtual-time completion) through a timer. A timer never
+   * sends before `atNs`: Node truncates a timer's delay to whole ms and counts it from the loop's
+   * cached clock, so a timer can fire up to ~1 ms + one loop turn early; it re-arms for what is
+   * left instead (replies are at most ~1 ms late, never early). `strict` (injected latency): no
+   * reply leaves before `atNs` at all; otherwise a reply due within 0.5 ms leaves at once, which
+   * keeps the capacity model's sub-ms replies off timers.
+   */
+  private deliver(frame: Buffer, atNs: number, hist: LatencyHistogram | null, lane: Lane, t0 = 0, strict = false): void {
     const q = this.shard.queue;
-    const delayMs = (atNs - nowNs()) / 1e6;
+    const delayNs = atNs - nowNs();
     if (hist) hist.record(Math.max(0, (atNs - t0) / 1000));
-    if (delayMs < 0.5) { this.write(frame); return; }
+    if (delayNs <= 0 || (!strict && delayNs < 0.5e6)) { this.write(frame); return; }
     q.pending++;
     lane.pending++;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
+    const d: DelayedReply = { timer: undefined as unknown as NodeJS.Timeout, lane };
+    const fire = (): void => {
+      const leftNs = atNs - nowNs();
+      if (leftNs > 0) { d.timer = setTimeout(fire, Math.ceil(leftNs / 1e6)); return; }
+      this.timers.delete(d);
       q.pending--;
       lane.pending--;
       this.write(frame);
-    }, delayMs);
-    this.timers.set(t, lane);
+    };
+    d.timer = setTimeout(fire, Math.ceil(delayNs / 1e6));
+    this.timers.add(d);
   }
 
   // --- responses
@@ -574,6 +587,12 @@ export class SimConnection {
     writeEvent(w, { type, change, address, port: this.server.listeners.find((l) => !l.shardAware)?.port ?? 9042 });
     this.finish(-1, Opcode.EVENT, 0);
   }
+}
+
+/** A reply waiting on a timer for its completion time. */
+interface DelayedReply {
+  timer: NodeJS.Timeout;
+  lane: Lane;
 }
 
 /** The shape serve() needs from a plan; a protocol BATCH has no single plan. */
