@@ -243,6 +243,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('port', value({ type: 'string', default: '9042' }))
         .option('shard-aware-port', value({ type: 'string', default: '19042' }))
         .option('metrics-port', value({ type: 'string', describe: 'serve Prometheus /metrics and the admin API here' }))
+        .option('node-metrics-port', value({ type: 'string', describe: "serve each node's own /metrics on its address at this port (Scylla: 9180)" }))
         .option('auth', { type: 'boolean', default: false, describe: 'PasswordAuthenticator (superuser cassandra/cassandra)' })
         .option('tablets', { type: 'boolean', default: false, describe: 'new NetworkTopologyStrategy keyspaces use tablets' })
         .option('capacity', { type: 'boolean', default: true, describe: 'per-shard capacity model (--no-capacity: answer at once)' })
@@ -261,6 +262,7 @@ export async function main(argv: string[]): Promise<number> {
           nodes: wholeFlag('--nodes', a.nodes, 1, 64)!, shards: wholeFlag('--shards', a.shards, 1, 256)!, host,
           port: wholeFlag('--port', a.port, 1, 65535, 'a port')!, shardAwarePort: wholeFlag('--shard-aware-port', a.shardAwarePort, 1, 65535, 'a port')!,
           metricsPort: wholeFlag('--metrics-port', a.metricsPort, 1, 65535, 'a port'),
+          nodeMetricsPort: wholeFlag('--node-metrics-port', a.nodeMetricsPort, 1, 65535, 'a port'),
           auth: a.auth, tablets: a.tablets, capacity: a.capacity,
           crossShardUs: numberFlag('--cross-shard-us', a.crossShardUs, 'microseconds'), readUs: numberFlag('--read-us', a.readUs, 'microseconds'),
           writeUs: numberFlag('--write-us', a.writeUs, 'microseconds'),

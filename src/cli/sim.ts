@@ -13,6 +13,8 @@ export interface SimFlags {
   port: number;
   shardAwarePort: number;
   metricsPort?: number;
+  /** each node's own /metrics on its address (Scylla: 9180) */
+  nodeMetricsPort?: number;
   auth: boolean;
   tablets: boolean;
   capacity: boolean;
@@ -57,6 +59,7 @@ export function simOptionsOf(f: SimFlags): SimCommandOptions {
   within('--shards', f.shards, 256);
   within('--port', f.port, 65535);
   within('--shard-aware-port', f.shardAwarePort, 65535);
+  if (f.nodeMetricsPort !== undefined) within('--node-metrics-port', f.nodeMetricsPort, 65535);
   if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(f.host)) throw new UserError(`--host: the emulator listens on loopback (127.x.y.z) only, got '${f.host}'`);
   const costs: SimCommandOptions['costs'] = {};
   if (f.crossShardUs !== undefined) costs.crossShardHopUs = f.crossShardUs;
@@ -64,7 +67,7 @@ export function simOptionsOf(f: SimFlags): SimCommandOptions {
   if (f.writeUs !== undefined) costs.writeUs = f.writeUs;
   return {
     nodes: f.nodes, shards: f.shards, host: f.host, port: f.port, shardAwarePort: f.shardAwarePort,
-    metricsPort: f.metricsPort, auth: f.auth, tablets: f.tablets, capacity: f.capacity, costs, faults: faultsOf(f),
+    metricsPort: f.metricsPort, nodeMetricsPort: f.nodeMetricsPort, auth: f.auth, tablets: f.tablets, capacity: f.capacity, costs, faults: faultsOf(f),
   };
 }
 

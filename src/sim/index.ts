@@ -8,7 +8,7 @@ import { Cluster, type ClusterOptions } from './cluster.js';
 import { Executor } from './executor.js';
 import { Faults, type FaultConfig } from './faults.js';
 import { SimServer } from './server.js';
-import { startMetricsServer } from './metrics.js';
+import { startMetricsServer, startNodeMetricsServer } from './metrics.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -21,6 +21,11 @@ export interface SimOptions {
   shardAwarePort?: number;
   /** Serve /metrics (Prometheus) and the admin API on node 1's address at this port (0: any free port). */
   metricsPort?: number;
+  /**
+   * Serve each node's own /metrics on that node's address at this port, like Scylla's 9180 (its
+   * shards only, Scylla's names and labels). 0: any free port per node.
+   */
+  nodeMetricsPort?: number;
   /** PasswordAuthenticator with the default superuser cassandra/cassandra. */
   auth?: boolean;
   /** New NetworkTopologyStrategy keyspaces use tablets. */
@@ -49,6 +54,8 @@ export interface SimNodeAddress {
   port: number;
   shardAwarePort: number;
   hostId: string;
+  /** http://address:port/metrics of this node's own endpoint, when nodeMetricsPort was given */
+  metricsUrl?: string;
 }
 
 export interface ShardStats {
@@ -143,10 +150,25 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       throw new Error(`metrics port ${options.metricsPort}: ${(e as Error).message}`);
     }
   }
+  const nodeHttp: Server[] = [];
+  if (options.nodeMetricsPort !== undefined) {
+    for (const n of cluster.nodes) {
+      try {
+        nodeHttp.push(await startNodeMetricsServer(cluster, n, options.nodeMetricsPort));
+      } catch (e) {
+        await Promise.all([http, ...nodeHttp].map((h) => h && new Promise<void>((r) => h.close(() => r()))));
+        await server.close();
+        throw new Error(`node metrics port ${n.address}:${options.nodeMetricsPort}: ${(e as Error).message}`);
+      }
+    }
+  }
   const metricsAddress = http ? `http://${cluster.nodes[0].address}:${(http.address() as AddressInfo).port}` : undefined;
   return {
     metricsUrl: metricsAddress,
-    nodes: cluster.nodes.map((n) => ({ host: n.address, port, shardAwarePort, hostId: n.hostId })),
+    nodes: cluster.nodes.map((n, i) => ({
+      host: n.address, port, shardAwarePort, hostId: n.hostId,
+      ...(nodeHttp[i] ? { metricsUrl: `http://${n.address}:${(nodeHttp[i].address() as AddressInfo).port}/metrics` } : {}),
+    })),
     cluster,
     stats: () => cluster.stats(),
     crossShardHops: () => cluster.totalCrossShardHops(),
@@ -157,7 +179,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     faults,
     stop: async () => {
       faults.stop();
-      if (http) await new Promise<void>((r) => http!.close(() => r()));
+      await Promise.all([http, ...nodeHttp].map((h) => h && new Promise<void>((r) => h.close(() => r()))));
       await server.close();
     },
   };

@@ -25,7 +25,7 @@
  * request when its level's lane on the coordinator shard would make it wait more than 50 ms, so
  * the connection sheds exactly while that backlog lasts; `batch` and unspecified levels queue.
  */
-import type { Cluster } from './cluster.js';
+import type { Cluster, SimNode } from './cluster.js';
 import type { EffectiveLevel } from './service-levels.js';
 
 /** Wait past which an interactive session sheds (transport/server.cc). */
@@ -54,6 +54,8 @@ export class Lane {
   shed = 0;
   /** replies waiting for their modelled completion */
   pending = 0;
+  /** requests coordinated here under this level whose data lived on another shard of this node */
+  crossShardHops = 0;
 
   constructor(readonly name: string, shares: number) {
     this.shares = shares;
@@ -149,7 +151,7 @@ export function servedByLevel(cluster: Cluster): Record<string, { requests: numb
  * Prometheus families per shard and service level, named as Scylla's scheduler exports them
  * (`group="sl:<name>"`), plus the emulator's request and shed counters.
  */
-export function renderQosMetrics(cluster: Cluster): string {
+export function renderQosMetrics(cluster: Cluster, scope?: SimNode): string {
   const fams: [string, 'counter' | 'gauge', string, (l: Lane) => number | string][] = [
     ['scylla_scheduler_runtime_ms', 'counter', 'Shard time used by the scheduling group (capacity model), ms.', (l) => (l.servedNs / 1e6).toFixed(3)],
     ['scylla_scheduler_tasks_processed', 'counter', 'Work items (coordinator or replica stages) the scheduling group ran.', (l) => l.tasks],
@@ -161,17 +163,22 @@ export function renderQosMetrics(cluster: Cluster): string {
   let out = '';
   for (const [name, type, help, value] of fams) {
     out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
-    for (const n of cluster.nodes) {
+    for (const n of scope ? [scope] : cluster.nodes) {
       for (const s of n.shards) {
         for (const l of s.queue.lanes.values()) {
-          const v = l.name.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+          const v = labelValue(l.name);
           const group = name.startsWith('scylla_') ? `group="sl:${v}"` : `service_level="${v}"`;
-          out += `${name}{instance="${n.address}",shard="${s.id}",${group}} ${value(l)}\n`;
+          out += `${name}{${scope ? '' : `instance="${n.address}",`}shard="${s.id}",${group}} ${value(l)}\n`;
         }
       }
     }
   }
   return out;
+}
+
+/** A Prometheus label value with `\` and `"` escaped. */
+export function labelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }
 
 export type { EffectiveLevel };

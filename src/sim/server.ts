@@ -452,6 +452,7 @@ export class SimConnection {
     // two stages in virtual time: coordinator shard, then the replica shards that did the work
     let finish: number;
     lane.requests++;
+    if (extras.hop) lane.crossShardHops++;
     if (costs) {
       const coordNs = (costs.coordinatorUs + (extras.hop ? costs.crossShardHopUs : 0)) * 1000;
       const coordDone = q.charge(t0, coordNs, level, t0);
