@@ -82,8 +82,12 @@ export interface Sim {
   crossShardHops(): number;
   /** Connections accepted so far per listener and shard (which port the drivers used). */
   listenerStats(): { node: number; port: number; shardAware: boolean; acceptedPerShard: number[]; openPerShard: number[] }[];
-  /** Takes a node down (connections dropped, replicas unavailable) or brings it back. */
-  setNodeUp(index: number, up: boolean): void;
+  /**
+   * Takes a node down as a Scylla process going down: listeners closed (new connections refused),
+   * connections dropped, replicas unavailable, STATUS_CHANGE DOWN to the other nodes' registered
+   * connections; or brings it back (listening on both ports again, then UP). Resolves when done.
+   */
+  setNodeUp(index: number, up: boolean): Promise<void>;
   /** Live fault configuration (also reachable over the admin HTTP endpoint). */
   faults: Faults;
   stop(): Promise<void>;
@@ -133,13 +137,10 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     if (err.code === 'EADDRNOTAVAIL') throw new Error(`cannot listen on ${err.message.replace(/^listen EADDRNOTAVAIL: address not available /, '')}: the node addresses must be loopback (127.x.y.z)`);
     throw e;
   }
-  const setNodeUp = (index: number, up: boolean): void => {
+  const setNodeUp = async (index: number, up: boolean): Promise<void> => {
     const n = cluster.nodes[index];
     if (!n) throw new RangeError(`no node ${index}`);
-    if (n.up === up) return;
-    n.up = up;
-    if (!up) server.dropNodeConnections(n);
-    server.broadcast('STATUS_CHANGE', up ? 'UP' : 'DOWN', n);
+    await server.setNodeUp(n, up);
   };
   let http: Server | undefined;
   if (options.metricsPort !== undefined) {

@@ -88,7 +88,7 @@ function histogram(f: Family, labels: string, h: LatencyHistogram): void {
 }
 
 export interface AdminHooks {
-  setNodeUp(index: number, up: boolean): void;
+  setNodeUp(index: number, up: boolean): Promise<void>;
 }
 
 /** Starts the metrics/admin HTTP server on host:port. */
@@ -132,8 +132,11 @@ export async function startMetricsServer(cluster: Cluster, faults: Faults, hooks
     if (req.method === 'POST' && m) {
       const i = Number(m[1]);
       if (!cluster.nodes[i]) return send(404, JSON.stringify({ error: `no node ${i} (nodes are 0..${cluster.nodes.length - 1})` }));
-      hooks.setNodeUp(i, m[2] === 'up');
-      return send(200, JSON.stringify(faults.state()));
+      hooks.setNodeUp(i, m[2] === 'up').then(
+        () => send(200, JSON.stringify(faults.state())),
+        (e: unknown) => send(500, JSON.stringify({ error: `node ${i} ${m[2]}: ${(e as Error).message}` })),
+      );
+      return;
     }
     send(404, JSON.stringify({ error: `no route ${req.method} ${url}` }));
   });

@@ -61,15 +61,42 @@ export class SimServer {
   async listen(node: SimNode, port: number, shardAware: boolean): Promise<void> {
     const shards = this.cluster.options.shards;
     const info: ListenerInfo = { node, port, shardAware, perShard: new Array(shards).fill(0), acceptedPerShard: new Array(shards).fill(0), server: net.createServer() };
+    await this.open(info);
+    this.listeners.push(info);
+  }
+
+  private async open(info: ListenerInfo): Promise<void> {
     info.server.on('connection', (socket) => this.accept(info, socket));
     await new Promise<void>((resolve, reject) => {
       info.server.once('error', reject);
-      info.server.listen({ host: node.address, port, exclusive: true }, () => {
+      info.server.listen({ host: info.node.address, port: info.port, exclusive: true }, () => {
         info.server.off('error', reject);
         resolve();
       });
     });
-    this.listeners.push(info);
+  }
+
+  /**
+   * A node going down as a Scylla process does: its listeners close (new connections are
+   * refused), its connections drop, and the other nodes' connections registered for
+   * STATUS_CHANGE hear DOWN; coming back it listens again on both ports, then the others hear UP.
+   */
+  async setNodeUp(node: SimNode, up: boolean): Promise<void> {
+    if (node.up === up) return;
+    node.up = up;
+    const mine = this.listeners.filter((l) => l.node === node);
+    if (!up) {
+      const closed = mine.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
+      for (const c of this.connections) if (c.node === node) c.destroy();
+      this.broadcast('STATUS_CHANGE', 'DOWN', node);
+      await Promise.all(closed);
+    } else {
+      for (const l of mine) {
+        l.server = net.createServer();
+        await this.open(l);
+      }
+      this.broadcast('STATUS_CHANGE', 'UP', node);
+    }
   }
 
   private accept(l: ListenerInfo, socket: net.Socket): void {
@@ -90,30 +117,27 @@ export class SimServer {
     const shard = l.node.shards[shardId];
     shard.counters.connections++;
     socket.setNoDelay(true);
-    const conn = new SimConnection(this, socket, l.node, shard);
+    const conn = new SimConnection(this, socket, l.node, shard, l.port);
     this.connections.add(conn);
     socket.once('close', () => {
       l.perShard[shardId]--;
       shard.counters.connections--;
       this.connections.delete(conn);
     });
-    if (!l.node.up) socket.destroy();
   }
 
   async close(): Promise<void> {
     this.unsubscribe();
     for (const c of this.connections) c.destroy();
-    await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
+    await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => {
+      if (l.server.listening) l.server.close(() => resolve());
+      else resolve();
+    })));
   }
 
-  /** Drops every connection of a node (a node going down). */
-  dropNodeConnections(node: SimNode): void {
-    for (const c of this.connections) if (c.node === node) c.destroy();
-  }
-
-  /** Sends STATUS_CHANGE / TOPOLOGY_CHANGE to registered connections. */
+  /** Sends STATUS_CHANGE / TOPOLOGY_CHANGE about `node` to the registered connections of the other nodes. */
   broadcast(type: 'STATUS_CHANGE' | 'TOPOLOGY_CHANGE', change: string, node: SimNode): void {
-    for (const c of this.connections) c.sendEvent(type, change, node.address);
+    for (const c of this.connections) if (c.node !== node) c.sendEvent(type, change, node.address);
   }
 }
 
@@ -136,7 +160,8 @@ export class SimConnection {
   private sl: EffectiveLevel = DEFAULT_LEVEL;
   private slGeneration = -1;
 
-  constructor(private readonly server: SimServer, private readonly socket: net.Socket, readonly node: SimNode, readonly shard: SimShard) {
+  /** `listenerPort`: the port this connection came in on; events name it (transport/event_notifier.cc uses the connection's server port) */
+  constructor(private readonly server: SimServer, private readonly socket: net.Socket, readonly node: SimNode, readonly shard: SimShard, private readonly listenerPort: number) {
     this.session = { cluster: server.cluster, node, shard, lwtMark: false, tabletsRouting: false };
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => { /* the peer went away; 'close' cleans up */ });
@@ -585,7 +610,7 @@ export class SimConnection {
   sendEvent(type: 'STATUS_CHANGE' | 'TOPOLOGY_CHANGE', change: string, address: string): void {
     if (!this.registered.has(type) || this.closed) return;
     const w = this.begin();
-    writeEvent(w, { type, change, address, port: this.server.listeners.find((l) => !l.shardAware)?.port ?? 9042 });
+    writeEvent(w, { type, change, address, port: this.listenerPort });
     this.finish(-1, Opcode.EVENT, 0);
   }
 }
