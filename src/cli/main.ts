@@ -250,7 +250,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('cross-shard-us', value({ type: 'string', describe: 'shard time charged for a cross-shard hop (µs)' }))
         .option('read-us', value({ type: 'string', describe: 'shard time of a point read (µs)' }))
         .option('write-us', value({ type: 'string', describe: 'shard time of a write (µs)' }))
-        .option('latency', { type: 'string', array: true, describe: 'extra reply latency, <kind>=<ms> (kind: all, read, write, scan, batch, …)' })
+        .option('latency', { type: 'string', array: true, describe: 'extra reply latency, <kind>=<ms> or <kind>=lognormal:p50=<ms>,p99=<ms> (kind: all, read, write, scan, batch, …)' })
         .option('stall', { type: 'string', array: true, describe: 'stall a shard, node:shard:durationMs[:periodMs] (node from 0)' })
         .option('error', { type: 'string', array: true, describe: 'inject errors, <code>@<rate> (e.g. 0x1001@0.01 for Overloaded)' }),
       async (a) => {
