@@ -7,16 +7,15 @@ import { Writer } from '../cql/buffer.js';
 import { codecFor } from '../cql/codecs.js';
 import type { ColumnSpec } from '../cql/messages.js';
 import type { CqlType } from '../cql/types.js';
-import type { Relation, SelectExpr, SelectStatement, Term } from '../cql/parser/ast.js';
+import type { SelectExpr, SelectStatement, Term } from '../cql/parser/ast.js';
 import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
-import { tabletRange } from '../routing/sharding.js';
-import type { Cluster, Replica, SimNode } from './cluster.js';
+import type { Cluster } from './cluster.js';
 import type { ExecExtras, ExecParams, ExecResult, Plan, Session } from './context.js';
 import type { ColumnMeta, KeyspaceMeta, TableMeta } from './schema.js';
-import { cellLive, comparePartitions, lowerBound, mergePartitions, rowLive, upperBound, type Partition, type Row, type TableStore } from './storage.js';
-import { compareFor, InvalidRequest, termToBytes, timeoutGetter, UNSET_VALUE, type Bound, type Comparator } from './values.js';
-import { tabletsPayload } from './tablets.js';
-import { SyntaxErrorResponse } from './ddl.js';
+import { cellLive, comparePartitions, lowerBound, rowLive, upperBound, type Partition, type Row, type TableStore } from './storage.js';
+import { compareFor, InvalidRequest, SyntaxErrorResponse, termToBytes, timeoutGetter, UNSET_VALUE, type Bound, type Comparator } from './values.js';
+import { replicasOf } from './locator.js';
+import { clusterSource, noteSinglePartition, virtualSource, type PartitionSource } from './proxy.js';
 
 const FILTERING_MSG = 'Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. If you want to execute this query despite the performance unpredictability, use ALLOW FILTERING';
 
@@ -43,14 +42,6 @@ type OutColumn =
   | { kind: 'writetime'; slot: number; isStatic: boolean }
   | { kind: 'ttl'; slot: number; isStatic: boolean }
   | { kind: 'token' };
-
-/** Where partitions come from: the cluster's replicas, or a virtual (system) table built per query. */
-export interface PartitionSource {
-  /** The partition with this key from a live replica (throws Unavailable when CL cannot be met). */
-  get(key: Buffer, keyStr: string, token: bigint, h: TokenHalves): Partition | undefined;
-  /** Partitions with lo < token ≤ hi (lo null: from the minimum token inclusive), in ring order. */
-  scan(lo: bigint | null, hi: bigint, visit: (p: Partition) => boolean): void;
-}
 
 export interface SelectPlanOptions {
   /** For system tables: builds the store the query reads. */
@@ -444,11 +435,7 @@ export function compileSelect(cluster: Cluster, ks: KeyspaceMeta, table: TableMe
           }
         }
         if (parts.length === 1 && !virtual) {
-          extras.hop = countHop(session, cluster.replicas(table, ks, parts[0].token, parts[0]));
-          if (session.tabletsRouting && table.tablets) {
-            const payload = tabletsPayload(cluster, session, table, parts[0].token);
-            if (payload) extras.customPayload = payload;
-          }
+          noteSinglePartition(cluster, session, table, parts[0].token, replicasOf(cluster, table, ks, parts[0].token, parts[0]), extras);
         }
         for (let i = 0; i < parts.length && !done; i++) {
           const k = parts[i];
@@ -665,136 +652,3 @@ export function decodePagingState(b: Buffer): PagingPosition {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// sources
-
-/** Counts a cross-shard hop: the coordinator node is a replica and holds the partition on another shard. */
-export function countHop(session: Session, replicas: readonly Replica[]): boolean {
-  for (const r of replicas) {
-    if (r.node !== session.node) continue;
-    if (r.shard === session.shard.id) return false;
-    session.shard.counters.crossShardHops++;
-    return true;
-  }
-  return false;
-}
-
-/** Picks the replica to read from: the coordinator when it is one, else the first live one. */
-export function readReplica(replicas: readonly Replica[], coordinator: SimNode): Replica | undefined {
-  let first: Replica | undefined;
-  for (const r of replicas) {
-    if (!r.node.up) continue;
-    if (r.node === coordinator) return r;
-    first ??= r;
-  }
-  return first;
-}
-
-function clusterSource(cluster: Cluster, session: Session, ks: KeyspaceMeta, table: TableMeta, cl: number, extras: ExecExtras): PartitionSource {
-  return {
-    get(key, keyStr, token, h) {
-      const reps = cluster.replicas(table, ks, token, h);
-      const need = cluster.checkAvailable(ks, reps, cl, false);
-      const r = readReplica(reps, session.node)!;
-      const shard = r.node.shards[r.shard];
-      shard.counters.replicaOps++;
-      // the data read plus digest reads from the other replicas the CL waits for
-      const work = (extras.replicaShards ??= []);
-      work.push(shard);
-      for (const o of reps) {
-        if (work.length >= need) break;
-        if (o !== r && o.node.up) work.push(o.node.shards[o.shard]);
-      }
-      extras.blockFor = need;
-      const own = shard.store.tables.get(table.id)?.get(keyStr);
-      // Replicas can only disagree after a write missed a down node. Then a read that waits for
-      // several replicas reconciles them (last write wins per cell), as Scylla's digest mismatch
-      // and data resolution would; otherwise one replica's copy is the answer.
-      if (need <= 1 || !cluster.replicasMayDiffer) return own;
-      const copies: Partition[] = own ? [own] : [];
-      for (let i = 1; i < work.length; i++) {
-        const p = work[i].store.tables.get(table.id)?.get(keyStr);
-        if (p) copies.push(p);
-      }
-      return copies.length <= 1 ? copies[0] : mergePartitions(table, copies);
-    },
-    scan(lo, hi, visit) {
-      // walk token segments in ring order; each segment is read from one live replica
-      for (const seg of segments(cluster, ks, table)) {
-        if (lo !== null && seg.hi <= lo) continue;
-        if (seg.lo !== null && seg.lo >= hi) break;
-        cluster.checkAvailable(ks, seg.replicas, cl, false);
-        const r = readReplica(seg.replicas, session.node)!;
-        const from = seg.lo === null ? lo : lo === null ? seg.lo : (seg.lo > lo ? seg.lo : lo);
-        const to = seg.hi < hi ? seg.hi : hi;
-        const shards = seg.shardOnly !== undefined ? [r.node.shards[seg.shardOnly]] : r.node.shards;
-        const found: Partition[] = [];
-        for (const sh of shards) {
-          const ts = sh.store.tables.get(table.id);
-          // every shard of the replica reads its part of the range (charged by the capacity model)
-          const touched = (extras.scanShards ??= []);
-          if (!touched.includes(sh)) touched.push(sh);
-          if (!ts) continue;
-          sh.counters.replicaOps++;
-          ts.collectRange(from, to, found);
-        }
-        if (shards.length > 1) found.sort(comparePartitions);
-        for (const p of found) if (!visit(p)) return;
-      }
-    },
-  };
-}
-
-function virtualSource(store: TableStore): PartitionSource {
-  return {
-    get(_key, keyStr) {
-      return store.get(keyStr);
-    },
-    scan(lo, hi, visit) {
-      const found: Partition[] = [];
-      store.collectRange(lo, hi, found);
-      for (const p of found) if (!visit(p)) return;
-    },
-  };
-}
-
-interface Segment { lo: bigint | null; hi: bigint; replicas: Replica[]; shardOnly?: number }
-
-const segmentCache = new WeakMap<Cluster, Map<string, Segment[]>>();
-const tabletSegmentCache = new WeakMap<TableMeta, Segment[]>();
-
-/** Token segments in ascending order with their replicas (memoized: the ring and tablets do not change). */
-function segments(cluster: Cluster, ks: KeyspaceMeta, table: TableMeta): Segment[] {
-  if (table.tablets) {
-    let s = tabletSegmentCache.get(table);
-    if (!s) tabletSegmentCache.set(table, (s = computeSegments(cluster, ks, table)));
-    return s;
-  }
-  let perCluster = segmentCache.get(cluster);
-  if (!perCluster) segmentCache.set(cluster, (perCluster = new Map()));
-  let s = perCluster.get(ks.strategyKey);
-  if (!s) perCluster.set(ks.strategyKey, (s = computeSegments(cluster, ks, table)));
-  return s;
-}
-
-/** Token segments in ascending order with their replicas: tablets, or vnode ranges split at the wrap. */
-function computeSegments(cluster: Cluster, ks: KeyspaceMeta, table: TableMeta): Segment[] {
-  const out: Segment[] = [];
-  if (table.tablets) {
-    const t = table.tablets;
-    for (let i = 0; i < t.lastTokens.length; i++) {
-      const { firstToken, lastToken } = tabletRange(t.lastTokens, i);
-      const reps = t.replicas[i].map((r) => ({ node: cluster.nodes[r.node], shard: r.shard }));
-      out.push({ lo: i === 0 ? null : firstToken, hi: lastToken, replicas: reps });
-    }
-    // a tablet replica lives on one shard: read only that shard
-    return out.map((s) => ({ ...s, shardOnly: undefined }));
-  }
-  const tokens = cluster.ring.tokens;
-  const n = tokens.length;
-  const reps = (i: number): Replica[] => cluster.ring.replicasOfRange(i, ks.strategy, ks.strategyKey).map((x) => ({ node: cluster.nodes[x], shard: -1 }));
-  out.push({ lo: null, hi: tokens[0], replicas: reps(0) });
-  for (let i = 1; i < n; i++) out.push({ lo: tokens[i - 1], hi: tokens[i], replicas: reps(i) });
-  if (tokens[n - 1] < INT64_MAX) out.push({ lo: tokens[n - 1], hi: INT64_MAX, replicas: reps(0) });
-  return out;
-}

@@ -12,7 +12,7 @@ import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
 import type { Cluster, SimNode } from './cluster.js';
 import type { Session } from './context.js';
 import { KeyspaceMeta, SCYLLA_TABLE_OPTIONS, TableMeta, type ColumnMeta, type OptionValue } from './schema.js';
-import { roleAttributeRows, serviceLevelRows } from './service-levels.js';
+import { roleAttributeRows, serviceLevelRows } from './sl-statements.js';
 import { rowFor, TableStore } from './storage.js';
 
 export const RELEASE_VERSION = '3.0.8';
