@@ -1,6 +1,6 @@
 /**
  * Schema statements: keyspaces, tables (options validated and stored for system_schema),
- * materialized views with Scylla's key rules and messages (scylla-reference.md §6), UDTs,
+ * materialized views with Scylla's key rules and messages (cql3/statements/create_view_statement.cc), UDTs,
  * TRUNCATE and roles. Each change bumps the schema version and emits SCHEMA_CHANGE.
  */
 import { randomUUID } from 'node:crypto';
@@ -329,7 +329,7 @@ export function dropType(cluster: Cluster, session: Session, ksName: string | un
 }
 
 // ---------------------------------------------------------------------------------------------
-// materialized views (§6)
+// materialized views: Scylla's key rules and messages (cql3/statements/create_view_statement.cc)
 
 function relationText(r: Relation): string {
   if (r.kind === 'column' && r.op === 'IS NOT NULL') return `${quoteIdent(r.column)} IS NOT NULL`;

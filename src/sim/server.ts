@@ -226,7 +226,7 @@ export class SimConnection {
 
   private handle(f: Frame): void {
     if (f.version < 3 || f.version > 4) {
-      // Scylla speaks v3 and v4 only; the message makes drivers downgrade (§1.2)
+      // Scylla speaks v3 and v4 only; this message makes drivers downgrade (transport/server.cc)
       const saved = this.version;
       this.version = Math.min(Math.max(f.version, 3), 4);
       this.sendError(f.stream, new ResponseError(ErrorCode.PROTOCOL_ERROR, `Invalid or unsupported protocol version: ${f.version}`));
@@ -298,7 +298,7 @@ export class SimConnection {
       if (comp.toLowerCase() !== 'lz4') throw new ResponseError(ErrorCode.PROTOCOL_ERROR, `Unknown compression algorithm: ${comp}`);
       this.parser.compressor = lz4BodyCodec;
     }
-    // an extension is enabled when its key is present; the value does not matter (§1.2)
+    // an extension is enabled when its key is present; the value does not matter (transport/cql_protocol_extension.cc)
     this.session.lwtMark = opts.has('SCYLLA_LWT_ADD_METADATA_MARK');
     this.session.tabletsRouting = opts.has('TABLETS_ROUTING_V1');
     if (this.server.cluster.options.auth) {
