@@ -137,10 +137,11 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     if (err.code === 'EADDRNOTAVAIL') throw new Error(`cannot listen on ${err.message.replace(/^listen EADDRNOTAVAIL: address not available /, '')}: the node addresses must be loopback (127.x.y.z)`);
     throw e;
   }
-  const setNodeUp = async (index: number, up: boolean): Promise<void> => {
+  // a bad index throws at once (callers that do not await still see it); the change itself is async
+  const setNodeUp = (index: number, up: boolean): Promise<void> => {
     const n = cluster.nodes[index];
-    if (!n) throw new RangeError(`no node ${index}`);
-    await server.setNodeUp(n, up);
+    if (!n) throw new RangeError(`no node ${index} (nodes are 0..${cluster.nodes.length - 1})`);
+    return server.setNodeUp(n, up);
   };
   let http: Server | undefined;
   if (options.metricsPort !== undefined) {

@@ -25,7 +25,7 @@ const LAYERS: Record<string, number> = {
   // 4: the scheduler: admission, shares, capacity, faults, timeouts, shedding
   'faults.ts': 4, 'scheduler.ts': 4,
   // 5: the protocol server, and what starts and observes it
-  'server.ts': 5, 'metrics.ts': 5, 'index.ts': 6, 'cli.ts': 7,
+  'server.ts': 5, 'metrics.ts': 5, 'index.ts': 6, 'spawn.ts': 6, 'cli.ts': 7, 'child.ts': 7,
 };
 
 function importsOf(file: string): string[] {
