@@ -5,6 +5,7 @@
  */
 import { DEFAULT_COSTS, DEFAULT_TIMEOUTS, type CostModel, type Timeouts } from './capacity.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
+import { deadlines } from './deadline.js';
 import { Executor } from './executor.js';
 import { Faults, type FaultConfig } from './faults.js';
 import { SimServer } from './server.js';
@@ -123,6 +124,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const shardAwarePort = options.shardAwarePort ?? 19042;
   const faults = new Faults(cluster);
   if (options.faults) faults.configure(options.faults);
+  // replies held for their completion time go through the deadline thread: have it running first
+  await deadlines.ready();
   const server = new SimServer(cluster, executor, shardAwarePort, faults);
   server.natRewritesSourcePorts = options.natRewritesSourcePorts ?? false;
   try {

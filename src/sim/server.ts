@@ -28,6 +28,7 @@ import type { LatencyHistogram } from './latency.js';
 import { toResponseError, type Executor } from './executor.js';
 import { executeProtocolBatch } from './modify.js';
 import { Scheduler, type RequestShape } from './scheduler.js';
+import { deadlines, type DeadlineHandle } from './deadline.js';
 import { CQL_VERSION, PARTITIONER } from './system.js';
 import { InvalidRequest, type Bound } from './values.js';
 
@@ -182,7 +183,7 @@ export class SimConnection {
 
   private clearTimers(): void {
     for (const d of this.timers) {
-      clearTimeout(d.timer);
+      deadlines.cancel(d.handle);
       this.shard.queue.pending--;
       d.lane.pending--;
     }
@@ -462,12 +463,10 @@ export class SimConnection {
   }
 
   /**
-   * Sends a reply now, or at `atNs` (virtual-time completion) through a timer. A timer never
-   * sends before `atNs`: Node truncates a timer's delay to whole ms and counts it from the loop's
-   * cached clock, so a timer can fire up to ~1 ms + one loop turn early; it re-arms for what is
-   * left instead (replies are at most ~1 ms late, never early). `strict` (injected latency): no
-   * reply leaves before `atNs` at all; otherwise a reply due within 0.5 ms leaves at once, which
-   * keeps the capacity model's sub-ms replies off timers.
+   * Sends a reply now, or at `atNs` (virtual-time completion, injected latency) through the
+   * process's deadline queue (deadline.ts): never before `atNs`, usually well under 0.1 ms
+   * after. `strict` (injected latency): no reply leaves before `atNs` at all; otherwise a reply
+   * due within 0.5 ms leaves at once, which keeps the capacity model's sub-ms replies off timers.
    */
   private deliver(frame: Buffer, atNs: number, hist: LatencyHistogram | null, lane: Lane, t0 = 0, strict = false): void {
     const q = this.shard.queue;
@@ -476,16 +475,13 @@ export class SimConnection {
     if (delayNs <= 0 || (!strict && delayNs < 0.5e6)) { this.write(frame); return; }
     q.pending++;
     lane.pending++;
-    const d: DelayedReply = { timer: undefined as unknown as NodeJS.Timeout, lane };
-    const fire = (): void => {
-      const leftNs = atNs - nowNs();
-      if (leftNs > 0) { d.timer = setTimeout(fire, Math.ceil(leftNs / 1e6)); return; }
+    const d: DelayedReply = { handle: undefined as unknown as DeadlineHandle, lane };
+    d.handle = deadlines.at(atNs / 1e6, () => {
       this.timers.delete(d);
       q.pending--;
       lane.pending--;
       this.write(frame);
-    };
-    d.timer = setTimeout(fire, Math.ceil(delayNs / 1e6));
+    });
     this.timers.add(d);
   }
 
@@ -557,7 +553,7 @@ export class SimConnection {
 
 /** A reply waiting on a timer for its completion time. */
 interface DelayedReply {
-  timer: NodeJS.Timeout;
+  handle: DeadlineHandle;
   lane: Lane;
 }
 

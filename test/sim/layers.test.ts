@@ -13,7 +13,7 @@ const DIR = process.env.SIM_DIR ?? path.resolve(path.dirname(fileURLToPath(impor
 /** Layer of every file in src/sim; a file may import only files of a lower or equal layer. */
 const LAYERS: Record<string, number> = {
   // 0: values, schema and storage; the scheduler's primitives; no knowledge of the cluster
-  'values.ts': 0, 'schema.ts': 0, 'storage.ts': 0, 'mutation.ts': 0, 'delay.ts': 0, 'latency.ts': 0,
+  'values.ts': 0, 'deadline.ts': 0, 'schema.ts': 0, 'storage.ts': 0, 'mutation.ts': 0, 'delay.ts': 0, 'latency.ts': 0,
   'qos.ts': 0, 'capacity.ts': 0, 'service-levels.ts': 0,
   // 1: the cluster's state and where replicas are
   'cluster.ts': 1, 'locator.ts': 1, 'context.ts': 1, 'tablets.ts': 1, 'views.ts': 1,
