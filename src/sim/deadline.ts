@@ -39,11 +39,6 @@ interface Entry extends DeadlineHandle {
   fn: () => void;
 }
 
-/** Monotonic ms on a clock every thread shares (timeOrigin differs per thread, the sum does not). */
-function epochNow(): number {
-  return performance.timeOrigin + performance.now();
-}
-
 class DeadlineQueue {
   private readonly heap: Entry[] = [];
   private worker: Worker | undefined;
@@ -52,11 +47,11 @@ class DeadlineQueue {
   private armedAt = Infinity;
   private warm: Promise<void> | undefined;
 
-  /** Runs `fn` once `performance.now()` ≥ `atMs` (`atMs` on performance.now()'s clock). */
+  /** Runs `fn` once `performance.now()` ≥ `atMs`. */
   at(atMs: number, fn: () => void): DeadlineHandle {
-    const e: Entry = { atMs: atMs + performance.timeOrigin, fn, cancelled: false };
+    const e: Entry = { atMs, fn, cancelled: false };
     this.push(e);
-    if (e.atMs < this.armedAt) this.arm(e.atMs);
+    if (atMs < this.armedAt) this.arm(atMs);
     return e;
   }
 
@@ -86,17 +81,20 @@ class DeadlineQueue {
     this.worker = w;
   }
 
-  private arm(epochMs: number): void {
+  /** Wakes the thread at `atMs` (this thread's performance.now() clock). */
+  private arm(atMs: number): void {
     if (!this.worker) this.start();
-    this.armedAt = epochMs;
-    this.target[0] = epochMs;
+    this.armedAt = atMs;
+    // the thread's clock differs by timeOrigin; the sum may round by a fraction of a µs, so
+    // run() re-checks on this thread's own clock and a wake a hair early only re-arms
+    this.target[0] = atMs + performance.timeOrigin;
     Atomics.add(this.ctrl, 0, 1);
     Atomics.notify(this.ctrl, 0);
   }
 
   /** Runs what is due by this thread's clock, then arms the next deadline. */
   private run(): void {
-    const now = epochNow();
+    const now = performance.now();
     for (;;) {
       const top = this.heap[0];
       if (!top || top.atMs > now) break;
