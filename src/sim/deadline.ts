@@ -65,7 +65,15 @@ class DeadlineQueue {
    */
   async ready(): Promise<void> {
     if (this.warm) return this.warm;
-    this.warm = new Promise<void>((resolve) => this.at(performance.now(), resolve));
+    this.warm = new Promise<void>((resolve) => {
+      this.at(performance.now(), () => {
+        // the thread stays unref'd afterwards: it must never keep a process alive
+        this.worker!.unref();
+        resolve();
+      });
+      // held while starting: nothing else may keep the process alive yet
+      this.worker!.ref();
+    });
     return this.warm;
   }
 
