@@ -243,13 +243,14 @@ export async function main(argv: string[]): Promise<number> {
         .option('port', value({ type: 'string', default: '9042' }))
         .option('shard-aware-port', value({ type: 'string', default: '19042' }))
         .option('metrics-port', value({ type: 'string', describe: 'serve Prometheus /metrics and the admin API here' }))
+        .option('node-metrics-port', value({ type: 'string', describe: "serve each node's own /metrics on its address at this port (Scylla: 9180)" }))
         .option('auth', { type: 'boolean', default: false, describe: 'PasswordAuthenticator (superuser cassandra/cassandra)' })
         .option('tablets', { type: 'boolean', default: false, describe: 'new NetworkTopologyStrategy keyspaces use tablets' })
         .option('capacity', { type: 'boolean', default: true, describe: 'per-shard capacity model (--no-capacity: answer at once)' })
         .option('cross-shard-us', value({ type: 'string', describe: 'shard time charged for a cross-shard hop (µs)' }))
         .option('read-us', value({ type: 'string', describe: 'shard time of a point read (µs)' }))
         .option('write-us', value({ type: 'string', describe: 'shard time of a write (µs)' }))
-        .option('latency', { type: 'string', array: true, describe: 'extra reply latency, <kind>=<ms> (kind: all, read, write, scan, batch, …)' })
+        .option('latency', { type: 'string', array: true, describe: 'extra reply latency, <kind>=<ms> or <kind>=lognormal:p50=<ms>,p99=<ms> (kind: all, read, write, scan, batch, …)' })
         .option('stall', { type: 'string', array: true, describe: 'stall a shard, node:shard:durationMs[:periodMs] (node from 0)' })
         .option('error', { type: 'string', array: true, describe: 'inject errors, <code>@<rate> (e.g. 0x1001@0.01 for Overloaded)' }),
       async (a) => {
@@ -261,6 +262,7 @@ export async function main(argv: string[]): Promise<number> {
           nodes: wholeFlag('--nodes', a.nodes, 1, 64)!, shards: wholeFlag('--shards', a.shards, 1, 256)!, host,
           port: wholeFlag('--port', a.port, 1, 65535, 'a port')!, shardAwarePort: wholeFlag('--shard-aware-port', a.shardAwarePort, 1, 65535, 'a port')!,
           metricsPort: wholeFlag('--metrics-port', a.metricsPort, 1, 65535, 'a port'),
+          nodeMetricsPort: wholeFlag('--node-metrics-port', a.nodeMetricsPort, 1, 65535, 'a port'),
           auth: a.auth, tablets: a.tablets, capacity: a.capacity,
           crossShardUs: numberFlag('--cross-shard-us', a.crossShardUs, 'microseconds'), readUs: numberFlag('--read-us', a.readUs, 'microseconds'),
           writeUs: numberFlag('--write-us', a.writeUs, 'microseconds'),

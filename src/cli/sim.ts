@@ -13,13 +13,15 @@ export interface SimFlags {
   port: number;
   shardAwarePort: number;
   metricsPort?: number;
+  /** each node's own /metrics on its address (Scylla: 9180) */
+  nodeMetricsPort?: number;
   auth: boolean;
   tablets: boolean;
   capacity: boolean;
   crossShardUs?: number;
   readUs?: number;
   writeUs?: number;
-  /** `read=5`, `all=1` (ms) */
+  /** `read=5`, `all=1` (ms), `read=lognormal:p50=2,p99=8` */
   latency?: string[];
   /** `node:shard:durationMs[:periodMs]` */
   stall?: string[];
@@ -32,9 +34,17 @@ const KINDS = ['all', 'read', 'write', 'scan', 'batch', 'schema', 'system', 'oth
 export function faultsOf(f: Pick<SimFlags, 'latency' | 'stall' | 'error'>): FaultConfig | undefined {
   const c: FaultConfig = {};
   for (const l of f.latency ?? []) {
-    const m = /^([a-z]+)=(\d+(?:\.\d+)?)$/.exec(l);
-    if (!m || !KINDS.includes(m[1])) throw new UserError(`--latency: expected <kind>=<ms> with kind in ${KINDS.join('|')}, got '${l}'`);
-    (c.latencyMs ??= {})[m[1] as 'read'] = Number(m[2]);
+    const num = String.raw`(\d+(?:\.\d+)?)`;
+    const m = new RegExp(String.raw`^([a-z]+)=(?:${num}|lognormal:p50=${num},p99=${num})$`).exec(l);
+    if (!m || !KINDS.includes(m[1])) throw new UserError(`--latency: expected <kind>=<ms> or <kind>=lognormal:p50=<ms>,p99=<ms> with kind in ${KINDS.join('|')}, got '${l}'`);
+    if (m[2] !== undefined) {
+      (c.latencyMs ??= {})[m[1] as 'read'] = Number(m[2]);
+    } else {
+      const p50 = Number(m[3]);
+      const p99 = Number(m[4]);
+      if (!(p50 > 0) || !(p99 >= p50)) throw new UserError(`--latency: lognormal needs 0 < p50 ≤ p99, got '${l}'`);
+      (c.latencyMs ??= {})[m[1] as 'read'] = { lognormal: { p50, p99 } };
+    }
   }
   for (const s of f.stall ?? []) {
     const m = /^(\d+):(\d+):(\d+)(?::(\d+))?$/.exec(s);
@@ -57,6 +67,7 @@ export function simOptionsOf(f: SimFlags): SimCommandOptions {
   within('--shards', f.shards, 256);
   within('--port', f.port, 65535);
   within('--shard-aware-port', f.shardAwarePort, 65535);
+  if (f.nodeMetricsPort !== undefined) within('--node-metrics-port', f.nodeMetricsPort, 65535);
   if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(f.host)) throw new UserError(`--host: the emulator listens on loopback (127.x.y.z) only, got '${f.host}'`);
   const costs: SimCommandOptions['costs'] = {};
   if (f.crossShardUs !== undefined) costs.crossShardHopUs = f.crossShardUs;
@@ -64,7 +75,7 @@ export function simOptionsOf(f: SimFlags): SimCommandOptions {
   if (f.writeUs !== undefined) costs.writeUs = f.writeUs;
   return {
     nodes: f.nodes, shards: f.shards, host: f.host, port: f.port, shardAwarePort: f.shardAwarePort,
-    metricsPort: f.metricsPort, auth: f.auth, tablets: f.tablets, capacity: f.capacity, costs, faults: faultsOf(f),
+    metricsPort: f.metricsPort, nodeMetricsPort: f.nodeMetricsPort, auth: f.auth, tablets: f.tablets, capacity: f.capacity, costs, faults: faultsOf(f),
   };
 }
 

@@ -50,7 +50,7 @@ export const DEFAULT_COSTS: CostModel = {
   schemaUs: 1000,
 };
 
-/** scylla.yaml defaults (scylla-reference.md §4.4), ms. */
+/** scylla.yaml defaults (read_request_timeout_in_ms and siblings, db/config.cc), ms. */
 export interface Timeouts {
   readMs: number;
   writeMs: number;

@@ -52,7 +52,7 @@ export function banner(sim: Sim): string[] {
   const out = [
     `scylla-bench emulator: ${c.nodes} node${c.nodes > 1 ? 's' : ''} × ${c.shards} shard${c.shards > 1 ? 's' : ''}, ${c.datacenter}, ${c.vnodesPerNode} vnodes/node, release_version ${RELEASE_VERSION}${c.auth ? ', auth (cassandra/cassandra)' : ''}${c.tablets ? ', tablets' : ''}`,
   ];
-  sim.nodes.forEach((n, i) => out.push(`  node ${i + 1}  ${n.host}:${n.port}  shard-aware ${n.shardAwarePort}  rack ${sim.cluster.nodes[i].rack}  host_id ${n.hostId}`));
+  sim.nodes.forEach((n, i) => out.push(`  node ${i + 1}  ${n.host}:${n.port}  shard-aware ${n.shardAwarePort}  rack ${sim.cluster.nodes[i].rack}  host_id ${n.hostId}${n.metricsUrl ? `  metrics ${n.metricsUrl}` : ''}`));
   if (c.costs) {
     const k = c.costs;
     const d = DEFAULT_COSTS;

@@ -1,16 +1,15 @@
 /**
- * The emulated cluster: nodes with vnode tokens, shards with their stores and counters, the
- * schema, roles and prepared statements. Everything the protocol layer needs to answer a request
- * hangs off one Cluster object; no global state, so tests can run several clusters at once.
+ * The emulated cluster's state: nodes with vnode tokens, shards with their stores, queues and
+ * counters, the schema, roles and the service-level catalogue. Everything a request touches hangs
+ * off one Cluster object; no global state, so tests can run several clusters at once. Where a
+ * token's replicas are is locator.ts; consistency levels and the replica read/write paths are
+ * proxy.ts.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Consistency, consistencyName } from '../cql/consistency.js';
-import { UnavailableError } from '../cql/errors.js';
 import type { SchemaChange } from '../cql/messages.js';
 import { murmur3Halves, type TokenHalves } from '../routing/murmur3.js';
-import { generateTokens, TokenRing, totalReplicationFactor, type RingNode } from '../routing/ring.js';
-import { shardOfHalves, tabletIndexOf } from '../routing/sharding.js';
-import { Schema, type KeyspaceMeta, type TableMeta } from './schema.js';
+import { generateTokens, TokenRing, type RingNode } from '../routing/ring.js';
+import { Schema, type KeyspaceMeta } from './schema.js';
 import { ShardStore } from './storage.js';
 import { ShardQueue, type CostModel, type Timeouts } from './capacity.js';
 import { LatencyHistogram } from './latency.js';
@@ -115,6 +114,8 @@ export class Cluster {
   private lastTimestampUs = 0;
   /** Set once a write skipped a down replica: from then on multi-replica reads reconcile copies. */
   replicasMayDiffer = false;
+  /** Replica lists per strategy, indexed by vnode range × shard (locator.ts): built once, shared by every request. */
+  readonly replicaCache = new Map<string, Replica[][]>();
 
   constructor(readonly options: ClusterOptions) {
     const tokens = generateTokens(options.nodes, options.vnodesPerNode, options.seed);
@@ -147,62 +148,6 @@ export class Cluster {
     const ks = this.schema.keyspaces.get(name);
     if (!ks) throw new InvalidRequest(`Keyspace '${name}' does not exist`);
     return ks;
-  }
-
-  /** Replica lists per strategy, indexed by vnode range × shard: built once, shared by every request. */
-  private readonly replicaCache = new Map<string, Replica[][]>();
-
-  /** Replicas of a token of `table`: vnodes via the ring, or the tablet's replica list. Do not mutate the result. */
-  replicas(table: TableMeta, ks: KeyspaceMeta, token: bigint, h: TokenHalves): readonly Replica[] {
-    if (table.tablets) {
-      const i = tabletIndexOf(table.tablets.lastTokens, token);
-      return table.tablets.replicas[i].map((r) => ({ node: this.nodes[r.node], shard: r.shard }));
-    }
-    const shards = this.options.shards;
-    const shard = shardOfHalves(h.hi, h.lo, shards);
-    const range = this.ring.rangeIndexOf(token);
-    let perRange = this.replicaCache.get(ks.strategyKey);
-    if (!perRange) {
-      perRange = [];
-      this.replicaCache.set(ks.strategyKey, perRange);
-    }
-    const slot = range * shards + shard;
-    let out = perRange[slot];
-    if (!out) {
-      const idx = this.ring.replicasOfRange(range, ks.strategy, ks.strategyKey);
-      out = idx.map((n) => ({ node: this.nodes[n], shard }));
-      perRange[slot] = out;
-    }
-    return out;
-  }
-
-  /** How many replicas a consistency level needs for this keyspace (throws Invalid for nonsense). */
-  blockFor(ks: KeyspaceMeta, cl: number, isWrite: boolean): number {
-    const rf = totalReplicationFactor(ks.strategy, this.nodes.length);
-    const localRf = ks.strategy.kind === 'network-topology' ? (ks.strategy.datacenters.get(this.options.datacenter) ?? 0) : rf;
-    switch (cl) {
-      case Consistency.ANY:
-        if (!isWrite) throw new InvalidRequest('ANY ConsistencyLevel is only supported for writes');
-        return 1;
-      case Consistency.ONE: case Consistency.LOCAL_ONE: return 1;
-      case Consistency.TWO: return 2;
-      case Consistency.THREE: return 3;
-      case Consistency.QUORUM: case Consistency.SERIAL: return Math.floor(rf / 2) + 1;
-      case Consistency.LOCAL_QUORUM: case Consistency.LOCAL_SERIAL: case Consistency.EACH_QUORUM: return Math.floor(localRf / 2) + 1;
-      case Consistency.ALL: return rf;
-      default: throw new InvalidRequest(`Unknown consistency level ${cl}`);
-    }
-  }
-
-  /** Throws Unavailable (with Scylla's message and body) when too few replicas are up. */
-  checkAvailable(ks: KeyspaceMeta, replicas: readonly Replica[], cl: number, isWrite: boolean): number {
-    const need = this.blockFor(ks, cl, isWrite);
-    let alive = 0;
-    for (const r of replicas) if (r.node.up) alive++;
-    if (alive < need) {
-      throw new UnavailableError(`Cannot achieve consistency level for cl ${consistencyName(cl)}. Requires ${need}, alive ${alive}`, cl as never, need, alive);
-    }
-    return need;
   }
 
   /** Token of a partition key and its halves. */

@@ -6,7 +6,7 @@ import type { ColumnSpec, SchemaChange } from '../cql/messages.js';
 import type { Cluster, SimNode, SimShard } from './cluster.js';
 import type { Bound } from './values.js';
 import type { KeyspaceMeta } from './schema.js';
-import type { PartitionWrite } from './modify.js';
+import type { PartitionWrite } from './mutation.js';
 
 /** Connection-level state a statement may read or change (USE). */
 export interface Session {

@@ -1,10 +1,10 @@
 /**
  * Schema statements: keyspaces, tables (options validated and stored for system_schema),
- * materialized views with Scylla's key rules and messages (scylla-reference.md §6), UDTs,
+ * materialized views with Scylla's key rules and messages (cql3/statements/create_view_statement.cc), UDTs,
  * TRUNCATE and roles. Each change bumps the schema version and emits SCHEMA_CHANGE.
  */
 import { randomUUID } from 'node:crypto';
-import { AlreadyExistsError, ErrorCode, ResponseError } from '../cql/errors.js';
+import { AlreadyExistsError, ResponseError } from '../cql/errors.js';
 import type { SchemaChange } from '../cql/messages.js';
 import type {
   AlterTableStatement, CreateKeyspaceStatement, CreateTableStatement, CreateTypeStatement, CreateViewStatement, Property,
@@ -16,25 +16,11 @@ import { hashPassword, type Cluster } from './cluster.js';
 import type { ExecResult, Session } from './context.js';
 import { defaultTableOptions, KeyspaceMeta, KNOWN_TABLE_OPTIONS, MAP_OPTIONS, TableMeta, type ColumnMeta, type OptionValue } from './schema.js';
 import { cellLive, rowLive } from './storage.js';
+import { replicasOf } from './locator.js';
 import { assignTablets } from './tablets.js';
-import { InvalidRequest } from './values.js';
+import { ConfigError, InvalidRequest, SyntaxErrorResponse, UnauthorizedError } from './values.js';
 import { updateViews, type RowImage } from './views.js';
 
-export class ConfigError extends ResponseError {
-  constructor(message: string) {
-    super(ErrorCode.CONFIG_ERROR, message);
-  }
-}
-export class SyntaxErrorResponse extends ResponseError {
-  constructor(message: string) {
-    super(ErrorCode.SYNTAX_ERROR, message);
-  }
-}
-export class UnauthorizedError extends ResponseError {
-  constructor(message: string) {
-    super(ErrorCode.UNAUTHORIZED, message);
-  }
-}
 
 const STRATEGY_PACKAGE = 'org.apache.cassandra.locator.';
 
@@ -343,7 +329,7 @@ export function dropType(cluster: Cluster, session: Session, ksName: string | un
 }
 
 // ---------------------------------------------------------------------------------------------
-// materialized views (§6)
+// materialized views: Scylla's key rules and messages (cql3/statements/create_view_statement.cc)
 
 function relationText(r: Relation): string {
   if (r.kind === 'column' && r.op === 'IS NOT NULL') return `${quoteIdent(r.column)} IS NOT NULL`;
@@ -472,7 +458,7 @@ function buildView(cluster: Cluster, ks: KeyspaceMeta, base: TableMeta, view: Ta
       if (!store) continue;
       for (const p of store.partitions.values()) {
         // build each partition once: from its first live replica
-        const reps = cluster.replicas(base, ks, p.token, (cluster.tokenOf(p.key, h), h));
+        const reps = replicasOf(cluster, base, ks, p.token, (cluster.tokenOf(p.key, h), h));
         if (reps.find((r) => r.node.up)?.node !== node) continue;
         const post: RowImage[] = p.rows.filter((r) => rowLive(r, nowMs, p.delTs)).map((r) => ({
           ck: r.ck, live: true, markerTs: r.markerTs, markerExp: r.markerExp,

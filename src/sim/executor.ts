@@ -14,7 +14,7 @@ import {
 } from './ddl.js';
 import { compileBatch, compileModification } from './modify.js';
 import { compileSelect } from './select.js';
-import { executePermissionStatement, executeServiceLevelStatement, serviceLevelResultColumns } from './service-levels.js';
+import { executePermissionStatement, executeServiceLevelStatement, serviceLevelResultColumns } from './sl-statements.js';
 import { installSystemKeyspaces, virtualGenerator, virtualStore } from './system.js';
 import { InvalidRequest, type Bound } from './values.js';
 

@@ -10,6 +10,7 @@ import {
 import { nowNs } from './capacity.js';
 import type { Cluster } from './cluster.js';
 import type { OpKind } from './context.js';
+import { checkDelaySpec, DelaySampler, type DelaySpec } from './delay.js';
 
 export interface ErrorInjection {
   /** fraction of matching requests, 0..1 */
@@ -29,8 +30,10 @@ export interface StallSpec {
 }
 
 export interface FaultConfig {
-  /** extra latency per op kind, ms; 'all' applies to every kind */
-  latencyMs?: Partial<Record<OpKind | 'all', number>>;
+  /** extra latency per op kind, ms or a distribution; 'all' applies to every kind (and adds to the kind's own) */
+  latencyMs?: Partial<Record<OpKind | 'all', DelaySpec>>;
+  /** seed of the delay draws (default: the cluster's seed) */
+  seed?: number;
   errors?: ErrorInjection[];
   stalls?: StallSpec[];
 }
@@ -38,22 +41,27 @@ export interface FaultConfig {
 const DATA_KINDS: OpKind[] = ['read', 'write', 'scan', 'batch'];
 
 export class Faults {
-  latencyMs = new Map<string, number>();
+  latencyMs = new Map<string, DelaySpec>();
+  private seed: number | undefined;
+  private sampler: DelaySampler;
   errors: ErrorInjection[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private stallSpecs: StallSpec[] = [];
   private random: () => number = Math.random;
 
-  constructor(private readonly cluster: Cluster) {}
+  constructor(private readonly cluster: Cluster) {
+    this.sampler = new DelaySampler(cluster.options.seed);
+  }
 
   /** Replaces the whole fault configuration. Throws RangeError on a bad value (message names it). */
   configure(c: FaultConfig): void {
-    const latency = new Map<string, number>();
+    const latency = new Map<string, DelaySpec>();
     for (const [k, v] of Object.entries(c.latencyMs ?? {})) {
       if (!['all', 'read', 'write', 'scan', 'batch', 'schema', 'system', 'other'].includes(k)) throw new RangeError(`latencyMs: unknown op kind '${k}'`);
-      if (typeof v !== 'number' || !(v >= 0)) throw new RangeError(`latencyMs.${k} must be a non-negative number of ms`);
+      checkDelaySpec(`latencyMs.${k}`, v);
       latency.set(k, v);
     }
+    if (c.seed !== undefined && !Number.isSafeInteger(c.seed)) throw new RangeError(`seed must be an integer, got ${c.seed}`);
     for (const e of c.errors ?? []) {
       if (!(e.rate >= 0 && e.rate <= 1)) throw new RangeError(`errors: rate must be within 0..1, got ${e.rate}`);
       if (!Number.isInteger(e.code)) throw new RangeError(`errors: code must be an integer, got ${e.code}`);
@@ -61,6 +69,9 @@ export class Faults {
     for (const s of c.stalls ?? []) this.checkStall(s);
     this.clearStalls();
     this.latencyMs = latency;
+    // a new configuration restarts the draws, so the same config and requests give the same delays
+    this.seed = c.seed;
+    this.sampler = new DelaySampler(c.seed ?? this.cluster.options.seed);
     this.errors = (c.errors ?? []).map((e) => ({ ...e }));
     for (const s of c.stalls ?? []) this.stall(s);
   }
@@ -68,6 +79,7 @@ export class Faults {
   state(): FaultConfig & { nodesDown: number[] } {
     return {
       latencyMs: Object.fromEntries(this.latencyMs),
+      ...(this.seed !== undefined ? { seed: this.seed } : {}),
       errors: this.errors,
       stalls: this.stallSpecs,
       nodesDown: this.cluster.nodes.filter((n) => !n.up).map((n) => n.index),
@@ -106,8 +118,12 @@ export class Faults {
     for (const n of this.cluster.nodes) for (const sh of n.shards) sh.queue.stallUntilNs = 0;
   }
 
+  /** The extra latency of one request of this kind, ms (a fresh draw for a distribution). */
   extraLatencyMs(kind: OpKind): number {
-    return (this.latencyMs.get(kind) ?? 0) + (this.latencyMs.get('all') ?? 0);
+    if (this.latencyMs.size === 0) return 0;
+    const own = this.latencyMs.get(kind);
+    const all = this.latencyMs.get('all');
+    return (own === undefined ? 0 : this.sampler.draw(own)) + (all === undefined ? 0 : this.sampler.draw(all));
   }
 
   /** An injected error for this request, or undefined. */

@@ -5,10 +5,11 @@
  */
 import { DEFAULT_COSTS, DEFAULT_TIMEOUTS, type CostModel, type Timeouts } from './capacity.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
+import { deadlines } from './deadline.js';
 import { Executor } from './executor.js';
 import { Faults, type FaultConfig } from './faults.js';
 import { SimServer } from './server.js';
-import { startMetricsServer } from './metrics.js';
+import { startMetricsServer, startNodeMetricsServer } from './metrics.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -21,6 +22,11 @@ export interface SimOptions {
   shardAwarePort?: number;
   /** Serve /metrics (Prometheus) and the admin API on node 1's address at this port (0: any free port). */
   metricsPort?: number;
+  /**
+   * Serve each node's own /metrics on that node's address at this port, like Scylla's 9180 (its
+   * shards only, Scylla's names and labels). 0: any free port per node.
+   */
+  nodeMetricsPort?: number;
   /** PasswordAuthenticator with the default superuser cassandra/cassandra. */
   auth?: boolean;
   /** New NetworkTopologyStrategy keyspaces use tablets. */
@@ -49,6 +55,8 @@ export interface SimNodeAddress {
   port: number;
   shardAwarePort: number;
   hostId: string;
+  /** http://address:port/metrics of this node's own endpoint, when nodeMetricsPort was given */
+  metricsUrl?: string;
 }
 
 export interface ShardStats {
@@ -75,8 +83,12 @@ export interface Sim {
   crossShardHops(): number;
   /** Connections accepted so far per listener and shard (which port the drivers used). */
   listenerStats(): { node: number; port: number; shardAware: boolean; acceptedPerShard: number[]; openPerShard: number[] }[];
-  /** Takes a node down (connections dropped, replicas unavailable) or brings it back. */
-  setNodeUp(index: number, up: boolean): void;
+  /**
+   * Takes a node down as a Scylla process going down: listeners closed (new connections refused),
+   * connections dropped, replicas unavailable, STATUS_CHANGE DOWN to the other nodes' registered
+   * connections; or brings it back (listening on both ports again, then UP). Resolves when done.
+   */
+  setNodeUp(index: number, up: boolean): Promise<void>;
   /** Live fault configuration (also reachable over the admin HTTP endpoint). */
   faults: Faults;
   stop(): Promise<void>;
@@ -112,6 +124,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const shardAwarePort = options.shardAwarePort ?? 19042;
   const faults = new Faults(cluster);
   if (options.faults) faults.configure(options.faults);
+  // replies held for their completion time go through the deadline thread: have it running first
+  await deadlines.ready();
   const server = new SimServer(cluster, executor, shardAwarePort, faults);
   server.natRewritesSourcePorts = options.natRewritesSourcePorts ?? false;
   try {
@@ -126,13 +140,11 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     if (err.code === 'EADDRNOTAVAIL') throw new Error(`cannot listen on ${err.message.replace(/^listen EADDRNOTAVAIL: address not available /, '')}: the node addresses must be loopback (127.x.y.z)`);
     throw e;
   }
-  const setNodeUp = (index: number, up: boolean): void => {
+  // a bad index throws at once (callers that do not await still see it); the change itself is async
+  const setNodeUp = (index: number, up: boolean): Promise<void> => {
     const n = cluster.nodes[index];
-    if (!n) throw new RangeError(`no node ${index}`);
-    if (n.up === up) return;
-    n.up = up;
-    if (!up) server.dropNodeConnections(n);
-    server.broadcast('STATUS_CHANGE', up ? 'UP' : 'DOWN', n);
+    if (!n) throw new RangeError(`no node ${index} (nodes are 0..${cluster.nodes.length - 1})`);
+    return server.setNodeUp(n, up);
   };
   let http: Server | undefined;
   if (options.metricsPort !== undefined) {
@@ -143,10 +155,25 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       throw new Error(`metrics port ${options.metricsPort}: ${(e as Error).message}`);
     }
   }
+  const nodeHttp: Server[] = [];
+  if (options.nodeMetricsPort !== undefined) {
+    for (const n of cluster.nodes) {
+      try {
+        nodeHttp.push(await startNodeMetricsServer(cluster, n, options.nodeMetricsPort));
+      } catch (e) {
+        await Promise.all([http, ...nodeHttp].map((h) => h && new Promise<void>((r) => h.close(() => r()))));
+        await server.close();
+        throw new Error(`node metrics port ${n.address}:${options.nodeMetricsPort}: ${(e as Error).message}`);
+      }
+    }
+  }
   const metricsAddress = http ? `http://${cluster.nodes[0].address}:${(http.address() as AddressInfo).port}` : undefined;
   return {
     metricsUrl: metricsAddress,
-    nodes: cluster.nodes.map((n) => ({ host: n.address, port, shardAwarePort, hostId: n.hostId })),
+    nodes: cluster.nodes.map((n, i) => ({
+      host: n.address, port, shardAwarePort, hostId: n.hostId,
+      ...(nodeHttp[i] ? { metricsUrl: `http://${n.address}:${(nodeHttp[i].address() as AddressInfo).port}/metrics` } : {}),
+    })),
     cluster,
     stats: () => cluster.stats(),
     crossShardHops: () => cluster.totalCrossShardHops(),
@@ -157,7 +184,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     faults,
     stop: async () => {
       faults.stop();
-      if (http) await new Promise<void>((r) => http!.close(() => r()));
+      await Promise.all([http, ...nodeHttp].map((h) => h && new Promise<void>((r) => h.close(() => r()))));
       await server.close();
     },
   };

@@ -13,17 +13,21 @@
  */
 import http from 'node:http';
 import { ErrorCode } from '../cql/errors.js';
-import type { Cluster } from './cluster.js';
+import type { Cluster, SimNode } from './cluster.js';
 import type { FaultConfig, Faults, StallSpec } from './faults.js';
 import { LATENCY_BUCKETS_US, type LatencyHistogram } from './latency.js';
-import { renderQosMetrics, serviceLevelStats } from './qos.js';
+import { labelValue, renderQosMetrics, serviceLevelStats } from './qos.js';
 
 const ERROR_TYPES: Record<number, string> = Object.fromEntries(Object.entries(ErrorCode).map(([k, v]) => [v, k.toLowerCase()]));
 
 interface Family { name: string; help: string; type: 'counter' | 'gauge' | 'histogram'; lines: string[] }
 
-/** Renders all metrics of the cluster. */
-export function renderMetrics(cluster: Cluster): string {
+/**
+ * Renders the metrics of the whole cluster (every series labelled `instance` and `shard`), or of
+ * one node as that node's own endpoint serves them (Scylla's port 9180: its shards only, no
+ * `instance` label; Prometheus adds it when it scrapes).
+ */
+export function renderMetrics(cluster: Cluster, scope?: SimNode): string {
   const fams: Family[] = [];
   const fam = (name: string, type: Family['type'], help: string): Family => {
     const f: Family = { name, help, type, lines: [] };
@@ -32,7 +36,8 @@ export function renderMetrics(cluster: Cluster): string {
   };
   const served = fam('scylla_transport_requests_served', 'counter', 'Counts the number of served CQL requests (QUERY, EXECUTE, BATCH) coordinated on this shard.');
   const conns = fam('scylla_transport_current_connections', 'gauge', 'Holds the current number of client connections on this shard.');
-  const hops = fam('scylla_storage_proxy_replica_cross_shard_ops', 'counter', 'Number of operations that crossed a shard boundary (coordinator shard does not own the data).');
+  // Scylla counts these per scheduling group (service/storage_proxy.cc, label scheduling_group_name)
+  const hops = fam('scylla_storage_proxy_replica_cross_shard_ops', 'counter', 'number of operations that crossed a shard boundary');
   const errors = fam('scylla_transport_cql_errors_total', 'counter', 'Counts the number of CQL errors answered, by error type.');
   const readLat = fam('scylla_storage_proxy_coordinator_read_latency', 'histogram', 'Coordinator read latency as modelled by the emulator, microseconds.');
   const writeLat = fam('scylla_storage_proxy_coordinator_write_latency', 'histogram', 'Coordinator write latency as modelled by the emulator, microseconds.');
@@ -42,14 +47,22 @@ export function renderMetrics(cluster: Cluster): string {
   const up = fam('sim_node_up', 'gauge', '1 when the node is up, 0 when a fault took it down.');
   const rows = fam('sim_shard_rows', 'gauge', 'Rows stored on this shard (all tables).');
 
-  for (const n of cluster.nodes) {
-    up.lines.push(`sim_node_up{instance="${n.address}"} ${n.up ? 1 : 0}`);
+  for (const n of scope ? [scope] : cluster.nodes) {
+    const instance = scope ? '' : `instance="${n.address}"`;
+    up.lines.push(`sim_node_up${instance ? `{${instance}}` : ''} ${n.up ? 1 : 0}`);
     for (const s of n.shards) {
-      const l = `instance="${n.address}",shard="${s.id}"`;
+      const l = `${instance ? `${instance},` : ''}shard="${s.id}"`;
       const c = s.counters;
       served.lines.push(`${served.name}{${l}} ${c.requests}`);
       conns.lines.push(`${conns.name}{${l}} ${c.connections}`);
-      hops.lines.push(`${hops.name}{${l}} ${c.crossShardHops}`);
+      if (scope) {
+        // one series per scheduling group, as Scylla; a shard that served nothing yet shows sl:default
+        const lanes = [...s.queue.lanes.values()];
+        if (lanes.length === 0) hops.lines.push(`${hops.name}{scheduling_group_name="sl:default",shard="${s.id}"} 0`);
+        for (const lane of lanes) hops.lines.push(`${hops.name}{scheduling_group_name="sl:${labelValue(lane.name)}",shard="${s.id}"} ${lane.crossShardHops}`);
+      } else {
+        hops.lines.push(`${hops.name}{${l}} ${c.crossShardHops}`);
+      }
       replicaOps.lines.push(`${replicaOps.name}{${l}} ${c.replicaOps}`);
       queue.lines.push(`${queue.name}{${l}} ${s.queue.pending}`);
       busy.lines.push(`${busy.name}{${l}} ${(s.queue.busyNs / 1e9).toFixed(6)}`);
@@ -60,7 +73,7 @@ export function renderMetrics(cluster: Cluster): string {
     }
   }
   // per service level (scheduling group) on each shard: qos.ts
-  return fams.map((f) => `# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n${f.lines.join('\n')}${f.lines.length ? '\n' : ''}`).join('') + renderQosMetrics(cluster);
+  return fams.map((f) => `# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n${f.lines.join('\n')}${f.lines.length ? '\n' : ''}`).join('') + renderQosMetrics(cluster, scope);
 }
 
 function histogram(f: Family, labels: string, h: LatencyHistogram): void {
@@ -75,7 +88,7 @@ function histogram(f: Family, labels: string, h: LatencyHistogram): void {
 }
 
 export interface AdminHooks {
-  setNodeUp(index: number, up: boolean): void;
+  setNodeUp(index: number, up: boolean): Promise<void>;
 }
 
 /** Starts the metrics/admin HTTP server on host:port. */
@@ -119,14 +132,40 @@ export async function startMetricsServer(cluster: Cluster, faults: Faults, hooks
     if (req.method === 'POST' && m) {
       const i = Number(m[1]);
       if (!cluster.nodes[i]) return send(404, JSON.stringify({ error: `no node ${i} (nodes are 0..${cluster.nodes.length - 1})` }));
-      hooks.setNodeUp(i, m[2] === 'up');
-      return send(200, JSON.stringify(faults.state()));
+      hooks.setNodeUp(i, m[2] === 'up').then(
+        () => send(200, JSON.stringify(faults.state())),
+        (e: unknown) => send(500, JSON.stringify({ error: `node ${i} ${m[2]}: ${(e as Error).message}` })),
+      );
+      return;
     }
     send(404, JSON.stringify({ error: `no route ${req.method} ${url}` }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+  return server;
+}
+
+/**
+ * One node's own metrics endpoint, as Scylla serves Prometheus on each node's address (port
+ * 9180 there): GET /metrics with that node's shards only. Kept up while the node is "down":
+ * the emulator models a node whose CQL side is gone, and counters must stay readable.
+ */
+export async function startNodeMetricsServer(cluster: Cluster, node: SimNode, port: number): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const url = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(renderMetrics(cluster, node));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end(`no route ${req.method} ${url} (only GET /metrics)\n`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host: node.address, exclusive: true }, () => { server.off('error', reject); resolve(); });
   });
   return server;
 }

@@ -1,7 +1,7 @@
 /**
- * Workload prioritization per shard (scylla-reference.md §4.5), in the capacity model's virtual
- * time: each shard keeps one lane per service level, and a level's work runs at that level's
- * share of the shard.
+ * Workload prioritization per shard (Scylla's scheduling groups per service level), in the
+ * capacity model's virtual time: each shard keeps one lane per service level, and a level's work
+ * runs at that level's share of the shard.
  *
  * Scylla divides a shard's CPU and I/O among the scheduling groups that have work pending, in
  * proportion to their shares; idle capacity is not reserved. The emulator answers each request
@@ -19,13 +19,12 @@
  * are FIFO. The approximation: a share is fixed when work arrives and is not revised by later
  * arrivals, so during a transient (~50 ms) the lanes together may exceed the shard a little.
  *
- * Shedding (§4.5): Scylla puts a connection of an `interactive` session into a shedding state
+ * Shedding (transport/server.cc): Scylla puts a connection of an `interactive` session into a shedding state
  * when a request waited more than 50 ms for admission and answers Overloaded ("request shed due
  * to coordinator overload") until admission catches up. The emulator sheds an interactive
  * request when its level's lane on the coordinator shard would make it wait more than 50 ms, so
  * the connection sheds exactly while that backlog lasts; `batch` and unspecified levels queue.
  */
-import type { Cluster } from './cluster.js';
 import type { EffectiveLevel } from './service-levels.js';
 
 /** Wait past which an interactive session sheds (transport/server.cc). */
@@ -54,6 +53,8 @@ export class Lane {
   shed = 0;
   /** replies waiting for their modelled completion */
   pending = 0;
+  /** requests coordinated here under this level whose data lived on another shard of this node */
+  crossShardHops = 0;
 
   constructor(readonly name: string, shares: number) {
     this.shares = shares;
@@ -108,6 +109,16 @@ export function laneRate(lanes: Iterable<Lane>, lane: Lane, atNs: number): numbe
   return Math.max(1e-3, (cap * lane.shares) / weights);
 }
 
+/** What the per-level statistics read of a cluster: its nodes, their shards and those shards' lanes. */
+export interface LanesView {
+  nodes: readonly NodeLanes[];
+}
+export interface NodeLanes {
+  index: number;
+  address: string;
+  shards: readonly { id: number; queue: { lanes: Map<string, Lane> } }[];
+}
+
 export interface LaneStats {
   node: number;
   shard: number;
@@ -121,7 +132,7 @@ export interface LaneStats {
 }
 
 /** Per (node, shard, service level) counters, for tests, /metrics and /admin/stats. */
-export function serviceLevelStats(cluster: Cluster): LaneStats[] {
+export function serviceLevelStats(cluster: LanesView): LaneStats[] {
   const out: LaneStats[] = [];
   for (const n of cluster.nodes) {
     for (const s of n.shards) {
@@ -134,7 +145,7 @@ export function serviceLevelStats(cluster: Cluster): LaneStats[] {
 }
 
 /** Totals per service level over the whole cluster. */
-export function servedByLevel(cluster: Cluster): Record<string, { requests: number; servedMs: number; shed: number }> {
+export function servedByLevel(cluster: LanesView): Record<string, { requests: number; servedMs: number; shed: number }> {
   const out: Record<string, { requests: number; servedMs: number; shed: number }> = {};
   for (const s of serviceLevelStats(cluster)) {
     const t = (out[s.serviceLevel] ??= { requests: 0, servedMs: 0, shed: 0 });
@@ -149,7 +160,7 @@ export function servedByLevel(cluster: Cluster): Record<string, { requests: numb
  * Prometheus families per shard and service level, named as Scylla's scheduler exports them
  * (`group="sl:<name>"`), plus the emulator's request and shed counters.
  */
-export function renderQosMetrics(cluster: Cluster): string {
+export function renderQosMetrics(cluster: LanesView, scope?: NodeLanes): string {
   const fams: [string, 'counter' | 'gauge', string, (l: Lane) => number | string][] = [
     ['scylla_scheduler_runtime_ms', 'counter', 'Shard time used by the scheduling group (capacity model), ms.', (l) => (l.servedNs / 1e6).toFixed(3)],
     ['scylla_scheduler_tasks_processed', 'counter', 'Work items (coordinator or replica stages) the scheduling group ran.', (l) => l.tasks],
@@ -161,17 +172,22 @@ export function renderQosMetrics(cluster: Cluster): string {
   let out = '';
   for (const [name, type, help, value] of fams) {
     out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
-    for (const n of cluster.nodes) {
+    for (const n of scope ? [scope] : cluster.nodes) {
       for (const s of n.shards) {
         for (const l of s.queue.lanes.values()) {
-          const v = l.name.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+          const v = labelValue(l.name);
           const group = name.startsWith('scylla_') ? `group="sl:${v}"` : `service_level="${v}"`;
-          out += `${name}{instance="${n.address}",shard="${s.id}",${group}} ${value(l)}\n`;
+          out += `${name}{${scope ? '' : `instance="${n.address}",`}shard="${s.id}",${group}} ${value(l)}\n`;
         }
       }
     }
   }
   return out;
+}
+
+/** A Prometheus label value with `\` and `"` escaped. */
+export function labelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }
 
 export type { EffectiveLevel };

@@ -1,14 +1,16 @@
 /**
- * The native-protocol side of the emulator: one listener per node on the regular port and one on
- * the shard-aware port, connection-to-shard placement as Scylla does it (§1.4, §1.5), the
- * OPTIONS/STARTUP/AUTH handshake with Scylla's extensions, and request dispatch to the Executor.
+ * The native-protocol side of the emulator (Scylla's transport/server.cc): one listener per
+ * node on the regular port and one on the shard-aware port, connection-to-shard placement as
+ * Scylla does it (shard-aware port: client source port mod shard count; regular port: the shard
+ * with the fewest connections), the OPTIONS/STARTUP/AUTH handshake with Scylla's extensions,
+ * events, and request decoding; each request goes to the scheduler (scheduler.ts), and the reply
+ * leaves when it says.
  *
  * A malformed frame gets a PROTOCOL_ERROR and closes only its own connection.
  */
 import net from 'node:net';
 import { ProtocolViolation, Reader, UNSET_MARK, Writer } from '../cql/buffer.js';
-import { consistencyName } from '../cql/consistency.js';
-import { ErrorCode, ReadTimeoutError, ResponseError, WriteTimeoutError, encodeErrorBody } from '../cql/errors.js';
+import { ErrorCode, ResponseError, encodeErrorBody } from '../cql/errors.js';
 import { encodeFrame, FrameParser, HEADER_BYTES, Opcode, writeHeader, type Frame } from '../cql/frame.js';
 import { lz4BodyCodec } from '../cql/lz4.js';
 import {
@@ -17,14 +19,16 @@ import {
 } from '../cql/messages.js';
 import type { Cluster, SimNode, SimShard } from './cluster.js';
 import { hashPassword } from './cluster.js';
-import { nowNs, type CostModel, type Timeouts } from './capacity.js';
-import { SHED_WAIT_MS, type Lane } from './qos.js';
+import { nowNs } from './capacity.js';
+import type { Lane } from './qos.js';
 import { DEFAULT_LEVEL, type EffectiveLevel } from './service-levels.js';
-import { LWT_FLAG, type ExecExtras, type ExecParams, type ExecResult, type OpKind, type Plan, type Session } from './context.js';
+import { LWT_FLAG, type ExecExtras, type ExecParams, type ExecResult, type Session } from './context.js';
 import type { Faults } from './faults.js';
 import type { LatencyHistogram } from './latency.js';
 import { toResponseError, type Executor } from './executor.js';
 import { executeProtocolBatch } from './modify.js';
+import { Scheduler, type RequestShape } from './scheduler.js';
+import { deadlines, type DeadlineHandle } from './deadline.js';
 import { CQL_VERSION, PARTITIONER } from './system.js';
 import { InvalidRequest, type Bound } from './values.js';
 
@@ -52,7 +56,10 @@ export class SimServer {
   /** Emulates a NAT between clients and the shard-aware port: source ports arrive rewritten. */
   natRewritesSourcePorts = false;
 
+  readonly scheduler: Scheduler;
+
   constructor(readonly cluster: Cluster, readonly executor: Executor, readonly shardAwarePort: number, readonly faults: Faults) {
+    this.scheduler = new Scheduler(cluster, faults);
     this.unsubscribe = cluster.onSchemaChange((c) => {
       for (const conn of this.connections) conn.sendSchemaEvent(c);
     });
@@ -61,15 +68,42 @@ export class SimServer {
   async listen(node: SimNode, port: number, shardAware: boolean): Promise<void> {
     const shards = this.cluster.options.shards;
     const info: ListenerInfo = { node, port, shardAware, perShard: new Array(shards).fill(0), acceptedPerShard: new Array(shards).fill(0), server: net.createServer() };
+    await this.open(info);
+    this.listeners.push(info);
+  }
+
+  private async open(info: ListenerInfo): Promise<void> {
     info.server.on('connection', (socket) => this.accept(info, socket));
     await new Promise<void>((resolve, reject) => {
       info.server.once('error', reject);
-      info.server.listen({ host: node.address, port, exclusive: true }, () => {
+      info.server.listen({ host: info.node.address, port: info.port, exclusive: true }, () => {
         info.server.off('error', reject);
         resolve();
       });
     });
-    this.listeners.push(info);
+  }
+
+  /**
+   * A node going down as a Scylla process does: its listeners close (new connections are
+   * refused), its connections drop, and the other nodes' connections registered for
+   * STATUS_CHANGE hear DOWN; coming back it listens again on both ports, then the others hear UP.
+   */
+  async setNodeUp(node: SimNode, up: boolean): Promise<void> {
+    if (node.up === up) return;
+    node.up = up;
+    const mine = this.listeners.filter((l) => l.node === node);
+    if (!up) {
+      const closed = mine.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
+      for (const c of this.connections) if (c.node === node) c.destroy();
+      this.broadcast('STATUS_CHANGE', 'DOWN', node);
+      await Promise.all(closed);
+    } else {
+      for (const l of mine) {
+        l.server = net.createServer();
+        await this.open(l);
+      }
+      this.broadcast('STATUS_CHANGE', 'UP', node);
+    }
   }
 
   private accept(l: ListenerInfo, socket: net.Socket): void {
@@ -90,30 +124,27 @@ export class SimServer {
     const shard = l.node.shards[shardId];
     shard.counters.connections++;
     socket.setNoDelay(true);
-    const conn = new SimConnection(this, socket, l.node, shard);
+    const conn = new SimConnection(this, socket, l.node, shard, l.port);
     this.connections.add(conn);
     socket.once('close', () => {
       l.perShard[shardId]--;
       shard.counters.connections--;
       this.connections.delete(conn);
     });
-    if (!l.node.up) socket.destroy();
   }
 
   async close(): Promise<void> {
     this.unsubscribe();
     for (const c of this.connections) c.destroy();
-    await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
+    await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => {
+      if (l.server.listening) l.server.close(() => resolve());
+      else resolve();
+    })));
   }
 
-  /** Drops every connection of a node (a node going down). */
-  dropNodeConnections(node: SimNode): void {
-    for (const c of this.connections) if (c.node === node) c.destroy();
-  }
-
-  /** Sends STATUS_CHANGE / TOPOLOGY_CHANGE to registered connections. */
+  /** Sends STATUS_CHANGE / TOPOLOGY_CHANGE about `node` to the registered connections of the other nodes. */
   broadcast(type: 'STATUS_CHANGE' | 'TOPOLOGY_CHANGE', change: string, node: SimNode): void {
-    for (const c of this.connections) c.sendEvent(type, change, node.address);
+    for (const c of this.connections) if (c.node !== node) c.sendEvent(type, change, node.address);
   }
 }
 
@@ -131,12 +162,13 @@ export class SimConnection {
   /** replies produced while handling one incoming chunk (null outside onData) */
   private batch: Buffer[] | null = null;
   /** replies waiting for their virtual-time completion */
-  private readonly timers = new Map<NodeJS.Timeout, Lane>();
+  private readonly timers = new Set<DelayedReply>();
   /** the session's service level, re-resolved when the catalogue changes */
   private sl: EffectiveLevel = DEFAULT_LEVEL;
   private slGeneration = -1;
 
-  constructor(private readonly server: SimServer, private readonly socket: net.Socket, readonly node: SimNode, readonly shard: SimShard) {
+  /** `listenerPort`: the port this connection came in on; events name it (transport/event_notifier.cc uses the connection's server port) */
+  constructor(private readonly server: SimServer, private readonly socket: net.Socket, readonly node: SimNode, readonly shard: SimShard, private readonly listenerPort: number) {
     this.session = { cluster: server.cluster, node, shard, lwtMark: false, tabletsRouting: false };
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => { /* the peer went away; 'close' cleans up */ });
@@ -150,10 +182,10 @@ export class SimConnection {
   }
 
   private clearTimers(): void {
-    for (const [t, lane] of this.timers) {
-      clearTimeout(t);
+    for (const d of this.timers) {
+      deadlines.cancel(d.handle);
       this.shard.queue.pending--;
-      lane.pending--;
+      d.lane.pending--;
     }
     this.timers.clear();
   }
@@ -195,7 +227,7 @@ export class SimConnection {
 
   private handle(f: Frame): void {
     if (f.version < 3 || f.version > 4) {
-      // Scylla speaks v3 and v4 only; the message makes drivers downgrade (§1.2)
+      // Scylla speaks v3 and v4 only; this message makes drivers downgrade (transport/server.cc)
       const saved = this.version;
       this.version = Math.min(Math.max(f.version, 3), 4);
       this.sendError(f.stream, new ResponseError(ErrorCode.PROTOCOL_ERROR, `Invalid or unsupported protocol version: ${f.version}`));
@@ -267,7 +299,7 @@ export class SimConnection {
       if (comp.toLowerCase() !== 'lz4') throw new ResponseError(ErrorCode.PROTOCOL_ERROR, `Unknown compression algorithm: ${comp}`);
       this.parser.compressor = lz4BodyCodec;
     }
-    // an extension is enabled when its key is present; the value does not matter (§1.2)
+    // an extension is enabled when its key is present; the value does not matter (transport/cql_protocol_extension.cc)
     this.session.lwtMark = opts.has('SCYLLA_LWT_ADD_METADATA_MARK');
     this.session.tabletsRouting = opts.has('TABLETS_ROUTING_V1');
     if (this.server.cluster.options.auth) {
@@ -396,91 +428,28 @@ export class SimConnection {
     if (params.serialConsistency !== undefined) ep.serialConsistency = params.serialConsistency;
     if (params.timestampUs !== undefined) ep.timestampUs = params.timestampUs;
     const first = children[0]?.plan;
-    const batchPlan: BatchShape = { opKind: 'batch', target: first?.target, isCounter: type === 'counter', statements: children.length };
+    const batchPlan: RequestShape = { opKind: 'batch', target: first?.target, isCounter: type === 'counter', statements: children.length };
     this.serve(f.stream, batchPlan, [], ep, (extras) => executeProtocolBatch(this.server.cluster, this.session, children, type, ep, extras), false);
   }
 
   /**
-   * The request path: fault injection, admission on the coordinator shard's queue (a request
-   * whose wait already exceeds its timeout is not executed), execution, then the capacity model
-   * decides when the reply leaves (or that it times out). A later QoS layer slots in here.
+   * Hands a request to the scheduler (admission, execution, capacity, faults, timeouts), then
+   * sends what it decided: a result or an error, now or when its modelled completion comes.
    */
-  private serve(stream: number, plan: BatchShape | Plan, bound: Bound, ep: ExecParams, run: (extras: ExecExtras) => ExecResult, skipMetadata: boolean): void {
-    const cluster = this.server.cluster;
-    const costs = cluster.options.costs;
-    const kind = plan.opKind;
-    const t0 = nowNs();
-    // drivers' metadata queries run under the built-in `driver` level, the rest under the session's
-    const level = kind === 'system' ? cluster.serviceLevels.driver() : this.level();
-    // USING TIMEOUT > the service level's timeout > the scylla.yaml default for the kind (§4.4)
-    const timeoutMs = ('timeoutMs' in plan && plan.timeoutMs ? plan.timeoutMs(bound) : undefined) ?? level.timeoutMs ?? defaultTimeoutMs(cluster.options.timeouts, kind, plan.isCounter === true);
-    const target = plan.target ? `${plan.target.keyspace}.${plan.target.table}` : 'system';
-    const q = this.shard.queue;
-    const lane = q.lane(level);
-    const injected = this.server.faults.injected(kind, ep.consistency, target);
-    if (injected) {
-      this.countError(injected.code);
-      this.deliver(this.encodeError(stream, injected), t0 + this.server.faults.extraLatencyMs(kind) * 1e6, null, lane);
-      return;
+  private serve(stream: number, shape: RequestShape, bound: Bound, ep: ExecParams, run: (extras: ExecExtras) => ExecResult, skipMetadata: boolean): void {
+    const d = this.server.scheduler.schedule(this.shard, this.level(), shape, bound, ep.consistency, run);
+    switch (d.kind) {
+      case 'shed':
+        this.countError(d.error.code);
+        this.sendError(stream, d.error);
+        return;
+      case 'error':
+        this.countError(d.error.code);
+        this.deliver(this.encodeError(stream, d.error), d.atNs, null, d.lane, d.t0, d.strict);
+        return;
+      case 'result':
+        this.deliver(this.encodeResult(stream, d.result, d.extras, skipMetadata), d.atNs, d.latency, d.lane, d.t0, d.strict);
     }
-    const waitMs = (q.startAt(t0, lane) - t0) / 1e6;
-    if (level.interactive && costs && waitMs > SHED_WAIT_MS) {
-      // an interactive session sheds instead of queueing (qos.ts)
-      lane.shed++;
-      this.countError(ErrorCode.OVERLOADED);
-      this.sendError(stream, new ResponseError(ErrorCode.OVERLOADED, 'request shed due to coordinator overload'));
-      return;
-    }
-    if (waitMs >= timeoutMs && isTimeoutKind(kind)) {
-      // the queue is longer than the timeout: Scylla drops it unexecuted
-      const err = timeoutError(kind, ep.consistency, target, 1);
-      this.countError(err.code);
-      this.deliver(this.encodeError(stream, err), t0 + timeoutMs * 1e6, null, lane);
-      return;
-    }
-    const extras: ExecExtras = {};
-    let r: ExecResult;
-    try {
-      r = run(extras);
-    } catch (e) {
-      // a value that fails to decode while executing is bad input, not a broken frame
-      if (e instanceof ProtocolViolation) throw new InvalidRequest(e.message);
-      throw e;
-    }
-    const frame = this.encodeResult(stream, r, extras, skipMetadata);
-    // two stages in virtual time: coordinator shard, then the replica shards that did the work
-    let finish: number;
-    lane.requests++;
-    if (costs) {
-      const coordNs = (costs.coordinatorUs + (extras.hop ? costs.crossShardHopUs : 0)) * 1000;
-      const coordDone = q.charge(t0, coordNs, level, t0);
-      const opUs = opCostUs(costs, kind, extras, 'statements' in plan ? plan.statements : 1);
-      const shards = extras.replicaShards;
-      const scanShards = extras.scanShards;
-      if (kind === 'scan' && scanShards && scanShards.length > 0) {
-        // a range read runs on every shard holding part of the range, in parallel: each pays the
-        // base cost and its share of the rows; the reply waits for the last
-        const perShardUs = costs.scanUs + ((extras.rowsScanned ?? 0) * costs.scanRowUs) / scanShards.length;
-        finish = coordDone;
-        for (const sh of scanShards) finish = Math.max(finish, sh.queue.charge(coordDone, perShardUs * 1000, level, t0));
-      } else if (shards && shards.length > 0) {
-        // replicas run the work under the same level (Scylla carries it over RPC)
-        const finishes = shards.map((sh) => sh.queue.charge(coordDone, opUs * 1000, level, t0)).sort((a, b) => a - b);
-        finish = finishes[Math.min(finishes.length, Math.max(1, extras.blockFor ?? 1)) - 1];
-      } else {
-        finish = q.charge(coordDone, opUs * 1000, level, t0);
-      }
-    } else {
-      finish = q.startAt(t0, lane);
-    }
-    finish += this.server.faults.extraLatencyMs(kind) * 1e6;
-    if ((finish - t0) / 1e6 > timeoutMs && isTimeoutKind(kind)) {
-      const err = timeoutError(kind, ep.consistency, target, extras.blockFor ?? 1);
-      this.countError(err.code);
-      this.deliver(this.encodeError(stream, err), t0 + timeoutMs * 1e6, null, lane);
-      return;
-    }
-    this.deliver(frame, finish, kind === 'write' || kind === 'batch' ? this.shard.writeLatency : kind === 'read' || kind === 'scan' ? this.shard.readLatency : null, lane, t0);
   }
 
   /** The service level of this session's login role (attached level, else `default`). */
@@ -493,21 +462,27 @@ export class SimConnection {
     return this.sl;
   }
 
-  /** Sends a reply now, or at `atNs` (virtual-time completion) through a timer. */
-  private deliver(frame: Buffer, atNs: number, hist: LatencyHistogram | null, lane: Lane, t0 = 0): void {
+  /**
+   * Sends a reply now, or at `atNs` (virtual-time completion, injected latency) through the
+   * process's deadline queue (deadline.ts): never before `atNs`, usually well under 0.1 ms
+   * after. `strict` (injected latency): no reply leaves before `atNs` at all; otherwise a reply
+   * due within 0.5 ms leaves at once, which keeps the capacity model's sub-ms replies off timers.
+   */
+  private deliver(frame: Buffer, atNs: number, hist: LatencyHistogram | null, lane: Lane, t0 = 0, strict = false): void {
     const q = this.shard.queue;
-    const delayMs = (atNs - nowNs()) / 1e6;
+    const delayNs = atNs - nowNs();
     if (hist) hist.record(Math.max(0, (atNs - t0) / 1000));
-    if (delayMs < 0.5) { this.write(frame); return; }
+    if (delayNs <= 0 || (!strict && delayNs < 0.5e6)) { this.write(frame); return; }
     q.pending++;
     lane.pending++;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
+    const d: DelayedReply = { handle: undefined as unknown as DeadlineHandle, lane };
+    d.handle = deadlines.at(atNs / 1e6, () => {
+      this.timers.delete(d);
       q.pending--;
       lane.pending--;
       this.write(frame);
-    }, delayMs);
-    this.timers.set(t, lane);
+    });
+    this.timers.add(d);
   }
 
   // --- responses
@@ -571,49 +546,15 @@ export class SimConnection {
   sendEvent(type: 'STATUS_CHANGE' | 'TOPOLOGY_CHANGE', change: string, address: string): void {
     if (!this.registered.has(type) || this.closed) return;
     const w = this.begin();
-    writeEvent(w, { type, change, address, port: this.server.listeners.find((l) => !l.shardAware)?.port ?? 9042 });
+    writeEvent(w, { type, change, address, port: this.listenerPort });
     this.finish(-1, Opcode.EVENT, 0);
   }
 }
 
-/** The shape serve() needs from a plan; a protocol BATCH has no single plan. */
-interface BatchShape {
-  opKind: OpKind;
-  target?: { keyspace: string; table: string };
-  isCounter?: boolean;
-  statements: number;
-}
-
-function isTimeoutKind(kind: OpKind): boolean {
-  return kind === 'read' || kind === 'write' || kind === 'scan' || kind === 'batch';
-}
-
-function defaultTimeoutMs(t: Timeouts, kind: OpKind, counter: boolean): number {
-  switch (kind) {
-    case 'read': return t.readMs;
-    case 'scan': return t.rangeMs;
-    case 'write': case 'batch': return counter ? t.counterWriteMs : t.writeMs;
-    default: return t.otherMs;
-  }
-}
-
-function opCostUs(c: CostModel, kind: OpKind, extras: ExecExtras, statements: number): number {
-  switch (kind) {
-    case 'read': return c.readUs + (extras.rowsScanned ?? 0) * c.scanRowUs;
-    case 'scan': return c.scanUs + (extras.rowsScanned ?? 0) * c.scanRowUs;
-    case 'write': return c.writeUs;
-    case 'batch': return c.writeUs + Math.max(0, statements - 1) * c.batchStatementUs;
-    case 'system': return c.systemUs;
-    case 'schema': return c.schemaUs;
-    default: return c.coordinatorUs;
-  }
-}
-
-/** Read_timeout / Write_timeout as Scylla words them (§9). */
-function timeoutError(kind: OpKind, cl: number, target: string, blockFor: number): ResponseError {
-  const msg = `Operation timed out for ${target} - received only 0 responses from ${blockFor} CL=${consistencyName(cl)}.`;
-  if (kind === 'write' || kind === 'batch') return new WriteTimeoutError(msg, cl as never, 0, blockFor, kind === 'batch' ? 'BATCH' : 'SIMPLE');
-  return new ReadTimeoutError(msg, cl as never, 0, blockFor, false);
+/** A reply waiting on a timer for its completion time. */
+interface DelayedReply {
+  handle: DeadlineHandle;
+  lane: Lane;
 }
 
 function opcodeName(op: number): string {

@@ -1,5 +1,5 @@
 /**
- * System keyspaces and their virtual tables (scylla-reference.md §10): system.local, system.peers
+ * System keyspaces and their virtual tables as Scylla serves them (db/system_keyspace.cc): system.local, system.peers
  * (no peers_v2), system_schema.* generated from the live schema, system_auth.roles, and a few
  * Scylla extras drivers and cqlsh read. Rows are built per query into a throwaway store, so the
  * ordinary SELECT engine applies the WHERE clause.
@@ -12,7 +12,7 @@ import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
 import type { Cluster, SimNode } from './cluster.js';
 import type { Session } from './context.js';
 import { KeyspaceMeta, SCYLLA_TABLE_OPTIONS, TableMeta, type ColumnMeta, type OptionValue } from './schema.js';
-import { roleAttributeRows, serviceLevelRows } from './service-levels.js';
+import { roleAttributeRows, serviceLevelRows } from './sl-statements.js';
 import { rowFor, TableStore } from './storage.js';
 
 export const RELEASE_VERSION = '3.0.8';
@@ -143,7 +143,7 @@ export function installSystemKeyspaces(cluster: Cluster): void {
     return out;
   }, ['keyspace_name', 'table_name', 'tablet_count']);
 
-  // service levels (scylla-reference.md §4.3): the levels and their attachments to roles
+  // service levels (service/qos/service_level_controller.cc): the levels and their attachments to roles
   define(system, 'service_levels_v2', 'service_level text, timeout duration, workload_type text, shares int', ['service_level'], [],
     (c) => serviceLevelRows(c));
   define(system, 'role_attributes', 'role text, name text, value text', ['role'], ['name'], (c) => roleAttributeRows(c));

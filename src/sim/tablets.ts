@@ -1,5 +1,5 @@
 /**
- * Tablets (scylla-reference.md §3): uniform tablet boundaries per table, replicas as
+ * Tablets (Scylla's locator/tablets.cc): uniform tablet boundaries per table, replicas as
  * (node, shard), and the `tablets-routing-v1` payload a result carries when the request reached
  * a (node, shard) that is not one of the token's replicas.
  */

@@ -9,10 +9,27 @@ import { codecFor, serialize, deserialize, parseDecimal, parseDate, parseTime, t
 import { ProtocolViolation, formatUuid } from '../cql/buffer.js';
 import { typeToCql, type CqlType } from '../cql/types.js';
 import type { Term } from '../cql/parser/ast.js';
+import { ErrorCode, ResponseError } from '../cql/errors.js';
 
 /** An Invalid (0x2200) error raised while executing; the server turns it into an ERROR frame. */
 export class InvalidRequest extends Error {
   override name = 'InvalidRequest';
+}
+
+export class ConfigError extends ResponseError {
+  constructor(message: string) {
+    super(ErrorCode.CONFIG_ERROR, message);
+  }
+}
+export class SyntaxErrorResponse extends ResponseError {
+  constructor(message: string) {
+    super(ErrorCode.SYNTAX_ERROR, message);
+  }
+}
+export class UnauthorizedError extends ResponseError {
+  constructor(message: string) {
+    super(ErrorCode.UNAUTHORIZED, message);
+  }
 }
 
 export type Comparator = (a: Buffer, b: Buffer) => number;

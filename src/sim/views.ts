@@ -6,6 +6,7 @@
  */
 import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
 import type { Cluster } from './cluster.js';
+import { replicasOf } from './locator.js';
 import type { ColumnMeta, KeyspaceMeta, TableMeta } from './schema.js';
 import { rowFor, type Cell } from './storage.js';
 
@@ -88,7 +89,7 @@ function writeView(cluster: Cluster, ks: KeyspaceMeta, view: TableMeta, key: Vie
   const pkBytes = partitionKeyBytes(key.pk);
   const keyStr = pkBytes.toString('latin1');
   const token = cluster.tokenOf(pkBytes, h);
-  for (const r of cluster.replicas(view, ks, token, h)) {
+  for (const r of replicasOf(cluster, view, ks, token, h)) {
     if (!r.node.up) continue;
     const shard = r.node.shards[r.shard];
     shard.counters.replicaOps++;

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runSimCommand } from '../../src/sim/cli.js';
+import { runCli } from '../support/cli.js';
 import { simHost } from '../support/sim-host.js';
 
 describe('runSimCommand', () => {
@@ -34,5 +35,27 @@ describe('runSimCommand', () => {
       blocker.close();
     }
     expect(stderr.join('')).toMatch(/^sim: address in use: .*9042/);
+  });
+});
+
+describe('scylla-bench sim (the built CLI as a process)', () => {
+  it('stays up serving until SIGTERM, per-node metrics included, then stops with exit 0', async () => {
+    const host = simHost();
+    let child: import('node:child_process').ChildProcess | undefined;
+    const done = runCli(['sim', '--nodes', '2', '--shards', '2', '--host', host, '--node-metrics-port', '9180', '--latency', 'read=lognormal:p50=2,p99=8'], { onSpawn: (c) => { child = c; }, timeoutMs: 30_000 });
+    let out = '';
+    child!.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    for (let i = 0; i < 250 && !out.includes('ready; Ctrl-C stops'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(out).toContain('ready; Ctrl-C stops');
+    // still there a while later (nothing but its listeners keeps it alive)
+    await new Promise((r) => setTimeout(r, 300));
+    expect(child!.exitCode).toBeNull();
+    const node2 = host.replace(/\.1$/, '.2');
+    const metrics = await (await fetch(`http://${node2}:9180/metrics`)).text();
+    expect(metrics).toMatch(/^scylla_storage_proxy_replica_cross_shard_ops\{scheduling_group_name="sl:default",shard="1"\} 0$/m);
+    child!.kill('SIGTERM');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('sim: stopped');
   });
 });

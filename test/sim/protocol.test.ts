@@ -158,7 +158,7 @@ describe('emulator Unavailable body (§9)', () => {
       await c.startup();
       await c.query("CREATE KEYSPACE u WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}");
       await c.query('CREATE TABLE u.t (k int PRIMARY KEY, v int)');
-      sim.setNodeUp(1, false);
+      await sim.setNodeUp(1, false);
       const f = await c.query('INSERT INTO u.t (k, v) VALUES (1, 1)', { consistency: 5 });
       const r = new Reader(f.body);
       expect([r.int(), r.string(), r.short(), r.int(), r.int()]).toEqual([0x1000, 'Cannot achieve consistency level for cl ALL. Requires 2, alive 1', 5, 2, 1]);

@@ -112,7 +112,7 @@ describe('emulator CQL semantics (through cassandra-driver)', () => {
   });
 
   it('answers Unavailable with the right body when too few replicas are up', async () => {
-    sim.setNodeUp(2, false);
+    await sim.setNodeUp(2, false);
     // wait until the driver has seen the node go (STATUS_CHANGE / dropped connection), so it does not route there
     const down = sim.nodes[2].host;
     for (let i = 0; i < 100 && c.hosts.values().some((h) => h.address.startsWith(down) && h.isUp()); i++) await new Promise((r) => setTimeout(r, 20));
@@ -127,7 +127,7 @@ describe('emulator CQL semantics (through cassandra-driver)', () => {
       const ok = await q('SELECT * FROM s.t WHERE p = 1', [], { consistency: cassandra.types.consistencies.quorum });
       expect(ok.rowLength).toBe(6);
     } finally {
-      sim.setNodeUp(2, true);
+      await sim.setNodeUp(2, true);
     }
   });
 
@@ -234,10 +234,10 @@ describe('replicas that missed writes while down', () => {
       await first.query("CREATE KEYSPACE rr WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}");
       await first.query('CREATE TABLE rr.kv (k int PRIMARY KEY, v text)');
       await first.query("INSERT INTO rr.kv (k, v) VALUES (1, 'old')", { consistency: 5 });
-      sim.setNodeUp(2, false);
+      await sim.setNodeUp(2, false);
       await first.query("INSERT INTO rr.kv (k, v) VALUES (1, 'new')", { consistency: 4 });
       await first.query('DELETE FROM rr.kv WHERE k = 2', { consistency: 4 });
-      sim.setNodeUp(2, true);
+      await sim.setNodeUp(2, true);
       const again = await RawCql.connect(sim.nodes[2].host, 9042);
       await again.startup();
       // CL ONE on the node that missed the write: its own stale copy

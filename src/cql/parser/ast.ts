@@ -213,7 +213,7 @@ export type Resource =
   | { kind: 'role'; role: string };
 export interface PermissionStatement { kind: 'grant-permission' | 'revoke-permission'; permission: Permission; resource: Resource; role: string }
 
-/** Service-level statements (§4.1), parsed so callers can answer them; options as written. */
+/** Service-level statements (Scylla's CREATE/ALTER/DROP/ATTACH/DETACH/LIST SERVICE LEVEL), parsed so callers can answer them; options as written. */
 export type ServiceLevelStatement =
   | { kind: 'create-service-level'; name: string; ifNotExists: boolean; properties: Property[] }
   | { kind: 'alter-service-level'; name: string; properties: Property[] }
