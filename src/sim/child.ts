@@ -48,12 +48,11 @@ async function main(): Promise<void> {
       const u = process.cpuUsage();
       send({ type: 'cpu', id: m.id, userUs: u.user, systemUs: u.system });
     } else if (m.type === 'node') {
-      try {
-        sim?.setNodeUp(m.index, m.up);
-        send({ type: 'node-ok', id: m.id });
-      } catch (e) {
-        send({ type: 'node-ok', id: m.id, error: e instanceof Error ? e.message : String(e) });
-      }
+      // answered once the node's listeners are closed (or open again)
+      Promise.resolve().then(() => sim?.setNodeUp(m.index, m.up)).then(
+        () => send({ type: 'node-ok', id: m.id }),
+        (e: unknown) => send({ type: 'node-ok', id: m.id, error: e instanceof Error ? e.message : String(e) }),
+      );
     } else if (m.type === 'stop') {
       void stop(0);
     }

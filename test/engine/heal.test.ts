@@ -33,9 +33,9 @@ async function outageRun(routing: 'shard-aware' | 'driver'): Promise<void> {
     // node 2 (index 1) goes down after 15 measured seconds and comes back 15 s later
     while (measureSeconds(out).length < 15) await sleep(100);
     const downAt = measureSeconds(out).length;
-    sim.setNodeUp(1, false);
+    await sim.setNodeUp(1, false);
     while (measureSeconds(out).length < downAt + 15) await sleep(100);
-    sim.setNodeUp(1, true);
+    await sim.setNodeUp(1, true);
     const upAt = measureSeconds(out).length;
     const r = await done;
     expect(r.code, r.stderr).toBe(0);
