@@ -1,31 +1,27 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is TypeScript compiled to dist/ by `npm ci` (the prepare script).
 //
-// Signals are caught before anything loads. A command that stops gracefully (run, ab) claims
-// them as it starts and honours one that came during start-up (it stops and still writes a
-// result); for any other command an early signal ends the process as it would by default.
+// `run` and `ab` stop gracefully on SIGINT/SIGTERM at every moment (they still write a result),
+// so their signals are caught before anything loads: one that comes while the CLI is loading is
+// remembered, and the command honours it as it claims the handling. Other commands keep the
+// default behaviour.
+const command = process.argv[2];
 const early = [];
-let claimed = false;
-const onEarly = (sig) => {
-  if (claimed) return;
-  early.push(sig);
-  setTimeout(() => {
-    if (claimed) return;
-    process.off('SIGINT', onEarly);
-    process.off('SIGTERM', onEarly);
-    process.kill(process.pid, sig);
-  }, 2000).unref();
-};
-process.on('SIGINT', onEarly);
-process.on('SIGTERM', onEarly);
-globalThis.__scyllaBenchSignals = {
-  /** Takes over signal handling; returns the signals that arrived before. */
-  claim() {
-    claimed = true;
-    process.off('SIGINT', onEarly);
-    process.off('SIGTERM', onEarly);
-    return early.slice();
-  },
-};
+if (command === 'run' || command === 'ab') {
+  const remember = (sig) => { early.push(sig); };
+  process.on('SIGINT', remember);
+  process.on('SIGTERM', remember);
+  globalThis.__scyllaBenchSignals = {
+    /** Takes over signal handling; returns the signals that arrived before. */
+    claim() {
+      process.off('SIGINT', remember);
+      process.off('SIGTERM', remember);
+      return early.slice();
+    },
+  };
+}
+// `ps` and `top` show the tool by name; it also tells a supervisor (and our tests) that the
+// handlers above are in place — Node's own early handlers only restore the terminal and re-raise
+process.title = 'scylla-bench';
 const { main } = await import('../dist/src/cli/main.js');
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

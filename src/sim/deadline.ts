@@ -82,7 +82,10 @@ class DeadlineQueue {
     this.ctrl = new Int32Array(shared, 0, 1);
     this.target = new Float64Array(shared, 8, 1);
     this.target[0] = Infinity;
-    const w = new Worker(WAKER, { eval: true, workerData: shared });
+    // execArgv: [] — the waker is CommonJS source; a parent started with `--input-type=module`
+    // (node -e) would otherwise pass that on, the thread would fail to start, and the process
+    // would exit with nothing left to keep it alive
+    const w = new Worker(WAKER, { eval: true, workerData: shared, execArgv: [] });
     w.on('message', () => this.run());
     w.on('error', () => { /* cannot happen short of the thread dying; timers then stop, as on a crash */ });
     w.unref();

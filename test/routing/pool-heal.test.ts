@@ -325,7 +325,7 @@ describe('the pool with the system clock', () => {
       const sim = await startSim({ nodes: 2, shards: 2, host: process.argv[1] });
       const pools = sim.nodes.map((n) => NodePool.create({ host: n.host, port: n.port, connection: {}, backoff: { baseMs: 5, maxMs: 20 } }));
       await Promise.all(pools.map((p) => p.ready));
-      sim.setNodeUp(1, false);
+      await sim.setNodeUp(1, false);
       let failures = 0;
       pools[1].on('attempt', (e) => { if (e) failures++; });
       while (failures < 3) await new Promise((r) => setTimeout(r, 5));
