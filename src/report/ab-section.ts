@@ -24,8 +24,12 @@ function forest(e: Estimate): string {
     + `<span class="dot" style="left:${pos(e.ratio).toFixed(1)}%"></span>${pos(lo) === 0 ? '<span class="more l">◀</span>' : ''}${pos(hi) === 100 ? '<span class="more r">▶</span>' : ''}</div>`;
 }
 
-function gainRow(label: string, metric: string, e: Estimate, k: string, text = gainText(e)): string {
-  return `<tr><td>${esc(label)}</td><td>${esc(metric)}</td>${cell(`${k}/ratio`, e.ratio, e.ratio === null ? na : fixed(e.ratio, 3))}${cell(`${k}/low`, e.low, fixed(e.low, 3))}${cell(`${k}/high`, e.high, fixed(e.high, 3))}`
+function gainGroup(label: string): string {
+  return `<tr class="group"><th colspan="8">${esc(label)}</th></tr>`;
+}
+
+function gainRow(metric: string, e: Estimate, k: string, text = gainText(e)): string {
+  return `<tr><td>${esc(metric)}</td>${cell(`${k}/ratio`, e.ratio, e.ratio === null ? na : fixed(e.ratio, 3))}${cell(`${k}/low`, e.low, fixed(e.low, 3))}${cell(`${k}/high`, e.high, fixed(e.high, 3))}`
     + `<td>${int(e.samples)}</td><td>${esc(e.method)}</td><td class="verdict" data-k="${esc(k)}" data-text="1">${esc(text)}</td><td class="forestcell">${forest(e)}</td></tr>`;
 }
 
@@ -54,17 +58,17 @@ export function abSection(input: AbInput, charts: Charts): string {
   for (const [base, g] of Object.entries(a.gain)) {
     const fixedByRate = a.variants['shard-aware']?.throughputFixedByRate && a.variants[base]?.throughputFixedByRate;
     const k = (m: string): string => pointer('gain', base, m);
-    grows.push(gainRow(`shard-aware vs ${base}`, `p99 ${base}/shard-aware`, g.p99, k('p99')), gainRow(`shard-aware vs ${base}`, `p50 ${base}/shard-aware`, g.p50, k('p50')),
-      gainRow(`shard-aware vs ${base}`, `throughput shard-aware/${base}`, g.throughput, k('throughput'), fixedByRate ? 'fixed by rate' : gainText(g.throughput)));
+    grows.push(gainGroup(`shard-aware vs ${base}`), gainRow(`p99 ${base}/shard-aware`, g.p99, k('p99')), gainRow(`p50 ${base}/shard-aware`, g.p50, k('p50')),
+      gainRow(`throughput shard-aware/${base}`, g.throughput, k('throughput'), fixedByRate ? 'fixed by rate' : gainText(g.throughput)));
   }
   for (const [cls, g] of Object.entries(a.classGain ?? {})) {
     const open = variants.every(([, v]) => v.classes[cls]?.loop === 'open' && v.classes[cls]?.rate.kept !== false);
     const k = (m: string): string => pointer('classGain', cls, m);
-    grows.push(gainRow(`class ${cls}`, 'p99 off/on', g.p99, k('p99')), gainRow(`class ${cls}`, 'p50 off/on', g.p50, k('p50')),
-      gainRow(`class ${cls}`, 'throughput on/off', g.throughput, k('throughput'), open ? 'fixed by rate' : gainText(g.throughput)));
+    grows.push(gainGroup(`class ${cls}: service levels on vs off`), gainRow('p99 off/on', g.p99, k('p99')), gainRow('p50 off/on', g.p50, k('p50')),
+      gainRow('throughput on/off', g.throughput, k('throughput'), open ? 'fixed by rate' : gainText(g.throughput)));
   }
   out.push(`<h3>Gain with its 95 % interval</h3><p class="note">${a.vary === 'routing' ? '&gt; 1: shard-aware better.' : '&gt; 1: better with service levels.'} "inconclusive" when the interval spans 1. Bars: the interval on a log scale from ¼× to 4×, the dot the ratio, the line 1×.</p>`
-    + (grows.length ? `<div class="scroll"><table class="figures gains"><thead><tr><th>comparison</th><th>metric</th><th>ratio</th><th>95% low</th><th>95% high</th><th>samples</th><th>method</th><th>reading</th><th>¼× … 1× … 4×</th></tr></thead><tbody>${grows.join('')}</tbody></table></div>` : '<p class="note">No gains computed (see the warnings).</p>'));
+    + (grows.length ? `<div class="scroll"><table class="figures gains"><thead><tr><th>metric</th><th>ratio</th><th>95% low</th><th>95% high</th><th>samples</th><th>method</th><th>reading</th><th>¼× … 1× … 4×</th></tr></thead><tbody>${grows.join('')}</tbody></table></div>` : '<p class="note">No gains computed (see the warnings).</p>'));
 
   // per round, and each variant's spectrum from its rounds merged
   const roundXs = Array.from({ length: rounds }, (_, i) => i + 1);

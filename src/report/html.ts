@@ -59,7 +59,8 @@ table.figures th { background: #f0f2f5; font-weight: 600; white-space: normal; v
 .scroll { overflow-x: auto; max-width: 100%; }
 table.figures td:first-child, table.figures th:first-child { text-align: left; }
 table.figures td.wrap { text-align: left; white-space: normal; min-width: 260px; }
-table.figures td.verdict { text-align: left; white-space: normal; min-width: 280px; max-width: 420px; }
+table.figures td.verdict { text-align: left; white-space: normal; min-width: 240px; max-width: 420px; }
+table.figures tr.group th { text-align: left; background: #e6ebf1; }
 .bad { color: var(--bad); font-weight: 600; }
 .good { color: var(--good); }
 .big { font-size: 18px; }
@@ -78,8 +79,8 @@ table.heat { border-collapse: collapse; font-size: 12px; font-variant-numeric: t
 table.heat th { padding: 3px 8px; font-weight: 600; text-align: left; background: #f0f2f5; border: 1px solid var(--line); }
 table.heat td.heat { padding: 6px 10px; text-align: right; border: 1px solid #fff; min-width: 70px; }
 table.heat td.hot { outline: 2px solid var(--bad); outline-offset: -2px; }
-td.forestcell { width: 220px; }
-.forest { position: relative; height: 14px; width: 200px; background: #f5f6f8; border-radius: 3px; }
+td.forestcell { width: 190px; padding: 3px 16px !important; }
+.forest { position: relative; height: 14px; width: 160px; background: #f5f6f8; border-radius: 3px; }
 .forest .one { position: absolute; left: 50%; top: 0; bottom: 0; border-left: 1px solid #333; }
 .forest .bar { position: absolute; top: 5px; height: 4px; background: #8a96a3; border-radius: 2px; }
 .forest.up .bar { background: var(--good); }
