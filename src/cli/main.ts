@@ -307,9 +307,10 @@ export async function main(argv: string[]): Promise<number> {
       'render results (result dirs, result.json, ab.json) as one self-contained HTML page',
       (y) => y
         .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'result directories or files, one section each' })
-        .option('out', { alias: 'o', type: 'string', default: 'report.html', describe: 'the HTML file to write' }),
+        .option('out', { alias: 'o', type: 'string', default: 'report.html', describe: 'the HTML file to write' })
+        .option('baseline', { type: 'string', describe: 'a run to compare every run input with (as `compare`), both overlaid' }),
       (a) => {
-        exitCode = reportCommand({ inputs: a.inputs as string[], out: a.out }, toolVersion());
+        exitCode = reportCommand({ inputs: a.inputs as string[], out: a.out, baseline: a.baseline }, toolVersion());
       },
     )
     .fail((msg, err) => {

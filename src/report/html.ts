@@ -58,6 +58,7 @@ table.figures th, table.figures td { border: 1px solid var(--line); padding: 3px
 table.figures th { background: #f0f2f5; font-weight: 600; white-space: normal; vertical-align: bottom; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table.figures td:first-child, table.figures th:first-child { text-align: left; }
+table.figures td.note { text-align: left; }
 table.figures td.wrap { text-align: left; white-space: normal; min-width: 260px; }
 table.figures td.verdict { text-align: left; white-space: normal; min-width: 240px; max-width: 420px; }
 table.figures tr.group th { text-align: left; background: #e6ebf1; }

@@ -1,24 +1,27 @@
 /**
  * What `report` reads: each argument is a result directory or a JSON file, recognised by what it
- * holds (a result@1 `result.json`, an `ab.json` with its round result directories). Every failure
- * is one ReportInputError naming the file (and the line:col of broken JSON, or the field that is
- * wrong).
+ * holds (a result@1 `result.json`, an `ab.json` with its round result directories). Run results
+ * are read through `readResult()` (src/results/read.ts), the validation `compare` and `gate` use;
+ * ab.json, which it does not cover, is checked here (validate.ts). Every failure is one
+ * ReportInputError naming the file (and the line:col of broken JSON, or the field that is wrong).
  *
  * To add a kind (capacity.json, a --history directory, …): add a member to ReportInput, recognise
- * it in `classify` (and `dirEntry` for a directory), and give it a section in sections.ts.
+ * it in `classify` (and DIR_FILES for a directory), and give it a section (index.ts).
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { abShape, firstIssue, resultShape } from './validate.js';
-import { RESULT_SCHEMA } from '../results/result.js';
+import { readResult, ResultReadError, type LoadedResult } from '../results/read.js';
+import { RESULT_SCHEMA, type RunResult } from '../results/result.js';
+import { abShape, firstIssue } from './validate.js';
 
-export type RunData = z.infer<typeof resultShape>;
+/** A run result as the report draws it. */
+export type RunData = RunResult;
 export type AbData = z.infer<typeof abShape>;
 
-export interface RunInput { kind: 'run'; file: string; result: RunData }
+export interface RunInput { kind: 'run'; file: string; result: RunData; loaded: LoadedResult }
 
-export interface AbRoundInput { variant: string; round: number; file: string; result: RunData }
+export interface AbRoundInput { variant: string; round: number; file: string; result: RunData; loaded: LoadedResult }
 
 export interface AbInput { kind: 'ab'; file: string; ab: AbData; rounds: AbRoundInput[] }
 
@@ -140,10 +143,15 @@ export function jsonError(text: string): { offset: number; reason: string } {
   }
 }
 
-function asResult(file: string, json: unknown): RunData {
-  const r = resultShape.safeParse(json);
-  if (!r.success) throw new ReportInputError(`${file}: not a valid ${RESULT_SCHEMA} result: ${firstIssue(r.error)}`);
-  return r.data;
+/** A run result through readResult (after readJson placed any syntax error at its line:col). */
+export function loadRun(file: string): LoadedResult {
+  readJson(file);
+  try {
+    return readResult(file);
+  } catch (e) {
+    if (e instanceof ResultReadError) throw new ReportInputError(e.message);
+    throw e;
+  }
 }
 
 /** A round's directory: next to ab.json first (the ab directory may have moved), else as recorded. */
@@ -157,7 +165,10 @@ function roundFile(abFile: string, recorded: string): string {
 
 function classify(file: string, json: unknown): ReportInput {
   const o = (json && typeof json === 'object' && !Array.isArray(json) ? json : {}) as Record<string, unknown>;
-  if (o.schema === RESULT_SCHEMA) return { kind: 'run', file, result: asResult(file, json) };
+  if (o.schema === RESULT_SCHEMA) {
+    const loaded = loadRun(file);
+    return { kind: 'run', file, result: loaded.result, loaded };
+  }
   if (typeof o.schema === 'string' && o.schema.startsWith('scylla-bench/')) {
     throw new ReportInputError(`${file}: schema '${o.schema}' is not one report reads (${RESULT_SCHEMA}, ab.json)`);
   }
@@ -168,7 +179,8 @@ function classify(file: string, json: unknown): ReportInput {
     for (const [variant, v] of Object.entries(r.data.variants)) {
       for (const rd of v.rounds) {
         const f = roundFile(file, rd.resultDir);
-        rounds.push({ variant, round: rd.round, file: f, result: asResult(f, readJson(f)) });
+        const loaded = loadRun(f);
+        rounds.push({ variant, round: rd.round, file: f, result: loaded.result, loaded });
       }
     }
     return { kind: 'ab', file, ab: r.data, rounds };

@@ -87,6 +87,9 @@ function classesOverTime(r: RunData): Map<string, string[]> {
   return out;
 }
 
+/** Errors by kind per second: not in the intervals the engine writes today; drawn when a newer writer adds them. */
+const kindsOf = (o: object): Record<string, number> | undefined => (o as { errorsByKind?: Record<string, number> }).errorsByKind;
+
 function overTime(r: RunData, charts: Charts): string {
   const { rows, marks } = timeline(r);
   if (rows.length === 0) return '<p class="note">No intervals: nothing to draw over time.</p>';
@@ -122,15 +125,15 @@ function overTime(r: RunData, charts: Charts): string {
   out.push('</div>');
 
   // errors: by kind when the intervals carry kinds, else by class and op
-  const byKind = rows.some((row) => Object.values(row.classes).some((c) => Object.values(c.ops).some((o) => o.errorsByKind)));
+  const byKind = rows.some((row) => Object.values(row.classes).some((c) => Object.values(c.ops).some((o) => kindsOf(o))));
   const eSeries: SeriesSpec[] = [];
   const eData: (number | null)[][] = [xs];
   let errors = 0;
   if (byKind) {
-    const kinds = [...new Set(rows.flatMap((row) => Object.values(row.classes).flatMap((c) => Object.values(c.ops).flatMap((o) => Object.keys(o.errorsByKind ?? {})))))];
+    const kinds = [...new Set(rows.flatMap((row) => Object.values(row.classes).flatMap((c) => Object.values(c.ops).flatMap((o) => Object.keys(kindsOf(o) ?? {})))))];
     kinds.forEach((kind, i) => {
       eSeries.push({ label: kind, color: colour(i), width: 2 });
-      eData.push(rows.map((row) => { const n = Object.values(row.classes).reduce((a, c) => a + Object.values(c.ops).reduce((b, o) => b + (o.errorsByKind?.[kind] ?? 0), 0), 0); errors += n; return row.phase ? n : null; }));
+      eData.push(rows.map((row) => { const n = Object.values(row.classes).reduce((a, c) => a + Object.values(c.ops).reduce((b, o) => b + (kindsOf(o)?.[kind] ?? 0), 0), 0); errors += n; return row.phase ? n : null; }));
     });
   } else {
     let i = 0;

@@ -1,6 +1,7 @@
 /**
  * `scylla-bench report` seen in a real browser: real results from the engine against the emulator
- * (a run with two classes, open and closed loop, with injected Overloaded errors; an `ab`), each
+ * (a run with two classes, open and closed loop, with injected Overloaded errors, the same without
+ * errors to compare it with; an `ab`), each
  * rendered by the built CLI and opened in Debian's headless Chromium through playwright-core. The
  * page must load with no console error and no request beyond itself, draw every chart (pixels read
  * back from each canvas), and show the figures of the files it was made from. Screenshots stay in
@@ -13,7 +14,11 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fmtGain } from '../../src/cli/ab.js';
-import type { RatioEstimate } from '../../src/results/stats.js';
+import type { AbRatio } from '../../src/results/ab.js';
+import { compareResults, METRICS } from '../../src/results/compare.js';
+import { formatChange } from '../../src/results/gate.js';
+import { readResult } from '../../src/results/read.js';
+import { significance } from '../../src/report/compare-section.js';
 import { startSim, type Sim } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
 import { simHost } from '../support/sim-host.js';
@@ -36,6 +41,8 @@ interface CanvasCheck { id: string; width: number; height: number; colours: numb
 let ctx: BrowserContext;
 let profileDir: string;
 let runDir: string;
+/** The same profile again, without injected errors: the candidate of the comparison. */
+let cleanDir: string;
 let abDir: string;
 
 async function open(file: string): Promise<Opened> {
@@ -116,6 +123,9 @@ beforeAll(async () => {
   } finally {
     await sim.stop();
   }
+  const clean = await runCli(['run', 'test/report/fixtures/mixed.yaml', '--target', `sim:${simHost()}`, '--json', '--out', OUT]);
+  expect(clean.code, clean.stderr).toBe(0);
+  cleanDir = JSON.parse(clean.stdout).resultDir;
   const ab = await runCli(['ab', 'test/fixtures/engine/ab.yaml', '--target', `sim:${simHost()}`, '--rounds', '2', '--json', '--out', OUT], { timeoutMs: 240_000 });
   expect(ab.code, ab.stderr).toBe(0);
   abDir = JSON.parse(ab.stdout).resultDir;
@@ -213,7 +223,7 @@ describe('report in headless Chromium', () => {
     const verdicts = figs.filter((x) => x.v === null);
     expect(verdicts.length).toBe(3);
     for (const f of verdicts) {
-      const e = resolve(ab, f.k) as { ratio: number | null } & Omit<RatioEstimate, 'ratio'>;
+      const e = resolve(ab, f.k) as Omit<AbRatio, 'ratio'> & { ratio: number | null };
       const fixedByRate = f.k.endsWith('/throughput') && ab.variants['shard-aware'].throughputFixedByRate && ab.variants['token-aware'].throughputFixedByRate;
       expect(f.text, f.k).toBe(fixedByRate ? 'fixed by rate' : fmtGain({ ...e, ratio: e.ratio ?? NaN }));
     }
@@ -224,6 +234,36 @@ describe('report in headless Chromium', () => {
       const n = Object.values(ab.variants[v].classes as Record<string, { ops: Record<string, { count: number }> }>).reduce((a, c) => a + Object.values(c.ops).reduce((b, x) => b + x.count, 0), 0);
       expect(spectrum).toContain(`${v} (${n.toLocaleString('en-US')} values)`);
     }
+    await o.page.close();
+  });
+
+  it('compare (--baseline): the figures compare computes, the two runs overlaid', async () => {
+    const html = path.join(OUT, 'compare.html');
+    const r = await runCli(['report', '--baseline', runDir, cleanDir, '-o', html]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ KiB; compare, run\)\n$/);
+    const cmp = compareResults(readResult(runDir), readResult(cleanDir));
+    const o = await open(html);
+    const drawn = await expectCleanPage(o, 'compare.png');
+    expect(await o.page.$$eval('section.report', (s) => s.map((x) => x.getAttribute('data-kind')))).toEqual(['compare', 'run']);
+    const figs = await figures(o.page, 's1');
+    expect(figs.length).toBe(cmp.ops.length * METRICS.length * 3);
+    for (const f of figs) expect(JSON.parse(f.v ?? 'null'), f.k).toEqual(resolve(cmp, f.k) ?? null);
+    // the change as compare prints it, and the baseline's injected errors seen as a better error rate
+    for (const [i, op] of cmp.ops.entries()) {
+      for (const metric of METRICS) {
+        const m = op.metrics[metric];
+        expect(figs.find((f) => f.k === `/ops/${i}/metrics/${metric}/change`)!.text, `${op.cls}.${op.op} ${metric}`).toBe(formatChange(m));
+      }
+    }
+    const sigs = await o.page.$$eval('section#s1 table.figures tbody tr', (rows) => rows.map((r) => r.children[4]?.textContent ?? ''));
+    expect(sigs).toEqual(cmp.ops.flatMap((op) => METRICS.map((m) => significance(op.metrics[m]))));
+    expect(cmp.ops.find((x) => x.cls === 'bulk')!.metrics.errorRate.change).toBeLessThan(0);
+    // per class×op: the spectra overlaid and the p99 per second overlaid, then the run's own charts
+    const own = drawn.length - 2 * cmp.ops.length;
+    // the candidate's own: latency per class (2), throughput, a spectrum per class×op; it had no errors, so no errors chart
+    expect(own).toBe(2 + 1 + cmp.ops.length);
+    expect(await o.page.$eval('section#s2', (e) => e.textContent ?? '')).toContain('No errors in any interval.');
     await o.page.close();
   });
 

@@ -1,8 +1,8 @@
 /**
  * `scylla-bench report` on bad input: a missing path, a directory with no result, broken JSON, a
- * file that is not a result, a result with a field missing, an ab.json whose rounds are gone, an
- * output that cannot be written. Each: one line on stderr naming the file (and line:col or the
- * field), exit 2, no stack trace, and no report written.
+ * file that is not a result, a result with a field missing, an ab.json whose rounds are gone, a
+ * --baseline that is not a run, an output that cannot be written. Each: one line on stderr naming
+ * the file (and line:col or the field), exit 2, no stack trace, and no report written.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -66,7 +66,8 @@ describe('report: bad input is one line and exit 2', () => {
     const m = r.phases.findIndex((p: { kind: string }) => p.kind === 'measure');
     delete r.phases[m].classes.app.ops.put.response.histogram;
     const f = write('no-histogram/result.json', JSON.stringify(r));
-    await bad([f], new RegExp(`no-histogram/result\\.json: not a valid scylla-bench/result@1 result: phases\\[${m}\\]\\.classes\\.app\\.ops\\.put\\.response\\.histogram: `));
+    // through readResult, as compare and gate report it
+    await bad([f], new RegExp(`no-histogram/result\\.json: phases\\[${m}\\]\\.classes\\.app\\.ops\\.put\\.response\\.histogram: `));
     // one bad input among good ones still stops the report
     await bad([resultDir, f], /no-histogram\/result\.json/);
   });
@@ -81,6 +82,13 @@ describe('report: bad input is one line and exit 2', () => {
     const ab = { vary: 'routing', runId: 'ab-x', resultDir: 'gone', rounds: 1, variants: { 'shard-aware': variant('shard-aware'), 'token-aware': variant('token-aware') }, gain: { 'token-aware': { p99: est, p50: est, throughput: est } }, stopped: null, warnings: [] };
     const f = write('ab-orphan/ab.json', JSON.stringify(ab));
     await bad([path.dirname(f)], /^scylla-bench: gone\/round1-shard-aware\/result\.json: no such file or directory\n$/);
+  });
+
+  it('--baseline: a run is needed, and a run to compare with it', async () => {
+    const ab = write('ab-orphan2/ab.json', '{"vary": "routing", "variants": {}, "gain": {}, "runId": "x", "resultDir": "x", "rounds": 0, "stopped": null, "warnings": []}');
+    await bad(['--baseline', path.dirname(ab), resultDir], /^scylla-bench: --baseline results\/report-input\/ab-orphan2: a run result is needed, not an ab result\n$/);
+    await bad(['--baseline', resultDir, path.dirname(ab)], /^scylla-bench: --baseline: name at least one run to compare with it\n$/);
+    await bad(['--baseline', path.join(OUT, 'nope'), resultDir], /^scylla-bench: results\/report-input\/nope: no such file or directory\n$/);
   });
 
   it('an output that cannot be written: checked before anything is read', async () => {

@@ -8,7 +8,8 @@ import { fmtGain } from '../../src/cli/ab.js';
 import { decode, encode, newHistogram, summarize } from '../../src/metrics/histogram.js';
 import { gainText } from '../../src/report/format.js';
 import { NINES_STEPS, ninesToPercentile, spectrumOfEncoded } from '../../src/report/spectrum.js';
-import { bootstrapRatio, ratioAcrossRounds } from '../../src/results/stats.js';
+import type { AbRatio } from '../../src/results/ab.js';
+import { ratioAcrossReplicates } from '../../src/results/significance.js';
 
 describe('nines spectrum', () => {
   it('is the histogram read at 0, 90, 99, 99.9 … up to the last value, and its end is the maximum', () => {
@@ -52,19 +53,22 @@ describe('nines spectrum', () => {
 
 describe('gain wording', () => {
   it('is the CLI\'s for every kind of estimate, null ratios (NaN in ab.json) included', () => {
+    const est = (ratios: number[]): AbRatio => {
+      const r = ratioAcrossReplicates(ratios, 0.95);
+      return { ...r, samples: r.replicates, method: r.replicates >= 2 ? 't-rounds' : 'single' };
+    };
     const cases = [
-      ratioAcrossRounds([1.5, 1.6, 1.55]), // conclusive gain
-      ratioAcrossRounds([0.5, 0.52, 0.49]), // conclusive loss
-      ratioAcrossRounds([0.8, 1.3]), // spans 1: inconclusive
-      ratioAcrossRounds([1.2]), // one sample
-      ratioAcrossRounds([]), // NaN
-      bootstrapRatio([1, 2, 3, 4], [2, 3, 4, 5]),
+      est([1.5, 1.6, 1.55]), // conclusive gain
+      est([0.5, 0.52, 0.49]), // conclusive loss
+      est([0.8, 1.3]), // spans 1: inconclusive
+      est([1.2]), // one sample
+      est([]), // NaN
     ];
     for (const e of cases) {
       // ab.json is JSON: NaN was written as null
       const stored = JSON.parse(JSON.stringify(e));
       expect(gainText(stored)).toBe(fmtGain(e));
     }
-    expect(gainText(JSON.parse(JSON.stringify(ratioAcrossRounds([0.8, 1.3]))))).toMatch(/^inconclusive \(/);
+    expect(gainText(JSON.parse(JSON.stringify(est([0.8, 1.3]))))).toMatch(/^inconclusive \(/);
   });
 });
