@@ -22,6 +22,7 @@ import { abCommand } from './ab.js';
 import { simCommand } from './sim.js';
 import { compareCommand } from './compare.js';
 import { gateCommand } from './gate.js';
+import { reportCommand } from './report.js';
 
 export function toolVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -299,6 +300,17 @@ export async function main(argv: string[]): Promise<number> {
           candidate: a.candidate as string, baseline: a.baseline, rules: a.rules, junit: a.junit, markdown: a.markdown,
           force: a.force, serviceTime: a.serviceTime, json: a.json,
         });
+      },
+    )
+    .command(
+      'report <inputs..>',
+      'render results (result dirs, result.json, ab.json) as one self-contained HTML page',
+      (y) => y
+        .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'result directories or files, one section each' })
+        .option('out', { alias: 'o', type: 'string', default: 'report.html', describe: 'the HTML file to write' })
+        .option('baseline', { type: 'string', describe: 'a run to compare every run input with (as `compare`), both overlaid' }),
+      (a) => {
+        exitCode = reportCommand({ inputs: a.inputs as string[], out: a.out, baseline: a.baseline }, toolVersion());
       },
     )
     .fail((msg, err) => {
