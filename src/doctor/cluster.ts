@@ -6,7 +6,7 @@
  * finding say so instead of ending the whole run.
  */
 import { Connection, type ConnectionOptions, type Credentials, type TlsOptions } from '../cql/connection.js';
-import { describeError } from '../cql/errors.js';
+import { AuthenticationError, ConnectError, describeError } from '../cql/errors.js';
 import { decodeRows } from '../cql/rows.js';
 
 export interface NodeView {
@@ -65,7 +65,7 @@ export class ClusterView {
         contactEp = ep;
         break;
       } catch (e) {
-        failures.push(describeError(e));
+        failures.push(connectFailure(e));
       }
     }
     if (!contactConn || !contactEp) throw new ClusterUnreachable(failures.join('; '));
@@ -92,7 +92,7 @@ export class ClusterView {
       try {
         n.conn = await Connection.connect(base(n.address, n.port));
       } catch (e) {
-        n.connectError = describeError(e);
+        n.connectError = connectFailure(e);
       }
     }));
     return new ClusterView(nodes, contact, o);
@@ -124,6 +124,11 @@ export class ClusterView {
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.conn?.close().catch(() => undefined)));
   }
+}
+
+/** A failed connect as one line naming host:port (these errors carry it; their kind adds nothing). */
+function connectFailure(e: unknown): string {
+  return e instanceof ConnectError || e instanceof AuthenticationError ? e.message : describeError(e);
 }
 
 /** No contact point answered: the CLI exits 2 with this one line. */
