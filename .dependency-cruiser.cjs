@@ -8,6 +8,7 @@
  *    │        routing ──► cql
  *    └──► sim ──► cql, routing          (the emulator stands apart)
  *   report ──► results, metrics, profile (a rendering of result data)
+ *   doctor ──► cql, profile, results      (reads a live cluster, a profile and a result; only cli runs it)
  */
 const room = (r) => `^src/${r}/`;
 module.exports = {
@@ -22,6 +23,8 @@ module.exports = {
     { name: 'profile-is-configuration', severity: 'error', comment: 'profile/ turns files into configuration; it uses only the shared CQL parser', from: { path: room('profile') }, to: { path: '^src/', pathNot: `${room('profile')}|${room('cql')}` } },
     { name: 'routing-on-cql', severity: 'error', from: { path: room('routing') }, to: { path: '^src/', pathNot: `${room('routing')}|${room('cql')}` } },
     { name: 'cql-knows-no-workloads', severity: 'error', comment: 'the protocol client knows nothing above it', from: { path: room('cql') }, to: { path: '^src/', pathNot: room('cql') } },
+    { name: 'doctor-reads-cluster-profile-result', severity: 'error', comment: 'doctor/ reads a live cluster (cql/), a profile and a result; it never runs a workload or the emulator', from: { path: room('doctor') }, to: { path: '^src/', pathNot: `${room('doctor')}|${room('cql')}|${room('profile')}|${room('results')}` } },
+    { name: 'only-cli-runs-doctor', severity: 'error', from: { path: '^src/', pathNot: `${room('doctor')}|${room('cli')}` }, to: { path: room('doctor') } },
     { name: 'metrics-standalone', severity: 'error', from: { path: room('metrics') }, to: { path: '^src/', pathNot: room('metrics') } },
   ],
   options: {

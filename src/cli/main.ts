@@ -23,6 +23,7 @@ import { simCommand } from './sim.js';
 import { compareCommand } from './compare.js';
 import { gateCommand } from './gate.js';
 import { reportCommand } from './report.js';
+import { doctorCommand, metricsUrlsFlag } from './doctor.js';
 
 export function toolVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -311,6 +312,35 @@ export async function main(argv: string[]): Promise<number> {
         .option('baseline', { type: 'string', describe: 'a run to compare every run input with (as `compare`), both overlaid' }),
       (a) => {
         exitCode = reportCommand({ inputs: a.inputs as string[], out: a.out, baseline: a.baseline }, toolVersion());
+      },
+    )
+    .command(
+      'doctor',
+      "check a live cluster against ScyllaDB's production checklist and red lines: exit 0 all pass, 1 a check failed, 2 bad input or unreachable",
+      (y) => y
+        .option('target', value({ type: 'string', demandOption: true, describe: 'host[:port],... of the cluster (contact points)' }))
+        .option('profile', value({ type: 'string', describe: "profiles/*.yaml: judge compaction, service levels and consistency against its op mix" }))
+        .option('scylla-metrics', { type: 'string', array: true, requiresArg: true, describe: "Scylla Prometheus endpoints (default: each node's :9180/metrics)" })
+        .option('result', value({ type: 'string', describe: "a result directory: its per-(node, shard) counts and measured op mix" }))
+        .option('metrics-window', value({ type: 'string', default: '5s', describe: 'time between the two metric scrapes, a duration with a unit' }))
+        .option('connect-timeout', value({ type: 'string', default: '5s', describe: 'connect timeout, a duration with a unit' }))
+        .option('json', { type: 'boolean', default: false, describe: 'print the findings as JSON on stdout' })
+        .option('tls', { type: 'boolean', describe: 'use TLS (system CAs unless --tls-ca)' })
+        .option('tls-ca', value({ type: 'string', describe: 'CA bundle (PEM file)' }))
+        .option('tls-cert', value({ type: 'string', describe: 'client certificate (PEM file)' }))
+        .option('tls-key', value({ type: 'string', describe: 'client key (PEM file)' }))
+        .epilog('Credentials: SCYLLA_BENCH_USERNAME and SCYLLA_BENCH_PASSWORD (or SCYLLA_BENCH_PASSWORD_FILE). Checks: docs/doctor.md.'),
+      async (a) => {
+        exitCode = await doctorCommand({
+          contacts: parseTargets(single('--target', a.target) ?? '', 9042, '--target'),
+          profile: textFlag('--profile', a.profile, 'a profile file'),
+          metricsUrls: metricsUrlsFlag(listFlag('--scylla-metrics', a.scyllaMetrics)),
+          result: textFlag('--result', a.result, 'a result directory'),
+          metricsWindowMs: durationFlagMs('--metrics-window', a.metricsWindow)!,
+          connectTimeoutMs: durationFlagMs('--connect-timeout', a.connectTimeout)!,
+          json: a.json, tls: a.tls, tlsCa: textFlag('--tls-ca', a.tlsCa, 'a PEM file'),
+          tlsCert: textFlag('--tls-cert', a.tlsCert, 'a PEM file'), tlsKey: textFlag('--tls-key', a.tlsKey, 'a PEM file'),
+        });
       },
     )
     .fail((msg, err) => {
