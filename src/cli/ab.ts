@@ -6,7 +6,8 @@ import type { RoutingMode } from '../profile/types.js';
 import type { AbRatio } from '../results/ab.js';
 import { formatProgress } from './progress.js';
 import { ExitCode, UserError } from './exit.js';
-import { abortOnSignals, checkOutDir, defaultWorkers, engineToUser, newRunId, prepareTarget, profileOverrides, progressPrinter } from './run.js';
+import type { LoaderExporter } from '../metrics/prometheus.js';
+import { abortOnSignals, checkOutDir, startExporter, defaultWorkers, engineToUser, newRunId, prepareTarget, profileOverrides, progressPrinter } from './run.js';
 
 export interface AbFlags {
   profile: string;
@@ -17,6 +18,7 @@ export interface AbFlags {
   target?: string;
   workers?: number;
   maxWorkers?: number;
+  prometheus?: string;
   seed?: number;
   out: string;
   json: boolean;
@@ -82,8 +84,11 @@ export async function abCommand(f: AbFlags, toolVersion: string): Promise<number
   const target = prepareTarget(profile, f.target);
   const sig = abortOnSignals();
   const progress = progressPrinter();
+  let exporter: LoaderExporter | undefined;
   try {
+    exporter = await startExporter(f.prometheus);
     const r = await runAb({
+      observer: exporter,
       profile: defaultWorkers(profile, target.local), target: target.info, resultsDir: f.out, runId: `ab-${newRunId()}`,
       toolVersion, signal: sig.signal, vary: f.vary, variants, rounds: f.rounds,
       onRound: (line) => process.stderr.write(`${line}\n`), onProgress: (p) => progress.print(formatProgress(p)),
@@ -98,6 +103,7 @@ export async function abCommand(f: AbFlags, toolVersion: string): Promise<number
   } finally {
     progress.clear();
     sig.dispose();
+    await exporter?.stop();
     await target.stop();
   }
 }

@@ -183,6 +183,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON on stdout' })
         .option('strict', { type: 'boolean', default: false, describe: 'stop when the cluster cannot apply the service levels' })
         .option('teardown', { type: 'boolean', default: false, describe: 'drop the service levels and roles the run created' })
+        .option('prometheus', value({ type: 'string', describe: "serve the loader's Prometheus /metrics on [host:]port while running (monitoring/ scrapes it)" }))
         .option('baseline', value({ type: 'string', describe: 'gate the run against this baseline result directory when it ends (exit 1 on a significant regression)' }))
         .option('rules', value({ type: 'string', describe: "with --baseline: gate rules file (default: the profile's gate: section, else p99 +10%, throughput -5%)" }))
         .option('junit', value({ type: 'string', describe: 'with --baseline: write the gate as JUnit XML here' }))
@@ -202,7 +203,7 @@ export async function main(argv: string[]): Promise<number> {
           profile: profileArg(a.profile), target, routing: routingFlag(a.routing),
           duration: durationMs === undefined ? undefined : asMsText(durationMs), rate: rateFlag('--rate', a.rate),
           ...workersFlags(a), pin: a.pin, seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
-          strict: a.strict, teardown: a.teardown, ...gateFlags,
+          strict: a.strict, teardown: a.teardown, ...gateFlags, prometheus: single('--prometheus', a.prometheus),
         };
         exitCode = await runCommand(flags, toolVersion());
       },
@@ -221,6 +222,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('max-workers', value({ type: 'string', describe: 'allow more worker threads than 4 per core' }))
         .option('seed', value({ type: 'string' }))
         .option('out', value({ type: 'string', default: 'results' }))
+        .option('prometheus', value({ type: 'string', describe: "serve the loader's Prometheus /metrics on [host:]port while running" }))
         .option('json', { type: 'boolean', default: false }),
       async (a) => {
         const target = single('--target', a.target);
@@ -230,7 +232,7 @@ export async function main(argv: string[]): Promise<number> {
           profile: profileArg(a.profile), vary: choiceFlag('--vary', a.vary, ['routing', 'service-levels'] as const)!,
           modes: textFlag('--modes', a.modes, 'routing modes, e.g. shard-aware,token-aware')!, rounds: wholeFlag('--rounds', a.rounds, 1)!,
           duration: durationMs === undefined ? undefined : asMsText(durationMs), target, ...workersFlags(a),
-          seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
+          prometheus: single('--prometheus', a.prometheus), seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
         };
         exitCode = await abCommand(flags, toolVersion());
       },

@@ -9,6 +9,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Coordinator, type TargetInfo } from '../engine/coordinator.js';
 import { EngineError } from '../engine/errors.js';
+import { LoaderExporter, parseListen } from '../metrics/prometheus.js';
+import { FlagError } from '../profile/errors.js';
 import { loadProfile } from '../profile/load.js';
 import { parseTarget } from '../profile/target.js';
 import { forFlag, parseDurationMs } from '../profile/units.js';
@@ -39,6 +41,8 @@ export interface RunFlags {
   json: boolean;
   strict?: boolean;
   teardown?: boolean;
+  /** Serve the loader's Prometheus /metrics here while running ([host:]port). */
+  prometheus?: string;
   /** Gate the run against this baseline result when it ends (`run --baseline`). */
   baseline?: string;
   rules?: string;
@@ -124,6 +128,28 @@ export function prepareTarget(profile: ResolvedProfile, target: string | undefin
 }
 
 /**
+ * `--prometheus [host:]port`: the loader's /metrics while the command runs (the URL goes to
+ * stderr); undefined without the flag.
+ */
+export async function startExporter(spec: string | undefined): Promise<LoaderExporter | undefined> {
+  if (spec === undefined) return undefined;
+  let listen: { host: string; port: number };
+  try {
+    listen = parseListen(spec);
+  } catch (e) {
+    throw new FlagError('--prometheus', (e as Error).message);
+  }
+  const exporter = new LoaderExporter();
+  try {
+    const { url } = await exporter.start(listen);
+    process.stderr.write(`prometheus: loader metrics at ${url}\n`);
+  } catch (e) {
+    throw new FlagError('--prometheus', `cannot listen on ${spec}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return exporter;
+}
+
+/**
  * `--out` must be a directory we can write, checked before anything runs: a recursive mkdir
  * under /proc never returns (Node spins at 100 % CPU, deaf to signals), and a file or a
  * read-only place would only fail after the run.
@@ -199,6 +225,7 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
   const sig = abortOnSignals();
   const progress = progressPrinter();
   let target: PreparedTarget | undefined;
+  let exporter: LoaderExporter | undefined;
   try {
     checkOutDir(f.out);
     // a baseline that cannot be read fails now, not after the run
@@ -206,8 +233,9 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
     const loaded = await loadProfile(f.profile, profileOverrides(f));
     target = prepareTarget(loaded, f.target);
     const profile = defaultWorkers(loaded, target.local);
+    exporter = await startExporter(f.prometheus);
     const coordinator = new Coordinator({
-      profile, target: target.info, resultsDir: f.out, runId: newRunId(), toolVersion, signal: sig.signal,
+      profile, target: target.info, resultsDir: f.out, runId: newRunId(), toolVersion, signal: sig.signal, observer: exporter,
       onProgress: (p) => progress.print(formatProgress(p)), strict: f.strict, teardown: f.teardown,
     });
     target.onLost((why) => coordinator.stop(`error: ${why}`));
@@ -236,6 +264,7 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
   } finally {
     progress.clear();
     sig.dispose();
+    await exporter?.stop();
     await target?.stop();
   }
 }

@@ -15,7 +15,7 @@ import { HlogWriter } from '../metrics/hlog.js';
 import type { PhaseSpec, ResolvedProfile } from '../profile/types.js';
 import type { ReplicationStrategy } from '../routing/ring.js';
 import { findBottleneck, targetFigures } from '../results/bottleneck.js';
-import { PhaseAccumulator, type CompletedSecond } from '../results/phase.js';
+import { PhaseAccumulator, type CompletedSecond, type WorkerInterval } from '../results/phase.js';
 import { RESULT_SCHEMA, type ClassResult, type IntervalRecord, type NodeResult, type PhaseResult, type RunResult } from '../results/result.js';
 import { profileHash } from '../results/profile-hash.js';
 import { discoverCluster, keyspaceStrategy, type ClusterFacts } from './cluster.js';
@@ -54,11 +54,20 @@ export interface RunOptions {
   toolVersion: string;
   /** Called once per completed second of a load/warmup/measure phase (the CLI renders it). */
   onProgress?: (p: PhaseProgress) => void;
+  /** Sees every phase start, worker report and completed second (e.g. the Prometheus exporter). */
+  observer?: RunObserver;
   signal?: AbortSignal;
   /** Stop when the cluster cannot apply the profile's service levels (default: warn, go on). */
   strict?: boolean;
   /** Drop the service levels and roles the run created, at the end. */
   teardown?: boolean;
+}
+
+/** What an observer of a run is told, as it happens (metrics/prometheus.ts `LoaderExporter` fits). */
+export interface RunObserver {
+  startPhase(p: { name: string; kind: string; nodes: string[]; nrShards: number; classes: { name: string; rateOpsPerSec?: number }[] }): void;
+  update(r: WorkerInterval): void;
+  updateSecond(s: CompletedSecond): void;
 }
 
 /** A completed second of a phase, and how far the phase is. */
@@ -393,8 +402,14 @@ export class Coordinator {
     const healthAtStart = new Map([...this.nodeHealth].map(([w, h]) => [w, h.map((x) => ({ ...x }))]));
     const cpu0 = process.cpuUsage();
     let doneOps = 0;
+    this.o.observer?.startPhase({
+      name: ph.name, kind: ph.kind, nodes: this.facts.nodes.map((n) => `${n.host}:${n.port}`), nrShards: this.facts.nrShards ?? 1,
+      classes: ph.classes.map((c) => ({ name: c.name, rateOpsPerSec: c.rateOpsPerSec })),
+    });
     const write = (done: CompletedSecond[]): void => {
-      for (const { record, histograms } of done) {
+      for (const second of done) {
+        this.o.observer?.updateSecond(second);
+        const { record, histograms } = second;
         const t0 = startAbs + record.t * 1000;
         for (const h of histograms) {
           const log = this.hlogFor(h.cls, startAbs);
@@ -411,6 +426,7 @@ export class Coordinator {
     const onInterval = (m: WorkerToCoordinator): void => {
       if (m.type !== 'interval') return;
       this.nodeHealth.set(m.workerIndex, m.nodes);
+      this.o.observer?.update(m);
       write(acc.add(m));
     };
     this.listeners.add(onInterval);
