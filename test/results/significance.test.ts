@@ -181,3 +181,19 @@ describe('ratios across independent replicates (ab rounds)', () => {
     expect(ratioAcrossReplicates([2, 2, 2], 0.99)).toMatchObject({ ratio: 2, low: 2, high: 2, significant: true });
   });
 });
+
+describe('a steady series that drifts slowly', () => {
+  it('still gets an interval: a 7.5× shift is judged significant, not left unjudged', () => {
+    // per-second p50s (µs) of a real A/B on the emulator (+5 ms injected on reads): the candidate
+    // settles slowly from 6.0 to 5.7 ms — a long autocorrelation time, a tiny spread
+    const baseUs = [1045, 850, 858, 715, 709, 709, 742, 676, 745, 778, 917, 778, 799, 710, 654, 672, 731, 723, 746, 941, 885, 680, 692, 736, 750, 703, 698, 671, 749, 763];
+    const candUs = [6011, 5979, 5919, 5935, 5819, 5895, 5771, 5875, 5775, 5735, 5751, 5707, 5703, 5695, 5659, 5687, 5699, 5715, 5691, 5691, 5847, 5723, 5691, 5855, 5871, 5751, 5691, 5651, 5711, 5707, 5923];
+    const b = meanEstimate(baseUs.map(Math.log));
+    const c = meanEstimate(candUs.map(Math.log));
+    expect(c.ess).toBeLessThan(4);
+    expect(c.se).not.toBeNull();
+    const r = ratioOfLogs(b, c, 0.99);
+    expect(r.significant).toBe(true);
+    expect(r.low!).toBeGreaterThan(5);
+  });
+});
