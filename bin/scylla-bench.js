@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is TypeScript compiled to dist/ by `npm ci` (the prepare script).
 //
-// `run` and `ab` stop gracefully on SIGINT/SIGTERM at every moment (they still write a result),
+// `run`, `ab` and `capacity` stop gracefully on SIGINT/SIGTERM at every moment (they still write a result),
 // so their signals are caught before anything loads: one that comes while the CLI is loading is
 // remembered, and the command honours it as it claims the handling. Other commands keep the
 // default behaviour.
 const command = process.argv[2];
 const early = [];
-if (command === 'run' || command === 'ab') {
+if (command === 'run' || command === 'ab' || command === 'capacity') {
   const remember = (sig) => { early.push(sig); };
   process.on('SIGINT', remember);
   process.on('SIGTERM', remember);

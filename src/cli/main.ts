@@ -12,7 +12,7 @@ import { FlagError, printable, quoted, suggestion } from '../profile/errors.js';
 import { checkWorkers } from '../profile/limits.js';
 import { ROUTING } from '../profile/schema.js';
 import type { RoutingMode } from '../profile/types.js';
-import { forFlag, parseDurationMs, parseRateOpsPerSec } from '../profile/units.js';
+import { forFlag, parseDurationMs, parseRateOpsPerSec, parseRatio } from '../profile/units.js';
 import { ExitCode, exitCodeOf, UserError } from './exit.js';
 import { credentialsFromEnv, tlsFromFlags } from './credentials.js';
 import { formatProbe, probe } from './probe.js';
@@ -24,6 +24,7 @@ import { compareCommand } from './compare.js';
 import { gateCommand } from './gate.js';
 import { reportCommand } from './report.js';
 import { doctorCommand, metricsUrlsFlag } from './doctor.js';
+import { capacityCommand } from './capacity.js';
 
 export function toolVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -314,6 +315,47 @@ export async function main(argv: string[]): Promise<number> {
         .option('baseline', { type: 'string', describe: 'a run to compare every run input with (as `compare`), both overlaid' }),
       (a) => {
         exitCode = reportCommand({ inputs: a.inputs as string[], out: a.out, baseline: a.baseline }, toolVersion());
+      },
+    )
+    .command(
+      'capacity <profile>',
+      'the max ops/s a class sustains at its SLO: open-loop steps up until it breaks, then bisection; --history flags a night that regressed',
+      (y) => y
+        .positional('profile', { type: 'string', demandOption: true })
+        .option('class', value({ type: 'string', describe: "the class to sweep (default: the measure phase's first open-loop class); the others keep their rates" }))
+        .option('slo', value({ type: 'string', describe: "the SLO, e.g. p99<=10ms (default: the class's slo in the profile)" }))
+        .option('max-error-ratio', value({ type: 'string', describe: "a step with more errors fails (default: the class's max_error_ratio, else 1%)" }))
+        .option('start', value({ type: 'string', describe: "first rate, e.g. 1000 or 2k/s (default: the class's rate, else 1000/s)" }))
+        .option('factor', value({ type: 'string', default: '2', describe: 'climb factor between steps' }))
+        .option('precision', value({ type: 'string', default: '5%', describe: 'bisect until the bracket is this narrow' }))
+        .option('max-steps', value({ type: 'string', default: '20', describe: 'step budget' }))
+        .option('warmup', value({ type: 'string', describe: "warmup per step (default: the profile's warmup, else 5s)" }))
+        .option('duration', value({ type: 'string', describe: "measure per step (default: the profile's measure, else 20s)" }))
+        .option('history', value({ type: 'string', describe: 'a directory of nightly results: appends this night and flags a regression (exit 1)' }))
+        .option('target', value({ type: 'string', describe: "host[:port],... or 'sim'" }))
+        .option('workers', value({ type: 'string', describe: 'worker threads (at most 4 per core unless --max-workers)' }))
+        .option('max-workers', value({ type: 'string', describe: 'allow more worker threads than 4 per core' }))
+        .option('seed', value({ type: 'string' }))
+        .option('prometheus', value({ type: 'string', describe: "serve the loader's Prometheus /metrics on [host:]port while running" }))
+        .option('out', value({ type: 'string', default: 'results' }))
+        .option('json', { type: 'boolean', default: false, describe: 'print capacity.json on stdout' }),
+      async (a) => {
+        const target = single('--target', a.target);
+        if (target !== undefined) parseTargetFlag(target);
+        const ratio = (flag: string, raw: unknown): number | undefined => {
+          const v = single(flag, raw);
+          return v === undefined ? undefined : forFlag(flag, parseRatio(v));
+        };
+        const factor = Number(single('--factor', a.factor));
+        if (!(factor > 1) || !Number.isFinite(factor)) throw new FlagError('--factor', `expected a number above 1, got ${quoted(String(a.factor))}`);
+        exitCode = await capacityCommand({
+          profile: profileArg(a.profile), className: textFlag('--class', a.class, 'a class name'), slo: single('--slo', a.slo),
+          maxErrorRatio: ratio('--max-error-ratio', a.maxErrorRatio), startOpsPerSec: rateFlag('--start', a.start), factor,
+          precision: ratio('--precision', a.precision)!, maxSteps: wholeFlag('--max-steps', a.maxSteps, 1, 1000)!,
+          warmupMs: durationFlagMs('--warmup', a.warmup), measureMs: durationFlagMs('--duration', a.duration),
+          history: textFlag('--history', a.history, 'a directory'), target, ...workersFlags(a), seed: wholeFlag('--seed', a.seed, 0),
+          out: outFlag(a.out), json: a.json, prometheus: single('--prometheus', a.prometheus),
+        }, toolVersion());
       },
     )
     .command(

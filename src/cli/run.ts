@@ -154,9 +154,9 @@ export async function startExporter(spec: string | undefined): Promise<LoaderExp
  * under /proc never returns (Node spins at 100 % CPU, deaf to signals), and a file or a
  * read-only place would only fail after the run.
  */
-export function checkOutDir(out: string): string {
+export function checkOutDir(out: string, flag = '--out'): string {
   const abs = path.resolve(out);
-  if (/^\/(proc|sys|dev)(\/|$)/.test(abs)) throw new UserError(`--out: '${out}' is on a kernel pseudo-filesystem, not a place for results`);
+  if (/^\/(proc|sys|dev)(\/|$)/.test(abs)) throw new UserError(`${flag}: '${out}' is on a kernel pseudo-filesystem, not a place for results`);
   let probe = abs;
   while (!existsSync(probe)) {
     const parent = path.dirname(probe);
@@ -167,18 +167,18 @@ export function checkOutDir(out: string): string {
   try {
     st = statSync(probe);
   } catch (e) {
-    throw new UserError(`--out: '${out}': ${(e as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
+    throw new UserError(`${flag}: '${out}': ${(e as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
   }
-  if (!st.isDirectory()) throw new UserError(`--out: '${probe === abs ? out : probe}' is not a directory`);
+  if (!st.isDirectory()) throw new UserError(`${flag}: '${probe === abs ? out : probe}' is not a directory`);
   try {
     accessSync(probe, fsConstants.W_OK | fsConstants.X_OK);
   } catch {
-    throw new UserError(`--out: '${probe === abs ? out : probe}' is not writable`);
+    throw new UserError(`${flag}: '${probe === abs ? out : probe}' is not writable`);
   }
   try {
     mkdirSync(abs, { recursive: true });
   } catch (e) {
-    throw new UserError(`--out: cannot create '${out}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new UserError(`${flag}: cannot create '${out}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   return abs;
 }

@@ -56,6 +56,12 @@ export interface RunOptions {
   onProgress?: (p: PhaseProgress) => void;
   /** Sees every phase start, worker report and completed second (e.g. the Prometheus exporter). */
   observer?: RunObserver;
+  /**
+   * After the profile's phases: asked for one more phase (given every phase so far) until it
+   * answers undefined — an adaptive sweep (capacity) runs its steps on the same workers and
+   * connections, with no set-up between steps beyond their warmup.
+   */
+  nextPhase?: (done: readonly PhaseResult[]) => PhaseSpec | undefined;
   signal?: AbortSignal;
   /** Stop when the cluster cannot apply the profile's service levels (default: warn, go on). */
   strict?: boolean;
@@ -132,8 +138,11 @@ export class Coordinator {
     const phases: PhaseResult[] = [];
     try {
       await this.connect();
-      for (const ph of p.phases) {
-        if (this.stopped) break;
+      const next = (): PhaseSpec | undefined => {
+        const i = phases.length;
+        return i < p.phases.length ? p.phases[i] : this.o.nextPhase?.(phases);
+      };
+      for (let ph = next(); ph && !this.stopped; ph = next()) {
         if (ph.kind === 'schema') {
           phases.push(await this.schemaPhase(ph));
           continue;
@@ -143,7 +152,8 @@ export class Coordinator {
           await this.untilStopped(this.spawnWorkers());
         }
         const r = await this.loadPhase(ph);
-        if (r) phases.push(r);
+        if (!r) break;
+        phases.push(r);
       }
     } catch (e) {
       if (!(e instanceof StoppedError)) throw e;
@@ -337,9 +347,13 @@ export class Coordinator {
     });
   }
 
+  /** Load/warmup/measure phases run so far (their index in messages to workers). */
+  private phaseSeq = 0;
+
   /** Runs one load/warmup/measure phase; undefined when the run was stopped before it began. */
   private async loadPhase(ph: PhaseSpec): Promise<PhaseResult | undefined> {
     const p = this.o.profile;
+    this.phaseSeq++;
     const W = this.workers.length;
     const planClasses: ClassPlan[] = ph.classes.map((c) => {
       const ops = Object.entries(c.mix).map(([name, weight]) => ({ name, weight }));
@@ -355,7 +369,7 @@ export class Coordinator {
       };
     });
     const plans = this.workers.map((_, wi): PhasePlan => ({
-      phaseIndex: p.phases.indexOf(ph), name: ph.name, kind: ph.kind as PhasePlan['kind'], startAbsMs: 0, endAbsMs: Infinity,
+      phaseIndex: this.phaseSeq, name: ph.name, kind: ph.kind as PhasePlan['kind'], startAbsMs: 0, endAbsMs: Infinity,
       durationMs: ph.durationMs,
       classes: planClasses.map((cp, ci) => {
         const total = ph.classes[ci].concurrency;
