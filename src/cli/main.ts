@@ -10,21 +10,12 @@ import { readFileSync } from 'node:fs';
 import { CqlError, describeError } from '../cql/errors.js';
 import { FlagError, printable, quoted, suggestion } from '../profile/errors.js';
 import { checkWorkers } from '../profile/limits.js';
-import { ROUTING } from '../profile/schema.js';
+import { ROUTING } from '../profile/routing.js';
 import type { RoutingMode } from '../profile/types.js';
 import { forFlag, parseDurationMs, parseRateOpsPerSec, parseRatio } from '../profile/units.js';
 import { ExitCode, exitCodeOf, UserError } from './exit.js';
 import { credentialsFromEnv, tlsFromFlags } from './credentials.js';
-import { formatProbe, probe } from './probe.js';
 import { parseTargetFlag, parseTargets } from './target.js';
-import { runCommand } from './run.js';
-import { abCommand } from './ab.js';
-import { simCommand } from './sim.js';
-import { compareCommand } from './compare.js';
-import { gateCommand } from './gate.js';
-import { reportCommand } from './report.js';
-import { doctorCommand, metricsUrlsFlag } from './doctor.js';
-import { capacityCommand } from './capacity.js';
 
 export function toolVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -159,6 +150,7 @@ export async function main(argv: string[]): Promise<number> {
         const tlsCa = textFlag('--tls-ca', a.tlsCa, 'a PEM file');
         const tlsCert = textFlag('--tls-cert', a.tlsCert, 'a PEM file');
         const tlsKey = textFlag('--tls-key', a.tlsKey, 'a PEM file');
+        const { formatProbe, probe } = await import('./probe.js');
         const report = await probe(ep, {
           credentials: credentialsFromEnv(),
           tls: tlsFromFlags({ tls: a.tls, tlsCa, tlsCert, tlsKey }),
@@ -206,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
           ...workersFlags(a), pin: a.pin, seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
           strict: a.strict, teardown: a.teardown, ...gateFlags, prometheus: single('--prometheus', a.prometheus),
         };
-        exitCode = await runCommand(flags, toolVersion());
+        exitCode = await (await import('./run.js')).runCommand(flags, toolVersion());
       },
     )
     .command(
@@ -235,7 +227,7 @@ export async function main(argv: string[]): Promise<number> {
           duration: durationMs === undefined ? undefined : asMsText(durationMs), target, ...workersFlags(a),
           prometheus: single('--prometheus', a.prometheus), seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
         };
-        exitCode = await abCommand(flags, toolVersion());
+        exitCode = await (await import('./ab.js')).abCommand(flags, toolVersion());
       },
     )
     .command(
@@ -263,7 +255,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host.split('.').some((o) => Number(o) > 255)) {
           throw new FlagError('--host', `the emulator listens on loopback (127.x.y.z) only, got ${quoted(host)}`);
         }
-        exitCode = await simCommand({
+        exitCode = await (await import('./sim.js')).simCommand({
           nodes: wholeFlag('--nodes', a.nodes, 1, 64)!, shards: wholeFlag('--shards', a.shards, 1, 256)!, host,
           port: wholeFlag('--port', a.port, 1, 65535, 'a port')!, shardAwarePort: wholeFlag('--shard-aware-port', a.shardAwarePort, 1, 65535, 'a port')!,
           metricsPort: wholeFlag('--metrics-port', a.metricsPort, 1, 65535, 'a port'),
@@ -283,8 +275,8 @@ export async function main(argv: string[]): Promise<number> {
         .positional('candidate', { type: 'string', demandOption: true, describe: 'a result directory (or its result.json)' })
         .option('json', { type: 'boolean', default: false, describe: 'print the comparison as JSON on stdout' })
         .option('service-time', { type: 'boolean', default: false, describe: 'compare service time (send → reply) instead of response time' }),
-      (a) => {
-        exitCode = compareCommand({ baseline: a.baseline as string, candidate: a.candidate as string, json: a.json, serviceTime: a.serviceTime });
+      async (a) => {
+        exitCode = (await import('./compare.js')).compareCommand({ baseline: a.baseline as string, candidate: a.candidate as string, json: a.json, serviceTime: a.serviceTime });
       },
     )
     .command(
@@ -299,8 +291,8 @@ export async function main(argv: string[]): Promise<number> {
         .option('force', { type: 'boolean', default: false, describe: 'gate runs of different profiles, or runs that were stopped' })
         .option('service-time', { type: 'boolean', default: false, describe: 'judge service time instead of response time' })
         .option('json', { type: 'boolean', default: false, describe: 'print the verdicts as JSON on stdout' }),
-      (a) => {
-        exitCode = gateCommand({
+      async (a) => {
+        exitCode = (await import('./gate.js')).gateCommand({
           candidate: a.candidate as string, baseline: a.baseline, rules: a.rules, junit: a.junit, markdown: a.markdown,
           force: a.force, serviceTime: a.serviceTime, json: a.json,
         });
@@ -313,8 +305,8 @@ export async function main(argv: string[]): Promise<number> {
         .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'result directories or files, one section each' })
         .option('out', { alias: 'o', type: 'string', default: 'report.html', describe: 'the HTML file to write' })
         .option('baseline', { type: 'string', describe: 'a run to compare every run input with (as `compare`), both overlaid' }),
-      (a) => {
-        exitCode = reportCommand({ inputs: a.inputs as string[], out: a.out, baseline: a.baseline }, toolVersion());
+      async (a) => {
+        exitCode = (await import('./report.js')).reportCommand({ inputs: a.inputs as string[], out: a.out, baseline: a.baseline }, toolVersion());
       },
     )
     .command(
@@ -348,7 +340,7 @@ export async function main(argv: string[]): Promise<number> {
         };
         const factor = Number(single('--factor', a.factor));
         if (!(factor > 1) || !Number.isFinite(factor)) throw new FlagError('--factor', `expected a number above 1, got ${quoted(String(a.factor))}`);
-        exitCode = await capacityCommand({
+        exitCode = await (await import('./capacity.js')).capacityCommand({
           profile: profileArg(a.profile), className: textFlag('--class', a.class, 'a class name'), slo: single('--slo', a.slo),
           maxErrorRatio: ratio('--max-error-ratio', a.maxErrorRatio), startOpsPerSec: rateFlag('--start', a.start), factor,
           precision: ratio('--precision', a.precision)!, maxSteps: wholeFlag('--max-steps', a.maxSteps, 1, 1000)!,
@@ -375,6 +367,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('tls-key', value({ type: 'string', describe: 'client key (PEM file)' }))
         .epilog('Credentials: SCYLLA_BENCH_USERNAME and SCYLLA_BENCH_PASSWORD (or SCYLLA_BENCH_PASSWORD_FILE). Checks: docs/doctor.md.'),
       async (a) => {
+        const { doctorCommand, metricsUrlsFlag } = await import('./doctor.js');
         exitCode = await doctorCommand({
           contacts: parseTargets(single('--target', a.target) ?? '', 9042, '--target'),
           profile: textFlag('--profile', a.profile, 'a profile file'),

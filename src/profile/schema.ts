@@ -18,7 +18,7 @@ import type { Distribution } from './types.js';
 /** Marks the issue of a required key that is absent (reported at the parent map). */
 const MISSING = '\u0000missing';
 
-const ROUTING = ['shard-aware', 'token-aware', 'round-robin', 'driver'] as const;
+import { ROUTING } from './routing.js';
 const CONSISTENCY = ['ANY', 'ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'SERIAL', 'LOCAL_SERIAL', 'LOCAL_ONE'] as const;
 const PHASE_KINDS = ['schema', 'load', 'warmup', 'measure'] as const;
 
