@@ -23,7 +23,7 @@ import { NodePool, allDownForMs } from '../routing/pool.js';
 import { Router, type KeyspaceRouting } from '../routing/router.js';
 import { TabletCache, TABLETS_PAYLOAD_KEY, parseTabletPayload } from '../routing/tablets.js';
 import { bindOperation, type BoundOp, type GeneratorFactory } from './bind.js';
-import { DriverSession } from './driver-session.js';
+import type { DriverSession } from './driver-session.js';
 import { ringOf } from './cluster.js';
 import type { ClassInterval, ClassPlan, CoordinatorToWorker, NodeHealth, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
 import { compileGenerator, generatorName } from '../profile/generators.js';
@@ -216,6 +216,8 @@ class LoadWorker {
       if (cp.routing === 'driver') {
         driver = this.drivers.get(cp.name);
         if (!driver) {
+          // the stock driver is loaded only by the runs that use it (it costs ~0.1 s per worker to load)
+          const { DriverSession } = await import('./driver-session.js');
           driver = new DriverSession(init.facts, init.credentials[cp.name] ?? init.defaultCredentials, init.tls, init.requestTimeoutMs);
           await driver.connect();
           this.drivers.set(cp.name, driver);
