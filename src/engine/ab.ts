@@ -13,26 +13,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedProfile, RoutingMode } from '../profile/types.js';
-import { analyzeAb, type AbGain, type AbRun, type AbVary, type VariantSummary } from '../results/ab.js';
+import { analyzeAb, type AbResult, type AbRun, type AbVary } from '../results/ab.js';
 import { summaryPhase, type RunResult } from '../results/result.js';
 import { Coordinator, type RunOptions, type TargetInfo } from './coordinator.js';
 import { StoppedError } from './errors.js';
 
-export type { AbVary } from '../results/ab.js';
-
-export interface AbResult {
-  vary: AbVary;
-  runId: string;
-  resultDir: string;
-  rounds: number;
-  variants: Record<string, VariantSummary>;
-  /** routing: baseline → gains of shard-aware over it. */
-  gain: Record<string, AbGain>;
-  /** service-levels: class → p99/p50 of 'off' over 'on' (> 1: the levels helped that class). */
-  classGain?: Record<string, AbGain>;
-  stopped: string | null;
-  warnings: string[];
-}
+export type { AbResult, AbVary } from '../results/ab.js';
 
 export interface AbOptions extends Omit<RunOptions, 'profile' | 'runId'> {
   profile: ResolvedProfile;
