@@ -257,7 +257,7 @@ export class Coordinator {
       }
     }
     const tookMs = nowAbsMs() - t0;
-    return { name: ph.name, kind: 'schema', startedAt: new Date(t0).toISOString(), durationMs: tookMs, wallMs: Math.round(tookMs), classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopUtilizationMean: 0, eventLoopDelayP99MsMax: 0, cpuSec: 0, cpuFraction: 0, cpuUsPerOp: 0 }, target: null, bottleneck: null, targetCrossShardOps: null, nodes: [] };
+    return { name: ph.name, kind: 'schema', startedAt: new Date(t0).toISOString(), durationMs: tookMs, wallMs: Math.round(tookMs), classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopUtilizationMean: 0, eventLoopDelayP99MsMax: 0, cpuSec: 0, cpuFraction: 0, cpuUsPerOp: 0, rssMb: 0, maxRssMb: 0 }, target: null, bottleneck: null, targetCrossShardOps: null, nodes: [] };
   }
 
   /** Creates the profile's service levels and per-class roles (once, before workers connect). */
@@ -469,6 +469,8 @@ export class Coordinator {
     const loader = {
       ...acc.loaderStats(),
       cpuSec: round4(loaderCpuSec), cpuFraction: loaderCpuSec * 1000 / wallMs / cores, cpuUsPerOp: totalOps > 0 ? (cpu.user + cpu.system) / totalOps : 0,
+      // the whole loader process (coordinator and every worker thread), at the phase end and its peak so far
+      rssMb: Math.round(process.memoryUsage().rss / 1048576), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     const bottleneck = findBottleneck(loader, target, cores, Object.values(classes));
     const nodes = this.facts.nodes.map((n, i): NodeResult => {

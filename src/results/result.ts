@@ -149,6 +149,9 @@ export interface PhaseResult {
     /** cpuSec as a fraction of the machine's cores. */
     cpuFraction: number;
     cpuUsPerOp: number;
+    /** Resident memory of the loader process (coordinator + workers) at the phase end, and its peak so far, MiB. */
+    rssMb: number;
+    maxRssMb: number;
   };
   /** The target's CPU when it is the built-in emulator in its own process; null for a real cluster. */
   target: TargetCpu | null;

@@ -110,6 +110,8 @@ export const phaseResultSchema = z.looseObject({
     cpuSec: num.optional().describe("whole-process CPU (all threads) over the phase's wall time"),
     cpuFraction: num,
     cpuUsPerOp: num,
+    rssMb: num.optional().describe('resident memory of the loader process at the phase end, MiB'),
+    maxRssMb: num.optional().describe("the loader process's peak resident memory so far, MiB"),
   }),
   target: z.looseObject({ cpuSec: num, cpuUsPerOp: num, coresUsed: num }).nullable().optional()
     .describe("the target's CPU when it is the built-in emulator in its own process; null for a real cluster"),

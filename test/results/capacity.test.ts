@@ -11,7 +11,7 @@ function phase(o: { p99Ms: number; errors?: number; kept?: boolean; bottleneck?:
   const lat = { count: 1000, meanMs: 1, p50Ms: o.p99Ms / 4, p90Ms: o.p99Ms / 2, p99Ms: o.p99Ms, p999Ms: o.p99Ms * 2, maxMs: o.p99Ms * 3, histogram: '' };
   return {
     name: 'step1-measure', kind: 'measure', startedAt: '', durationMs: 1000, wallMs: 1000, intervals: [], nodes: [], target: null, targetCrossShardOps: null,
-    loader: { eventLoopUtilizationMax: 1, eventLoopUtilizationMean: 0.95, eventLoopDelayP99MsMax: 1, cpuSec: 1, cpuFraction: 0.5, cpuUsPerOp: 10 },
+    loader: { eventLoopUtilizationMax: 1, eventLoopUtilizationMean: 0.95, eventLoopDelayP99MsMax: 1, cpuSec: 1, cpuFraction: 0.5, cpuUsPerOp: 10, rssMb: 50, maxRssMb: 60 },
     bottleneck: o.bottleneck ? { kind: o.bottleneck, evidence: `${o.bottleneck} busy` } : null,
     classes: {
       app: {
