@@ -6,7 +6,7 @@
  * pauses: the figures are what a noisy CI runner would see (the synthetic calibration is gate.ts).
  * Not a test: a real-run p99 on a loaded box is too noisy to assert.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,9 +22,16 @@ function arg(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
 }
 
-function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+/** The CLI in a child process; asynchronous: the emulator lives in this process and must keep answering. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    c.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    c.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 export async function main(): Promise<void> {
@@ -39,7 +46,7 @@ export async function main(): Promise<void> {
   const runOn = async (p99: number): Promise<string> => {
     const sim = await startSim({ nodes: 1, shards: 2, host: '127.81.0.1', capacity: false, seed: seed++, faults: { latencyMs: { read: { lognormal: { p50: 2, p99 } } } } });
     try {
-      const r = cli(['run', profile, '--target', `${sim.nodes[0].host}:9042`, '--json', '--out', path.join(dir, 'results')]);
+      const r = await cli(['run', profile, '--target', `${sim.nodes[0].host}:9042`, '--json', '--out', path.join(dir, 'results')]);
       if (r.code !== 0) throw new Error(`run failed (${r.code}): ${r.stderr.slice(-300)}`);
       return (JSON.parse(r.stdout) as { resultDir: string }).resultDir;
     } finally {
@@ -52,8 +59,8 @@ export async function main(): Promise<void> {
     const a = await runOn(8);
     const aa = await runOn(8);
     const ab = await runOn(9.6);
-    if (cli(['gate', aa, '--baseline', a]).code === 1) falseAlarms++;
-    if (cli(['gate', ab, '--baseline', a, '--rules', strict]).code === 1) detected++;
+    if ((await cli(['gate', aa, '--baseline', a])).code === 1) falseAlarms++;
+    if ((await cli(['gate', ab, '--baseline', a, '--rules', strict])).code === 1) detected++;
     console.log(`gate-emulator pair ${i + 1}/${pairs}: false alarms so far ${falseAlarms}, detected ${detected}`);
   }
   console.log(`gate through real runs on ${os.availableParallelism()} cores (${seconds} s at 1000 reads/s, lognormal p50 2 ms p99 8 ms): A/A false alarms with the default rules ${falseAlarms}/${pairs}; p99 +20 % caught by p99: +0% ${detected}/${pairs}`);
