@@ -7,14 +7,14 @@ export function renderRunTable(r: RunResult): string {
   const phase = summaryPhase(r);
   if (!phase) return 'no load phase ran';
   const t = new Table({
-    head: ['class', 'op', 'latency', 'ops', 'errors', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'misroute'],
+    head: ['class', 'op', 'latency', 'ops', 'errors', 'rows', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'misroute'],
     style: { head: [], border: [] },
   });
   for (const [cls, c] of Object.entries(phase.classes)) {
     for (const [op, o] of Object.entries(c.ops)) {
       const l = c.latency === 'response' ? o.response : o.service;
       t.push([
-        `${cls}${c.serviceLevel ? ` (sl ${c.serviceLevel}${c.serviceLevelTimeoutMs !== null && c.serviceLevelTimeoutMs !== undefined ? `, timeout ${c.serviceLevelTimeoutMs} ms` : ''})` : ''}`, op, c.latency, o.count, o.errors,
+        `${cls}${c.serviceLevel ? ` (sl ${c.serviceLevel}${c.serviceLevelTimeoutMs !== null && c.serviceLevelTimeoutMs !== undefined ? `, timeout ${c.serviceLevelTimeoutMs} ms` : ''})` : ''}`, op, c.latency, o.count, o.errors, o.rows ?? 0,
         ((o.count + o.errors) / (phase.durationMs / 1000)).toFixed(0),
         l.p50Ms.toFixed(2), l.p99Ms.toFixed(2), l.p999Ms.toFixed(2), l.maxMs.toFixed(2),
         c.shards.misrouteRatio === null ? 'n/a' : `${(c.shards.misrouteRatio * 100).toFixed(1)}%`,

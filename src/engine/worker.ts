@@ -17,7 +17,7 @@ import type { Connection, PreparedStatement } from '../cql/connection.js';
 import { Consistency, parseConsistency } from '../cql/consistency.js';
 import { AuthenticationError, CqlError, NoHostAvailableError, describeError } from '../cql/errors.js';
 import { FrameFlag, type Frame } from '../cql/frame.js';
-import { readResponseExtras } from '../cql/messages.js';
+import { readResponseExtras, readResult } from '../cql/messages.js';
 import { encode, newHistogram, recordNs, type Histogram } from '../metrics/histogram.js';
 import { NodePool, allDownForMs } from '../routing/pool.js';
 import { Router, type KeyspaceRouting } from '../routing/router.js';
@@ -53,6 +53,8 @@ interface OpStats {
   service: Histogram;
   count: number;
   errors: Record<string, number>;
+  /** Rows the replies carried (reads and scans: the first page). */
+  rows: number;
 }
 
 interface ClassState {
@@ -236,7 +238,7 @@ class LoadWorker {
         cum.push(total);
       }
       const stats = new Map<string, OpStats>();
-      for (const o of cp.ops) stats.set(o.name, { response: newHistogram(), service: newHistogram(), count: 0, errors: {} });
+      for (const o of cp.ops) stats.set(o.name, { response: newHistogram(), service: newHistogram(), count: 0, errors: {}, rows: 0 });
       states.push({
         plan: cp, router, keyspace: ks, ops, cumWeights: cum.map((c) => c / total),
         tables: new Map(w.tables.map((t) => [t.name, t])), stats,
@@ -423,6 +425,8 @@ class LoadWorker {
         // own word that the request was misrouted, whatever our formula guessed
         if (!formulaMisroute) cs.misrouted[idx]++;
       }
+      // reads count the rows they got back (the header says; no value is decoded)
+      if (!err && frame && op.spec.kind !== 'write') cs.stats.get(op.spec.name)!.rows += rowsIn(frame);
       this.complete(cs, op, err, null, intendedAbsMs, sendAbs);
       next();
     });
@@ -533,11 +537,12 @@ class LoadWorker {
     for (const cs of this.classes) {
       const ops: ClassInterval['ops'] = {};
       for (const [name, st] of cs.stats) {
-        ops[name] = { count: st.count, errors: st.errors, response: encode(st.response), service: encode(st.service) };
+        ops[name] = { count: st.count, errors: st.errors, response: encode(st.response), service: encode(st.service), rows: st.rows };
         st.response.reset();
         st.service.reset();
         st.count = 0;
         st.errors = {};
+        st.rows = 0;
       }
       const fallbacks = cs.router.stats.fallbacks - cs.fallbacksReported;
       cs.fallbacksReported = cs.router.stats.fallbacks;
@@ -637,6 +642,18 @@ function pinThisThread(core: number): string {
   if (r.error) return `not pinned: taskset not found (${r.error.message})`;
   if (r.status !== 0) return `not pinned: taskset failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`;
   return `pinned thread ${tid} to cpu ${core}`;
+}
+
+/** Rows in a RESULT frame (0 for any other result); a reply that does not parse counts none. */
+function rowsIn(frame: Frame): number {
+  try {
+    const r = new Reader(frame.body);
+    readResponseExtras(r, frame.flags);
+    const res = readResult(r);
+    return res.kind === 'rows' ? res.rowCount : 0;
+  } catch {
+    return 0;
+  }
 }
 
 const CONSISTENCY_CACHE = new Map<string, Consistency>();

@@ -21,6 +21,8 @@ export interface OpInterval {
   response: string;
   /** Service time (send → reply), encoded. */
   service: string;
+  /** Rows the replies carried (reads and scans). */
+  rows?: number;
 }
 
 /** One class's second on one worker. */
@@ -90,6 +92,7 @@ interface OpAcc {
   service: Histogram;
   count: number;
   errors: Record<string, number>;
+  rows: number;
 }
 
 interface ClassAcc {
@@ -113,7 +116,7 @@ interface SecondAcc {
   data: Map<string, { started: number; ops: Map<string, OpAcc> }>;
 }
 
-const newOp = (): OpAcc => ({ response: newHistogram(), service: newHistogram(), count: 0, errors: {} });
+const newOp = (): OpAcc => ({ response: newHistogram(), service: newHistogram(), count: 0, errors: {}, rows: 0 });
 const round4 = (x: number): number => Math.round(x * 10000) / 10000;
 const sum = (xs: Iterable<number>): number => { let s = 0; for (const x of xs) s += x; return s; };
 
@@ -178,6 +181,7 @@ export class PhaseAccumulator {
           mergeInto(a.response, response);
           mergeInto(a.service, service);
           a.count += oi.count;
+          a.rows += oi.rows ?? 0;
           for (const [kind, n] of Object.entries(oi.errors)) a.errors[kind] = (a.errors[kind] ?? 0) + n;
         }
       }
@@ -237,7 +241,7 @@ export class PhaseAccumulator {
       completed += a.count + errors;
       errorsTotal += errors;
       ops[op] = {
-        count: a.count, errors, errorsByKind: a.errors,
+        count: a.count, errors, errorsByKind: a.errors, rows: a.rows,
         response: { ...summarize(a.response), histogram: encodeOf(a.response) },
         service: { ...summarize(a.service), histogram: encodeOf(a.service) },
       };

@@ -39,6 +39,8 @@ export interface OpResult {
   count: number;
   errors: number;
   errorsByKind: Record<string, number>;
+  /** Rows the replies carried (reads and scans: the first page of each); 0 for writes. */
+  rows: number;
   /** Response time: from the intended start (open loop); equals service time in closed loop. */
   response: LatencySummary & { histogram: string };
   /** Service time: send → reply. */
@@ -222,7 +224,7 @@ export interface RunSummary {
     rate: RateResult;
     misrouteRatio: number | null;
     slo: { pass: boolean };
-    ops: Record<string, { count: number; errors: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number }>;
+    ops: Record<string, { count: number; errors: number; rows: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number }>;
   }>;
   warnings: string[];
 }
@@ -240,7 +242,7 @@ export function summarizeRun(r: RunResult, resultDir: string): RunSummary {
     const ops: RunSummary['classes'][string]['ops'] = {};
     for (const [op, o] of Object.entries(c.ops)) {
       const lat = c.latency === 'response' ? o.response : o.service;
-      ops[op] = { count: o.count, errors: o.errors, p50Ms: lat.p50Ms, p99Ms: lat.p99Ms, p999Ms: lat.p999Ms, maxMs: lat.maxMs };
+      ops[op] = { count: o.count, errors: o.errors, rows: o.rows ?? 0, p50Ms: lat.p50Ms, p99Ms: lat.p99Ms, p999Ms: lat.p999Ms, maxMs: lat.maxMs };
     }
     classes[name] = { serviceLevel: c.serviceLevel, serviceLevelTimeoutMs: c.serviceLevelTimeoutMs ?? null, routing: c.routing, rate: c.rate, misrouteRatio: c.shards.misrouteRatio, slo: { pass: c.slo.pass }, ops };
   }

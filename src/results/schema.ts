@@ -33,6 +33,7 @@ export const opResultSchema = z.looseObject({
   count: count.describe('successful operations'),
   errors: count,
   errorsByKind: z.record(z.string(), count),
+  rows: count.optional().describe('rows the replies carried (reads and scans: the first page of each)'),
   response: latencyWithHistogram.describe('response time: from the intended start (open loop)'),
   service: latencyWithHistogram.describe('service time: send → reply'),
 });

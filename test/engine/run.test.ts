@@ -39,6 +39,10 @@ describe('scylla-bench run', () => {
     // workers did; each was sent (and completed) or counted as unsent when the window closed
     expect(app.ops.put.count + app.ops.get.count + app.rate.unsent).toBe(2000);
     expect(app.rate.sent).toBe(app.ops.put.count + app.ops.get.count);
+    // reads report the rows they got back (one per partition here, none when not written yet); writes none
+    expect(app.ops.get.rows).toBeGreaterThan(0);
+    expect(app.ops.get.rows).toBeLessThanOrEqual(app.ops.get.count);
+    expect(app.ops.put.rows).toBe(0);
     const result = JSON.parse(readFileSync(path.join(s.resultDir, 'result.json'), 'utf8')) as RunResult;
     expect(result.schema).toBe('scylla-bench/result@1');
     // the documented JSON Schema describes what we actually write

@@ -17,7 +17,7 @@ function phase(o: { p99Ms: number; errors?: number; kept?: boolean; bottleneck?:
       app: {
         workload: 'w', serviceLevel: null, serviceLevelTimeoutMs: null, routing: 'shard-aware', loop: 'open', latency: 'response', concurrency: null,
         rate: { target: 1000, achieved: o.achieved ?? 1000, kept: o.kept ?? true, windowMs: 1000, sent: 1000, sentInWindow: 1000, sentAfterWindow: 0, unsent: 0 },
-        ops: { put: { count: 1000 - (o.errors ?? 0), errors: o.errors ?? 0, errorsByKind: o.errors ? { overloaded: o.errors } : {}, response: lat, service: lat } },
+        ops: { put: { count: 1000 - (o.errors ?? 0), errors: o.errors ?? 0, errorsByKind: o.errors ? { overloaded: o.errors } : {}, rows: 0, response: lat, service: lat } },
         shards: { nrShards: 1, requests: [[1000]], misrouted: [[0]], misrouteRatio: 0, imbalance: 1, fallbacks: 0 },
         scheduleLag: null, schedule: null, slo: { spec: null, checks: [], pass: true },
       },
