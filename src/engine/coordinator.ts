@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { Connection, Credentials, TlsOptions } from '../cql/connection.js';
 import { AlreadyExistsError, CqlError, describeError } from '../cql/errors.js';
 import { HlogWriter } from '../metrics/hlog.js';
+import { estimatePartitions, type PartitionEstimate } from '../profile/partition-size.js';
 import type { PhaseSpec, ResolvedProfile } from '../profile/types.js';
 import type { ReplicationStrategy } from '../routing/ring.js';
 import { findBottleneck, targetFigures } from '../results/bottleneck.js';
@@ -137,6 +138,7 @@ export class Coordinator {
     mkdirSync(this.resultDir, { recursive: true });
     const phases: PhaseResult[] = [];
     try {
+      this.estimatePartitions();
       await this.connect();
       const next = (): PhaseSpec | undefined => {
         const i = phases.length;
@@ -177,6 +179,7 @@ export class Coordinator {
         node: process.version, platform: process.platform, arch: process.arch, cpus: os.availableParallelism(),
         cpuModel: os.cpus()[0]?.model ?? 'unknown', workers: p.workers, pinned: p.pin ? this.pinning.join('; ') || 'requested' : false, seed: p.seed,
       },
+      partitions: this.partitionEstimates,
       cluster: this.facts ?? UNKNOWN_CLUSTER,
       targetLabel: this.target?.label ?? null,
       serviceLevels: this.serviceLevels && this.serviceLevels.applied
@@ -190,6 +193,27 @@ export class Coordinator {
     };
     writeJsonAtomic(path.join(this.resultDir, 'result.json'), result);
     return { result, resultDir: this.resultDir };
+  }
+
+  private partitionEstimates: PartitionEstimate[] = [];
+
+  /**
+   * Partition sizes the workloads will build, before anything runs: over ScyllaDB's 100 MB red
+   * line is a warning, with the fix.
+   */
+  private estimatePartitions(): void {
+    const p = this.o.profile;
+    const used = new Set(p.phases.flatMap((ph) => ph.classes.map((c) => c.workload)));
+    for (const name of used) {
+      const w = p.workloads[name];
+      if (!w) continue;
+      for (const e of estimatePartitions(w, p.seed)) {
+        this.partitionEstimates.push(e);
+        if (e.overRedLine) {
+          this.warnings.push(`workload ${e.workload}, table ${e.table}: partitions up to ~${(e.maxPartitionBytes / 1048576).toFixed(0)} MB (up to ${e.rowsPerPartition.max} rows × ${e.meanRowBytes} B): over ScyllaDB's 100 MB red line — add a bucket (e.g. a time window) to the partition key`);
+        }
+      }
+    }
   }
 
   /** Resolves the target (starting it if need be) and discovers the cluster through one control connection. */

@@ -5,6 +5,7 @@
  * rename (the --json summary is a public contract).
  */
 import type { LatencySummary } from '../metrics/histogram.js';
+import type { PartitionEstimate } from '../profile/partition-size.js';
 import type { ResolvedProfile, SloSpec } from '../profile/types.js';
 
 /** What discovery learnt of the cluster (system.local/peers, SUPPORTED): plain data, tokens as decimal strings. */
@@ -204,6 +205,8 @@ export interface RunResult {
   profileHash: string;
   environment: { node: string; platform: string; arch: string; cpus: number; cpuModel: string; workers: number; pinned: boolean | string; seed: number };
   cluster: ClusterFacts;
+  /** Partition sizes the workloads build, estimated from their generators before the run (cells only: a floor). */
+  partitions: PartitionEstimate[];
   /** What the target was when the CLI started it (e.g. "built-in emulator (3 nodes × 4 shards at 127.0.0.1)"); null for named hosts. */
   targetLabel: string | null;
   /** Service levels as the cluster lists them after setup (LIST ALL [ATTACHED] SERVICE LEVELS). */
@@ -227,6 +230,8 @@ export interface RunSummary {
     ops: Record<string, { count: number; errors: number; rows: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number }>;
   }>;
   warnings: string[];
+  /** Tables whose estimated partitions pass ScyllaDB's 100 MB red line (empty: none). */
+  largePartitions: { workload: string; table: string; maxPartitionBytes: number }[];
 }
 
 /** The phase a summary reports: the last measure phase, else the last phase with classes. */
@@ -246,5 +251,6 @@ export function summarizeRun(r: RunResult, resultDir: string): RunSummary {
     }
     classes[name] = { serviceLevel: c.serviceLevel, serviceLevelTimeoutMs: c.serviceLevelTimeoutMs ?? null, routing: c.routing, rate: c.rate, misrouteRatio: c.shards.misrouteRatio, slo: { pass: c.slo.pass }, ops };
   }
-  return { runId: r.runId, resultDir, stopped: r.stopped, classes, warnings: r.warnings };
+  const largePartitions = (r.partitions ?? []).filter((p) => p.overRedLine).map((p) => ({ workload: p.workload, table: p.table, maxPartitionBytes: p.maxPartitionBytes }));
+  return { runId: r.runId, resultDir, stopped: r.stopped, classes, warnings: r.warnings, largePartitions };
 }

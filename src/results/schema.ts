@@ -144,6 +144,10 @@ export const resultSchema = z.looseObject({
   startedAt: z.string(),
   endedAt: z.string(),
   stopped: z.string().nullable().describe("null: completed; 'signal' after Ctrl-C/SIGTERM; 'error: …' after a fatal error"),
+  partitions: z.array(z.looseObject({
+    workload: z.string(), table: z.string(), meanRowBytes: num,
+    rowsPerPartition: z.looseObject({ mean: num, max: num }), meanPartitionBytes: num, maxPartitionBytes: num, overRedLine: z.boolean(),
+  })).optional().describe('partition sizes the workloads build, estimated from their generators before the run (cells only: a floor)'),
   profileHash: z.string().optional().describe('sha256 of the resolved profile without where it ran (profileHash() in src/results/profile-hash.ts)'),
   profile: z.looseObject({ name: z.string(), phases: z.array(z.unknown()), workloads: z.record(z.string(), z.unknown()) })
     .describe('the resolved profile (env var NAMES for credentials, never values)'),
