@@ -11,8 +11,9 @@
 import net from 'node:net';
 import { ProtocolViolation, Reader, UNSET_MARK, Writer } from '../cql/buffer.js';
 import { ErrorCode, ResponseError, encodeErrorBody } from '../cql/errors.js';
-import { encodeFrame, FrameParser, HEADER_BYTES, Opcode, writeHeader, type Frame } from '../cql/frame.js';
+import { encodeFrame, FrameParser, HEADER_BYTES, Opcode, writeHeader, type BodyCodec, type Frame } from '../cql/frame.js';
 import { lz4BodyCodec } from '../cql/lz4.js';
+import { snappyBodyCodec } from '../cql/snappy.js';
 import {
   readBatch, readExecute, readQuery, writeEvent, writePreparedResult, writeResponseExtras, writeRowsResult, writeSchemaChangeResult,
   writeSetKeyspaceResult, writeSupported, writeVoidResult, type QueryParameters, type RawValue, type SchemaChange,
@@ -36,6 +37,13 @@ export const AUTHENTICATOR = 'org.apache.cassandra.auth.PasswordAuthenticator';
 const EVENT_TYPES = new Set(['TOPOLOGY_CHANGE', 'STATUS_CHANGE', 'SCHEMA_CHANGE']);
 /** Compress only bodies worth it; a frame may always go uncompressed. */
 const COMPRESS_MIN_BYTES = 512;
+/** What SUPPORTED offers and STARTUP accepts (Scylla's transport/server.cc: lz4, then snappy). */
+const CODECS: ReadonlyMap<string, BodyCodec> = new Map([['lz4', lz4BodyCodec], ['snappy', snappyBodyCodec]]);
+/**
+ * Handshake replies always leave uncompressed: a driver reads SUPPORTED before it chose a codec,
+ * and some arm decompression only once READY / AUTHENTICATE arrived.
+ */
+const NEVER_COMPRESSED: ReadonlySet<number> = new Set([Opcode.READY, Opcode.AUTHENTICATE, Opcode.SUPPORTED]);
 
 export interface ListenerInfo {
   node: SimNode;
@@ -155,7 +163,8 @@ export class SimConnection {
   private readonly w = new Writer(4096);
   private state: State = 'initial';
   private version = 4;
-  private compress = false;
+  /** the body codec replies use once the handshake is over (negotiated in STARTUP) */
+  private codec: BodyCodec | undefined;
   private readonly registered = new Set<string>();
   private readonly session: Session;
   private closed = false;
@@ -274,7 +283,7 @@ export class SimConnection {
     const cluster = this.server.cluster;
     const o = cluster.options;
     const m = new Map<string, string[]>([
-      ['COMPRESSION', ['lz4']],
+      ['COMPRESSION', [...CODECS.keys()]],
       ['CQL_VERSION', [CQL_VERSION]],
       ['SCYLLA_LWT_ADD_METADATA_MARK', ['LWT_OPTIMIZATION_META_BIT_MASK=2147483648']],
       ['SCYLLA_NR_SHARDS', [String(o.shards)]],
@@ -296,8 +305,9 @@ export class SimConnection {
     if (!opts.has('CQL_VERSION')) throw new ResponseError(ErrorCode.PROTOCOL_ERROR, 'Missing value CQL_VERSION in STARTUP message');
     const comp = opts.get('COMPRESSION');
     if (comp !== undefined && comp !== '') {
-      if (comp.toLowerCase() !== 'lz4') throw new ResponseError(ErrorCode.PROTOCOL_ERROR, `Unknown compression algorithm: ${comp}`);
-      this.parser.compressor = lz4BodyCodec;
+      const codec = CODECS.get(comp.toLowerCase());
+      if (!codec) throw new ResponseError(ErrorCode.PROTOCOL_ERROR, `Unknown compression algorithm: ${comp}`);
+      this.parser.compressor = codec;
     }
     // an extension is enabled when its key is present; the value does not matter (transport/cql_protocol_extension.cc)
     this.session.lwtMark = opts.has('SCYLLA_LWT_ADD_METADATA_MARK');
@@ -313,7 +323,7 @@ export class SimConnection {
     this.begin();
     this.finish(f.stream, Opcode.READY, 0);
     // responses after READY may be compressed (drivers enable compression once READY arrives)
-    this.compress = this.parser.compressor !== undefined;
+    this.codec = this.parser.compressor;
   }
 
   private onAuthResponse(f: Frame): void {
@@ -333,7 +343,7 @@ export class SimConnection {
     const w = this.begin();
     w.bytes(null);
     this.finish(f.stream, Opcode.AUTH_SUCCESS, 0);
-    this.compress = this.parser.compressor !== undefined;
+    this.codec = this.parser.compressor;
   }
 
   private requireReady(): void {
@@ -502,8 +512,8 @@ export class SimConnection {
   private frameOf(stream: number, opcode: number, flags: number): Buffer {
     const w = this.w;
     const bodyBytes = w.pos - HEADER_BYTES;
-    if (this.compress && bodyBytes >= COMPRESS_MIN_BYTES) {
-      return encodeFrame(this.version, true, flags, stream, opcode, Buffer.from(w.buf.subarray(HEADER_BYTES, w.pos)), lz4BodyCodec);
+    if (this.codec && bodyBytes >= COMPRESS_MIN_BYTES && !NEVER_COMPRESSED.has(opcode)) {
+      return encodeFrame(this.version, true, flags, stream, opcode, Buffer.from(w.buf.subarray(HEADER_BYTES, w.pos)), this.codec);
     }
     writeHeader(w.buf, 0, this.version, true, flags, stream, opcode, bodyBytes);
     return Buffer.from(w.buf.subarray(0, w.pos));
