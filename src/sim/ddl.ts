@@ -14,6 +14,7 @@ import { typeToCql, type CqlType } from '../cql/types.js';
 import type { TokenHalves } from '../routing/murmur3.js';
 import { hashPassword, type Cluster } from './cluster.js';
 import type { ExecResult, Session } from './context.js';
+import { cdcOptionsMap, parseCdcOptions } from './cdc-options.js';
 import { defaultTableOptions, KeyspaceMeta, KNOWN_TABLE_OPTIONS, MAP_OPTIONS, TableMeta, type ColumnMeta, type OptionValue } from './schema.js';
 import { cellLive, rowLive } from './storage.js';
 import { replicasOf } from './locator.js';
@@ -130,14 +131,13 @@ function isMultiCell(t: CqlType): boolean {
 }
 
 const COMPACTION_CLASSES = new Set(['SizeTieredCompactionStrategy', 'LeveledCompactionStrategy', 'TimeWindowCompactionStrategy', 'IncrementalCompactionStrategy', 'NullCompactionStrategy']);
-const CDC_OPTIONS = new Set(['enabled', 'preimage', 'postimage', 'delta', 'ttl']);
 
 /** Validates WITH options and merges them into `into`. */
 export function applyTableOptions(props: Property[], into: Map<string, OptionValue>, forView = false): void {
   for (const p of props) {
     const name = p.name;
     if (!KNOWN_TABLE_OPTIONS.has(name)) throw new SyntaxErrorResponse(`Unknown property '${name}'`);
-    if (name === 'id') throw new ConfigError('Cannot set table id with CREATE TABLE in the scylla-bench emulator');
+    if (name === 'id') throw new ConfigError('Cannot alter table id.');
     if (name === 'synchronous_updates' && !forView) throw new InvalidRequest('synchronous_updates can only be set on materialized views');
     if (MAP_OPTIONS.has(name)) {
       const m = propMap(p);
@@ -148,10 +148,8 @@ export function applyTableOptions(props: Property[], into: Map<string, OptionVal
         if (!COMPACTION_CLASSES.has(short)) throw new ConfigError(`Unable to find compaction strategy class '${cls}'`);
         m.set('class', short);
       }
-      if (name === 'cdc') {
-        for (const k of m.keys()) if (!CDC_OPTIONS.has(k.toLowerCase())) throw new ConfigError(`Invalid CDC option: ${k}`);
-      }
-      into.set(name, m);
+      // stored as Scylla's to_map shows it (system_schema.scylla_tables.cdc, DESCRIBE)
+      into.set(name, name === 'cdc' ? cdcOptionsMap(parseCdcOptions(m)) : m);
     } else {
       const v = p.value;
       if (v.kind === 'map') throw new SyntaxErrorResponse(`Invalid value for property '${name}': a map is not expected`);
@@ -212,12 +210,22 @@ export function createTable(cluster: Cluster, session: Session, s: CreateTableSt
     desc.set(o.column, o.desc);
   });
   const options = defaultTableOptions();
-  applyTableOptions(s.properties, options);
+  // WITH ID = <uuid> (what DESCRIBE ... WITH INTERNALS writes, to restore a table under its id)
+  const idProp = s.properties.find((p) => p.name === 'id');
+  let id: string = randomUUID();
+  if (idProp) {
+    id = propValueToString(idProp.value).toLowerCase();
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw new ConfigError(`Invalid table id ${id}`);
+    for (const k of cluster.schema.keyspaces.values()) {
+      for (const t of [...k.tables.values(), ...k.views.values()]) if (t.id === id) throw new InvalidRequest(`Table with ID ${id} already exists: ${k.name}.${t.name}`);
+    }
+  }
+  applyTableOptions(s.properties.filter((p) => p !== idProp), options);
   const cols: ColumnMeta[] = [];
   s.partitionKey.forEach((n, i) => cols.push({ name: n, type: defs.get(n)!.type, kind: 'partition_key', position: i, desc: false, slot: -1 }));
   s.clusteringKey.forEach((n, i) => cols.push({ name: n, type: defs.get(n)!.type, kind: 'clustering', position: i, desc: desc.get(n) ?? false, slot: -1 }));
   for (const [n, d] of nonKey) cols.push({ name: n, type: d.type, kind: d.isStatic ? 'static' : 'regular', position: -1, desc: false, slot: -1 });
-  const table = new TableMeta(ks.name, s.table.name, randomUUID(), cols, options);
+  const table = new TableMeta(ks.name, s.table.name, id, cols, options);
   if (ks.tablets?.enabled) assignTablets(cluster, ks, table);
   ks.tables.set(table.name, table);
   return schemaChanged(cluster, { change: 'CREATED', target: 'TABLE', keyspace: ks.name, name: table.name });
@@ -249,7 +257,7 @@ export function alterTable(cluster: Cluster, session: Session, s: AlterTableStat
         if (!c) throw new InvalidRequest(`Column ${n} was not found in table ${table.name}`);
         if (c.kind === 'partition_key' || c.kind === 'clustering') throw new InvalidRequest(`Cannot drop PRIMARY KEY part ${n}`);
         if (table.views.length > 0) throw new InvalidRequest(`Cannot drop column ${n} on base table ${table.name} with materialized views.`);
-        table.dropColumn(n);
+        table.dropColumn(n, a.timestampUs ?? BigInt(cluster.nowMicros()));
       }
       break;
     case 'alter-type':

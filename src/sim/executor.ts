@@ -12,6 +12,7 @@ import {
   alterRole, alterTable, createKeyspace, createRole, createTable, createType, createView, dropKeyspace, dropRole, dropTable, dropType,
   dropView, keyspaceReplication, truncate, applyTableOptions,
 } from './ddl.js';
+import { describeResultColumns, executeDescribe, validateDescribe } from './describe.js';
 import { compileBatch, compileModification } from './modify.js';
 import { compileSelect } from './select.js';
 import { executePermissionStatement, executeServiceLevelStatement, serviceLevelResultColumns } from './sl-statements.js';
@@ -173,6 +174,10 @@ export class Executor {
       case 'detach-service-level': case 'list-service-level': case 'list-all-service-levels': case 'list-attached-service-level':
       case 'list-all-attached-service-levels': case 'list-effective-service-level':
         return { ...directPlan(cluster, (session) => executeServiceLevelStatement(cluster, session, s), 0), resultColumns: serviceLevelResultColumns(s) };
+      case 'describe':
+        validateDescribe(s);
+        // DESCRIBE reads the schema: capacity-wise a system read, not a schema change
+        return { ...directPlan(cluster, (session) => executeDescribe(cluster, session, s), 0), opKind: 'system', resultColumns: describeResultColumns(s) };
       case 'list-roles':
         return {
           ...directPlan(cluster, () => {

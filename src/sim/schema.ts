@@ -47,7 +47,11 @@ export class TableMeta {
   /** Per clustering column, the ascending comparator of its type. */
   clusteringColumnCompare: Comparator[] = [];
   readonly views: TableMeta[] = [];
+  /** Dropped columns by name: their type and the drop's timestamp, µs (system_schema.dropped_columns, DESCRIBE ... WITH INTERNALS). */
+  readonly dropped = new Map<string, { type: CqlType; timestampUs: bigint }>();
   view?: ViewInfo;
+  /** The CDC log table of this base table (`<name>_scylla_cdc_log`), while CDC is or was enabled. */
+  cdcLog?: TableMeta;
   isCounter = false;
   /** Tablets: uniform last tokens and, per tablet, replicas as (node index, shard). */
   tablets?: { lastTokens: bigint[]; replicas: { node: number; shard: number }[][] };
@@ -76,10 +80,11 @@ export class TableMeta {
   }
 
   /** Drops a non-key column; slots of the others stay, so stored rows need no rewrite. */
-  dropColumn(name: string): void {
+  dropColumn(name: string, timestampUs: bigint): void {
     const c = this.byName.get(name);
     if (!c) return;
     this.byName.delete(name);
+    this.dropped.set(name, { type: c.type, timestampUs });
     // keep the slot occupied by a tombstone column so later slots do not shift
     const tomb: ColumnMeta = { ...c, name: `\u0000dropped:${name}` };
     if (c.kind === 'static') this.statics[c.slot] = tomb;

@@ -169,7 +169,10 @@ export function installSystemKeyspaces(cluster: Cluster): void {
         clustering_order: col.kind === 'clustering' ? (col.desc ? 'desc' : 'asc') : 'none',
         column_name_bytes: Buffer.from(col.name, 'utf8'), kind: col.kind, position: col.position, type: schemaTypeText(col.type),
       })))));
-  define(schema, 'dropped_columns', 'keyspace_name text, table_name text, column_name text, dropped_time timestamp, type text', ['keyspace_name'], ['table_name', 'column_name'], () => []);
+  define(schema, 'dropped_columns', 'keyspace_name text, table_name text, column_name text, dropped_time timestamp, type text', ['keyspace_name'], ['table_name', 'column_name'],
+    (c) => userKeyspaces(c).flatMap((k) => [...k.tables.values()].flatMap((t) => [...t.dropped].map(([n, d]) => ({
+      keyspace_name: k.name, table_name: t.name, column_name: n, dropped_time: new Date(Number(d.timestampUs / 1000n)), type: schemaTypeText(d.type),
+    })))));
   define(schema, 'views', `keyspace_name text, view_name text, base_table_id uuid, base_table_name text, include_all_columns boolean, where_clause text, ${TABLE_OPTION_COLUMNS}`,
     ['keyspace_name'], ['view_name'], (c) => userKeyspaces(c).flatMap((k) => [...k.views.values()].map((v) => ({
       keyspace_name: k.name, view_name: v.name, base_table_id: v.view!.baseId, base_table_name: v.view!.baseTable,

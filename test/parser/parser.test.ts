@@ -99,7 +99,34 @@ describe('CQL parser', () => {
   it('names statements it does not implement', () => {
     expect(() => parseStatement('CREATE INDEX ON t (a)')).toThrow(UnsupportedStatementError);
     expect(() => parseStatement("CREATE TRIGGER tr ON ks.t USING 'x'")).toThrow(/CREATE TRIGGER statements are not supported/);
-    expect(() => parseStatement('DESCRIBE KEYSPACES')).toThrow(/DESCRIBE statements are not supported/);
+  });
+
+  it('parses every DESCRIBE form of Scylla\'s grammar (cql3/Cql.g describeStatement)', () => {
+    const d = (q: string): unknown => parseStatement(q).statement;
+    expect(d('DESCRIBE KEYSPACE ks WITH INTERNALS')).toEqual({ kind: 'describe', target: { kind: 'keyspace', keyspace: 'ks', only: false }, withInternals: true, withPasswords: false });
+    expect(d('DESC ONLY KEYSPACE "Ks"')).toEqual({ kind: 'describe', target: { kind: 'keyspace', keyspace: 'Ks', only: true }, withInternals: false, withPasswords: false });
+    expect(d('desc keyspace;')).toMatchObject({ target: { kind: 'keyspace', only: false } });
+    expect(d('DESC KEYSPACES')).toMatchObject({ target: { kind: 'listing', element: 'keyspace' } });
+    expect(d('DESC TABLES')).toMatchObject({ target: { kind: 'listing', element: 'table' } });
+    expect(d('DESC TYPES')).toMatchObject({ target: { kind: 'listing', element: 'type' } });
+    expect(d('DESC FUNCTIONS')).toMatchObject({ target: { kind: 'listing', element: 'function' } });
+    expect(d('DESC AGGREGATES')).toMatchObject({ target: { kind: 'listing', element: 'aggregate' } });
+    expect(d('DESC TABLE ks.t')).toMatchObject({ target: { kind: 'element', element: 'table', keyspace: 'ks', name: 't' } });
+    expect(d('DESC COLUMNFAMILY t')).toMatchObject({ target: { kind: 'element', element: 'table', name: 't' } });
+    expect(d('DESC MATERIALIZED VIEW ks.v')).toMatchObject({ target: { kind: 'element', element: 'view', keyspace: 'ks', name: 'v' } });
+    expect(d('DESC INDEX ks.i')).toMatchObject({ target: { kind: 'element', element: 'index', name: 'i' } });
+    expect(d('DESC TYPE ks.u')).toMatchObject({ target: { kind: 'element', element: 'type', name: 'u' } });
+    expect(d('DESC FUNCTION ks.f')).toMatchObject({ target: { kind: 'element', element: 'function', name: 'f' } });
+    expect(d('DESC AGGREGATE a')).toMatchObject({ target: { kind: 'element', element: 'aggregate', name: 'a' } });
+    expect(d('DESC SCHEMA WITH INTERNALS AND PASSWORDS')).toEqual({ kind: 'describe', target: { kind: 'schema', full: false }, withInternals: true, withPasswords: true });
+    expect(d('DESC FULL SCHEMA')).toMatchObject({ target: { kind: 'schema', full: true } });
+    expect(d('DESC CLUSTER')).toMatchObject({ target: { kind: 'cluster' } });
+    expect(d('DESC ks.thing')).toMatchObject({ target: { kind: 'generic', keyspace: 'ks', name: 'thing' } });
+    expect(d('DESC thing WITH INTERNALS')).toMatchObject({ target: { kind: 'generic', name: 'thing' }, withInternals: true });
+    expect(() => parseStatement('DESC TABLE')).toThrow(/line 1:10/);
+    // what DESCRIBE ... WITH INTERNALS writes parses back
+    expect(d('ALTER TABLE ks.t DROP b USING TIMESTAMP 1700000000000000')).toMatchObject({ action: { kind: 'drop', columns: ['b'], timestampUs: 1700000000000000n } });
+    expect(d('CREATE TABLE ks.t (a int PRIMARY KEY) WITH ID = 5b6962dd-3f90-4c93-8f61-eabfa4a803e2')).toMatchObject({ properties: [{ name: 'id', value: { kind: 'string', value: '5b6962dd-3f90-4c93-8f61-eabfa4a803e2' } }] });
   });
 
   it('parses type expressions as system_schema prints them', () => {

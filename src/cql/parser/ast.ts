@@ -166,7 +166,8 @@ export interface CreateTableStatement {
 
 export type AlterTableAction =
   | { kind: 'add'; columns: ColumnDefinition[] }
-  | { kind: 'drop'; columns: string[] }
+  /** `timestampUs`: DROP ... USING TIMESTAMP n, as DESCRIBE ... WITH INTERNALS writes it */
+  | { kind: 'drop'; columns: string[]; timestampUs?: bigint }
   | { kind: 'alter-type'; column: string; type: CqlType }
   | { kind: 'rename'; renames: [string, string][] }
   | { kind: 'with'; properties: Property[] };
@@ -228,6 +229,20 @@ export type ServiceLevelStatement =
 
 export interface UseStatement { kind: 'use'; keyspace: string }
 
+/**
+ * Scylla's server-side DESCRIBE (cql3/Cql.g describeStatement): listings (KEYSPACES, TABLES,
+ * TYPES, FUNCTIONS, AGGREGATES), one element (KEYSPACE, TABLE, INDEX, MATERIALIZED VIEW, TYPE,
+ * FUNCTION, AGGREGATE), SCHEMA, CLUSTER, or a bare `[ks.]name` looked up in that order.
+ */
+export type DescribeTarget =
+  | { kind: 'cluster' }
+  | { kind: 'schema'; full: boolean }
+  | { kind: 'listing'; element: 'keyspace' | 'table' | 'type' | 'function' | 'aggregate' }
+  | { kind: 'keyspace'; keyspace?: string; only: boolean }
+  | { kind: 'element'; element: 'table' | 'index' | 'view' | 'type' | 'function' | 'aggregate'; keyspace?: string; name: string }
+  | { kind: 'generic'; keyspace?: string; name: string };
+export interface DescribeStatement { kind: 'describe'; target: DescribeTarget; withInternals: boolean; withPasswords: boolean }
+
 export type Statement =
   | SelectStatement | InsertStatement | UpdateStatement | DeleteStatement | BatchStatement | UseStatement
   | CreateKeyspaceStatement | AlterKeyspaceStatement | DropKeyspaceStatement
@@ -235,7 +250,7 @@ export type Statement =
   | CreateViewStatement | AlterViewStatement | DropViewStatement
   | CreateTypeStatement | DropTypeStatement
   | CreateRoleStatement | AlterRoleStatement | DropRoleStatement | ListRolesStatement | PermissionStatement
-  | ServiceLevelStatement;
+  | ServiceLevelStatement | DescribeStatement;
 
 /** A parsed statement with the number of bind markers it contains (and their names if named). */
 export interface ParsedStatement {

@@ -9,7 +9,7 @@
  */
 import { NATIVE_TYPES, TYPE_ALIASES, type CqlType, type NativeTypeName } from '../types.js';
 import type {
-  AlterTableAction, Assignment, BatchStatement, ColumnDefinition, Condition, DeleteStatement, InsertStatement,
+  AlterTableAction, Assignment, BatchStatement, ColumnDefinition, Condition, DeleteStatement, DescribeTarget, InsertStatement,
   ModificationStatement, Operator, Ordering, ParsedStatement, Permission, Property, PropertyValue, Relation, Resource, RoleOptions,
   SelectExpr, SelectStatement, Selector, Statement, TableRef, Term, UpdateStatement, Using,
 } from './ast.js';
@@ -142,7 +142,7 @@ class Parser {
         return { kind: 'detach-service-level', role: this.roleName() };
       }
       case 'grant': case 'revoke': this.p++; return this.grant(t);
-      case 'describe': case 'desc': return this.unsupported(t, 'DESCRIBE');
+      case 'describe': case 'desc': this.p++; return this.describe();
       case 'apply': this.fail(t, "no viable alternative at input 'APPLY' (APPLY BATCH without BEGIN BATCH)");
       // falls through (fail never returns)
       default:
@@ -187,6 +187,69 @@ class Parser {
     if (this.isKw('function') || this.isKw('functions')) return this.unsupported(t, 'permissions on functions');
     this.acceptKw('table') || this.acceptKw('columnfamily');
     return { kind: 'table', table: this.tableRef() };
+  }
+
+  // DESC[RIBE] CLUSTER | [FULL] SCHEMA | KEYSPACES | [ONLY] KEYSPACE [ks] | TABLES | TABLE t | INDEX i
+  //   | MATERIALIZED VIEW v | TYPES | TYPE t | FUNCTIONS | FUNCTION f | AGGREGATES | AGGREGATE a
+  //   | [ks.]name, then [WITH INTERNALS [AND PASSWORDS]] (Scylla's cql3/Cql.g describeStatement)
+  private describe(): Statement {
+    const t = this.peek();
+    const listing = { keyspaces: 'keyspace', tables: 'table', types: 'type', functions: 'function', aggregates: 'aggregate' } as const;
+    const element = (e: 'table' | 'index' | 'view' | 'type' | 'function' | 'aggregate'): DescribeTarget => {
+      const r = this.tableRef();
+      return r.keyspace !== undefined ? { kind: 'element', element: e, keyspace: r.keyspace, name: r.name } : { kind: 'element', element: e, name: r.name };
+    };
+    let target: DescribeTarget;
+    if (t.kind === 'ident' && t.value in listing && !this.isPunct('.', 1)) {
+      this.p++;
+      target = { kind: 'listing', element: listing[t.value as keyof typeof listing] };
+    } else if (this.isKw('cluster') && !this.isPunct('.', 1)) {
+      this.p++;
+      target = { kind: 'cluster' };
+    } else if (this.acceptKw('schema')) {
+      target = { kind: 'schema', full: false };
+    } else if (this.isKw('full') && this.isKw('schema', 1)) {
+      this.p += 2;
+      target = { kind: 'schema', full: true };
+    } else if (this.isKw('keyspace') || (this.isKw('only') && this.isKw('keyspace', 1))) {
+      const only = this.acceptKw('only');
+      this.p++;
+      const n = this.peek();
+      if ((n.kind === 'ident' && n.value !== 'with') || n.kind === 'qident') {
+        this.p++;
+        target = { kind: 'keyspace', keyspace: n.value, only };
+      } else target = { kind: 'keyspace', only };
+    } else if (this.acceptKw('table') || this.acceptKw('columnfamily')) {
+      target = element('table');
+    } else if (this.acceptKw('index')) {
+      target = element('index');
+    } else if (this.isKw('materialized') && this.isKw('view', 1)) {
+      this.p += 2;
+      target = element('view');
+    } else if (this.isKw('type') && !this.isPunct('.', 1) && this.peek(1).kind !== 'eof' && !this.isKw('with', 1)) {
+      this.p++;
+      target = element('type');
+    } else if (this.isKw('function') && !this.isPunct('.', 1) && this.peek(1).kind !== 'eof' && !this.isKw('with', 1)) {
+      this.p++;
+      target = element('function');
+    } else if (this.isKw('aggregate') && !this.isPunct('.', 1) && this.peek(1).kind !== 'eof' && !this.isKw('with', 1)) {
+      this.p++;
+      target = element('aggregate');
+    } else {
+      const r = this.tableRef();
+      target = r.keyspace !== undefined ? { kind: 'generic', keyspace: r.keyspace, name: r.name } : { kind: 'generic', name: r.name };
+    }
+    let withInternals = false;
+    let withPasswords = false;
+    if (this.isKw('with') && this.isKw('internals', 1)) {
+      this.p += 2;
+      withInternals = true;
+      if (this.isKw('and') && this.isKw('passwords', 1)) {
+        this.p += 2;
+        withPasswords = true;
+      }
+    }
+    return { kind: 'describe', target, withInternals, withPasswords };
   }
 
   private unsupported(t: Token, what: string): never {
@@ -713,6 +776,13 @@ class Parser {
       const paren = this.acceptPunct('(');
       do columns.push(this.ident('a column name')); while (paren && this.acceptPunct(','));
       if (paren) this.expectPunct(')');
+      if (this.acceptKw('using')) {
+        this.expectKw('timestamp');
+        const n = this.peek();
+        if (n.kind !== 'integer') this.fail(n, `mismatched input '${n.text}' expecting INTEGER`);
+        this.p++;
+        return { kind: 'drop', columns, timestampUs: BigInt(n.value) };
+      }
       return { kind: 'drop', columns };
     }
     if (this.acceptKw('alter')) {
@@ -878,6 +948,8 @@ class Parser {
     if (t.kind === 'string') { this.p++; return { kind: 'string', value: t.value }; }
     if (t.kind === 'integer' || t.kind === 'float') { this.p++; return { kind: 'number', value: t.value }; }
     if (t.kind === 'duration') { this.p++; return { kind: 'string', value: t.value }; }
+    // `WITH ID = <uuid>` (CREATE TABLE as DESCRIBE ... WITH INTERNALS writes it)
+    if (t.kind === 'uuid') { this.p++; return { kind: 'string', value: t.value }; }
     if (t.kind === 'punct' && t.value === '-') {
       this.p++;
       const n = this.next();
