@@ -6,10 +6,14 @@
  * The figure that matters is ops per emulator CPU-second, which is what one core can serve
  * regardless of how busy the machine is; wall-clock ops/s is printed too.
  *
+ * CDC: the same prepared writes to a table WITH cdc = {'enabled': true} (a delta row per write
+ * in its log, no pre/post-image); the ratio to plain writes is printed (issue 14's target ≥ 0.5).
+ *
  * Memory: rows written straight through the executor (no network), heap measured after GC.
  */
 import { fork } from 'node:child_process';
 import net from 'node:net';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Reader, Writer } from '../src/cql/buffer.js';
 import { encodeFrame, FrameParser, Opcode } from '../src/cql/frame.js';
@@ -22,7 +26,9 @@ import { resolveClusterOptions } from '../src/sim/index.js';
 const HOST = '127.91.7.1';
 const DURATION_MS = Number(process.env.SB_BENCH_MS ?? 5000);
 
-async function client(kind: 'write' | 'read'): Promise<void> {
+type Kind = 'write' | 'read' | 'cdc-write';
+
+async function client(kind: Kind): Promise<void> {
   const connections = 4;
   const inflight = 64;
   let done = 0;
@@ -42,16 +48,17 @@ async function client(kind: 'write' | 'read'): Promise<void> {
     const next = (): Promise<Buffer> => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => { waiting = r; }));
     s.write(encodeFrame(4, false, 0, 0, Opcode.STARTUP, new Writer().stringMap({ CQL_VERSION: '3.0.0' }).toBuffer()));
     await next();
-    if (ci === 0 && kind === 'write') {
+    if (ci === 0 && kind !== 'read') {
       const q = (cql: string): Buffer => { const w = new Writer(); w.longString(cql).short(1).byte(0); return w.toBuffer(); };
       s.write(encodeFrame(4, false, 0, 0, Opcode.QUERY, q("CREATE KEYSPACE IF NOT EXISTS b WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")));
       await next();
-      s.write(encodeFrame(4, false, 0, 0, Opcode.QUERY, q('CREATE TABLE IF NOT EXISTS b.kv (k bigint PRIMARY KEY, v blob)')));
+      s.write(encodeFrame(4, false, 0, 0, Opcode.QUERY, q(kind === 'write' ? 'CREATE TABLE IF NOT EXISTS b.kv (k bigint PRIMARY KEY, v blob)'
+        : "CREATE TABLE IF NOT EXISTS b.kvc (k bigint PRIMARY KEY, v blob) WITH cdc = {'enabled': true}")));
       await next();
     } else {
       await new Promise((r) => setTimeout(r, 300));
     }
-    const cql = kind === 'write' ? 'INSERT INTO b.kv (k, v) VALUES (?, ?)' : 'SELECT v FROM b.kv WHERE k = ?';
+    const cql = kind === 'write' ? 'INSERT INTO b.kv (k, v) VALUES (?, ?)' : kind === 'cdc-write' ? 'INSERT INTO b.kvc (k, v) VALUES (?, ?)' : 'SELECT v FROM b.kv WHERE k = ?';
     s.write(encodeFrame(4, false, 0, 0, Opcode.PREPARE, new Writer().longString(cql).toBuffer()));
     const prep = new Reader(await next());
     prep.int();
@@ -63,7 +70,7 @@ async function client(kind: 'write' | 'read'): Promise<void> {
       const key = Buffer.alloc(8);
       key.writeBigInt64BE(BigInt(k));
       const w = new Writer(256);
-      writeExecute(w, id, { consistency: 1, values: kind === 'write' ? [key, value] : [key], skipMetadata: true });
+      writeExecute(w, id, { consistency: 1, values: kind !== 'read' ? [key, value] : [key], skipMetadata: true });
       frames.push(encodeFrame(4, false, 0, 0, Opcode.EXECUTE, w.toBuffer()));
     }
     let k = ci * 2500;
@@ -94,7 +101,7 @@ async function client(kind: 'write' | 'read'): Promise<void> {
   process.send!({ done });
 }
 
-async function throughput(kind: 'write' | 'read'): Promise<void> {
+async function throughput(kind: Kind): Promise<number> {
   const child = fork(fileURLToPath(import.meta.url), ['--client', kind]);
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
@@ -105,7 +112,8 @@ async function throughput(kind: 'write' | 'read'): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const wallS = (Date.now() - t0) / 1000;
   const cpuS = (cpu.user + cpu.system) / 1e6;
-  console.log(`prepared ${kind.padEnd(5)}: ${done} ops in ${wallS.toFixed(1)} s wall = ${(done / wallS).toFixed(0)} ops/s; emulator CPU ${cpuS.toFixed(2)} s = ${(done / cpuS).toFixed(0)} ops per CPU-second`);
+  console.log(`prepared ${kind.padEnd(9)}: ${done} ops in ${wallS.toFixed(1)} s wall = ${(done / wallS).toFixed(0)} ops/s; emulator CPU ${cpuS.toFixed(2)} s = ${(done / cpuS).toFixed(0)} ops per CPU-second`);
+  return done / cpuS;
 }
 
 function memory(rf: number): void {
@@ -136,7 +144,7 @@ function memory(rf: number): void {
 }
 
 if (process.argv[2] === '--client') {
-  await client(process.argv[3] as 'write' | 'read');
+  await client(process.argv[3] as Kind);
   process.exit(0);
 } else if (process.argv[2] === '--memory') {
   memory(1);
@@ -144,8 +152,10 @@ if (process.argv[2] === '--client') {
 } else {
   // capacity: false measures the emulator's own CPU cost, not the modelled shard capacity
   const sim = await startSim({ nodes: 1, shards: 1, host: HOST, vnodesPerNode: 16, capacity: false });
-  await throughput('write');
+  const plain = await throughput('write');
   await throughput('read');
+  const cdc = await throughput('cdc-write');
+  console.log(`CDC on / off, writes per emulator CPU-second: ${(cdc / plain).toFixed(2)} (${os.cpus().length} cores)`);
   await sim.stop();
   // memory in a fresh process: this one's heap holds the throughput run's garbage
   const m = fork(fileURLToPath(import.meta.url), ['--memory'], { execArgv: ['--expose-gc'] });

@@ -7,9 +7,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { SchemaChange } from '../cql/messages.js';
-import { murmur3Halves, type TokenHalves } from '../routing/murmur3.js';
+import { murmur3Halves, tokenToHalves, type TokenHalves } from '../routing/murmur3.js';
 import { generateTokens, TokenRing, type RingNode } from '../routing/ring.js';
-import { Schema, type KeyspaceMeta } from './schema.js';
+import { Schema, type KeyspaceMeta, type TableMeta } from './schema.js';
 import { ShardStore } from './storage.js';
 import { ShardQueue, type CostModel, type Timeouts } from './capacity.js';
 import { LatencyHistogram } from './latency.js';
@@ -150,7 +150,18 @@ export class Cluster {
     return ks;
   }
 
-  /** Token of a partition key and its halves. */
+  /**
+   * Token of a partition key of `table` and its halves: Murmur3, or for a CDC log table the
+   * stream id's first 8 bytes (cdc/cdc_partitioner.cc; a key not 16 bytes long: the minimum token).
+   */
+  tokenFor(table: TableMeta, key: Buffer, h: TokenHalves): bigint {
+    if (!table.cdcPartitioner) return this.tokenOf(key, h);
+    const t = key.length === 16 ? key.readBigInt64BE(0) : -(1n << 63n);
+    tokenToHalves(t, h);
+    return t;
+  }
+
+  /** Murmur3 token of a partition key and its halves. */
   tokenOf(key: Buffer, h: TokenHalves): bigint {
     murmur3Halves(key, h);
     return BigInt.asIntN(64, (BigInt(h.hi) << 32n) | BigInt(h.lo));

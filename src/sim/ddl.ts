@@ -15,6 +15,7 @@ import type { TokenHalves } from '../routing/murmur3.js';
 import { hashPassword, type Cluster } from './cluster.js';
 import type { ExecResult, Session } from './context.js';
 import { cdcOptionsMap, parseCdcOptions } from './cdc-options.js';
+import { cdcOptionsOf, ensureLogTable } from './cdc.js';
 import { defaultTableOptions, KeyspaceMeta, KNOWN_TABLE_OPTIONS, MAP_OPTIONS, TableMeta, type ColumnMeta, type OptionValue } from './schema.js';
 import { cellLive, rowLive } from './storage.js';
 import { replicasOf } from './locator.js';
@@ -227,7 +228,11 @@ export function createTable(cluster: Cluster, session: Session, s: CreateTableSt
   for (const [n, d] of nonKey) cols.push({ name: n, type: d.type, kind: d.isStatic ? 'static' : 'regular', position: -1, desc: false, slot: -1 });
   const table = new TableMeta(ks.name, s.table.name, id, cols, options);
   if (ks.tablets?.enabled) assignTablets(cluster, ks, table);
+  const cdc = cdcOptionsOf(table);
+  // the log table comes with its base (cdc/log.cc on_before_create_column_family); its checks run first
+  const log = cdc?.enabled ? ensureLogTable(cluster, ks, table, cdc, randomUUID(), defaultTableOptions()) : undefined;
   ks.tables.set(table.name, table);
+  if (log) cluster.emitSchemaChange({ change: 'CREATED', target: 'TABLE', keyspace: ks.name, name: log.name });
   return schemaChanged(cluster, { change: 'CREATED', target: 'TABLE', keyspace: ks.name, name: table.name });
 }
 
@@ -264,11 +269,31 @@ export function alterTable(cluster: Cluster, session: Session, s: AlterTableStat
       throw new InvalidRequest('Altering of types is not allowed');
     case 'rename':
       throw new InvalidRequest('ALTER TABLE ... RENAME is not supported by the scylla-bench emulator');
-    case 'with':
+    case 'with': {
+      const before = new Map(table.options);
       applyTableOptions(a.properties, table.options);
-      break;
+      try {
+        syncCdcLog(cluster, ks, table);
+      } catch (e) {
+        // a refused CDC change leaves the table as it was
+        table.options.clear();
+        for (const [k, v] of before) table.options.set(k, v);
+        throw e;
+      }
+      return schemaChanged(cluster, { change: 'UPDATED', target: 'TABLE', keyspace: ks.name, name: table.name });
+    }
   }
+  syncCdcLog(cluster, ks, table);
   return schemaChanged(cluster, { change: 'UPDATED', target: 'TABLE', keyspace: ks.name, name: table.name });
+}
+
+/** With CDC on, the log table follows the base's columns (created on the first enable; kept when CDC is turned off). */
+function syncCdcLog(cluster: Cluster, ks: KeyspaceMeta, table: TableMeta): void {
+  const cdc = cdcOptionsOf(table);
+  if (!cdc?.enabled) return;
+  const log = ensureLogTable(cluster, ks, table, cdc, randomUUID(), defaultTableOptions());
+  const name = log?.name ?? table.cdcLog?.name;
+  if (name) cluster.emitSchemaChange({ change: log ? 'CREATED' : 'UPDATED', target: 'TABLE', keyspace: ks.name, name });
 }
 
 export function dropTable(cluster: Cluster, session: Session, ksName: string | undefined, name: string, ifExists: boolean): ExecResult {
@@ -282,6 +307,13 @@ export function dropTable(cluster: Cluster, session: Session, ksName: string | u
   if (table.views.length > 0) throw new InvalidRequest(`Cannot drop table when materialized views still depend on it (${ks.name}.{${table.views.map((v) => v.name).join(', ')}})`);
   ks.tables.delete(name);
   for (const n of cluster.nodes) for (const sh of n.shards) sh.store.drop(table.id);
+  const log = table.cdcLog;
+  if (log && ks.tables.get(log.name) === log) {
+    // the log goes with its base (cdc/log.cc on_before_drop_column_family)
+    ks.tables.delete(log.name);
+    for (const n of cluster.nodes) for (const sh of n.shards) sh.store.drop(log.id);
+    cluster.emitSchemaChange({ change: 'DROPPED', target: 'TABLE', keyspace: ks.name, name: log.name });
+  }
   return schemaChanged(cluster, { change: 'DROPPED', target: 'TABLE', keyspace: ks.name, name });
 }
 

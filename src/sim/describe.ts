@@ -13,6 +13,7 @@ import type { DescribeStatement, DescribeTarget } from '../cql/parser/ast.js';
 import type { CqlType } from '../cql/types.js';
 import type { Cluster } from './cluster.js';
 import type { ExecResult, Session } from './context.js';
+import { CDC_LOG_SUFFIX, cdcEnabled } from './cdc.js';
 import type { KeyspaceMeta, TableMeta, UdtMeta } from './schema.js';
 import { InvalidRequest, UnauthorizedError } from './values.js';
 
@@ -25,7 +26,6 @@ const RESERVED = new Set(('add allow alter and ann apply asc authorize batch beg
 /** Keyspaces DESC SCHEMA leaves out (db.get_user_keyspaces()). */
 const SYSTEM_KEYSPACES = new Set(['system', 'system_schema', 'system_auth', 'system_distributed', 'system_distributed_everywhere', 'system_traces', 'system_replicated_keys']);
 
-export const CDC_LOG_SUFFIX = '_scylla_cdc_log';
 
 /** `cql3::util::maybe_quote`: bare when [a-z][a-z0-9_]* and not reserved, else "double-quoted" with " doubled. */
 export function maybeQuote(id: string): string {
@@ -134,7 +134,7 @@ function keyspaceOf(cluster: Cluster, name: string): KeyspaceMeta {
 function isCdcLog(ks: KeyspaceMeta, t: TableMeta): boolean {
   if (!t.name.endsWith(CDC_LOG_SUFFIX)) return false;
   const base = ks.tables.get(t.name.slice(0, -CDC_LOG_SUFFIX.length));
-  return base !== undefined && base.cdcLog === t;
+  return base !== undefined && base.cdcLog === t && cdcEnabled(base);
 }
 
 /** Tables of a keyspace as DESCRIBE lists them: no views, no CDC logs, by name. */
@@ -184,7 +184,7 @@ function describeTable(ks: KeyspaceMeta, name: string, internals: boolean): Desc
   }
   const out = [d];
   for (const v of [...t.views].sort((a, b) => byteCompare(a.name, b.name))) out.push(tableDescription(ks, v, internals));
-  if (t.cdcLog && ks.tables.get(t.cdcLog.name) === t.cdcLog) {
+  if (t.cdcLog && ks.tables.get(t.cdcLog.name) === t.cdcLog && cdcEnabled(t)) {
     // the log table as ALTER ... WITH its properties: restoring the base re-creates the log
     const log = t.cdcLog;
     out.push({ keyspace: ks.name, type: 'table', name: log.name, stmt: `ALTER TABLE ${maybeQuote(ks.name)}.${maybeQuote(log.name)} WITH ${tableProperties(ks, log)};\n` });

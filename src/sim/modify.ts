@@ -124,8 +124,10 @@ export function compileBatch(cluster: Cluster, defaultKs: string | undefined, s:
     generation: cluster.schema.generation,
     execute(session, bound, params, extras) {
       const ts = tsG ? tsG(bound) : undefined;
+      // one timestamp for the whole batch (the coordinator's, unless the client or USING set it)
+      const batchParams = params.timestampUs !== undefined ? params : { ...params, timestampUs: BigInt(cluster.nowMicros()) };
       const writes: PartitionWrite[] = [];
-      for (const p of parts) writes.push(...p.c.writes(session, bound, params, ts));
+      for (const p of parts) writes.push(...p.c.writes(session, bound, batchParams, ts));
       // group writes per keyspace (a batch may span keyspaces)
       const byKs = new Map<KeyspaceMeta, PartitionWrite[]>();
       parts.forEach((p) => { if (!byKs.has(p.ks)) byKs.set(p.ks, []); });
@@ -157,8 +159,10 @@ export function executeProtocolBatch(cluster: Cluster, session: Session, childre
   if (bs.some((b) => b.hasConditions)) throw new InvalidRequest('Conditional batches are not supported by the scylla-bench emulator');
   const byKs = new Map<KeyspaceMeta, PartitionWrite[]>();
   const keys = new Set<string>();
+  // one default timestamp for every statement of the batch; a statement's USING TIMESTAMP still wins
+  const batchParams = params.timestampUs !== undefined ? params : { ...params, timestampUs: BigInt(cluster.nowMicros()) };
   children.forEach((ch, i) => {
-    const ws = bs[i].writes(session, ch.bound, params);
+    const ws = bs[i].writes(session, ch.bound, batchParams);
     if (!byKs.has(bs[i].keyspace)) byKs.set(bs[i].keyspace, []);
     for (const w of ws) {
       byKs.get(bs[i].keyspace)!.push(w);
@@ -459,7 +463,7 @@ function compileModify(cluster: Cluster, ks: KeyspaceMeta, table: TableMeta, s: 
   const check = hasConditions ? (session: Session, bound: Bound, w: PartitionWrite, params: ExecParams): (Buffer | null)[] | null => {
     const h: TokenHalves = { hi: 0, lo: 0 };
     const key = partitionKeyBytes(w.components);
-    const token = session.cluster.tokenOf(key, h);
+    const token = session.cluster.tokenFor(table, key, h);
     const reps = replicasOf(session.cluster, table, ks, token, h);
     const serial = params.serialConsistency ?? 8; // SERIAL
     checkAvailable(session.cluster, ks, reps, serial === 9 ? 9 : 8, true);

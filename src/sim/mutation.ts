@@ -32,6 +32,8 @@ export interface PartitionWrite {
   mutation: Mutation;
   ts: number;
   ttlS: number;
+  /** already owned (its buffers copied out of the request, its cells built): ownWrite is not needed */
+  owned?: boolean;
 }
 
 /**

@@ -20,6 +20,7 @@ import { cellLive, comparePartitions, findRow, inRange, mergePartitions, rowLive
 import { tabletsPayload } from './tablets.js';
 import { InvalidRequest } from './values.js';
 import { updateViews, type RowImage } from './views.js';
+import { cdcOptionsOf, imageKeys, logWrites, streamFor, type CdcGroup } from './cdc.js';
 
 const INT64_MAX = (1n << 63n) - 1n;
 
@@ -104,20 +105,28 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
   const h: TokenHalves = { hi: 0, lo: 0 };
   const nowMs = Date.now();
   let first = true;
-  for (const w of writes) {
+  const cdc = cdcGroupsOf(writes);
+  for (let i = 0; i < writes.length; i++) {
+    const w = writes[i];
     const key = partitionKeyBytes(w.components);
     const keyStr = key.toString('latin1');
-    const token = cluster.tokenOf(key, h);
+    const token = cluster.tokenFor(w.table, key, h);
     const reps = replicasOf(cluster, w.table, ks, token, h);
     const need = checkAvailable(cluster, ks, reps, cl, true);
     extras.blockFor = Math.max(extras.blockFor ?? 0, need);
     if (first && singlePartition) noteSinglePartition(cluster, session, w.table, token, reps, extras);
     first = false;
-    const owned = ownWrite(w, nowMs);
-    const ownedKey = Buffer.from(key);
+    const owned = w.owned ? w : ownWrite(w, nowMs);
+    const ownedKey = w.owned ? key : Buffer.from(key);
     const hasViews = w.table.views.length > 0;
     let pre: RowImage[] | undefined;
     if (hasViews) pre = imagesOf(cluster, session, reps, owned, keyStr, nowMs);
+    const g = cdc?.get(w);
+    if (g && g.writes[0] === w) {
+      g.components = w.table.partitionKey.length === 1 ? [ownedKey] : splitPartitionKey(ownedKey, w.table.partitionKey.length);
+      g.stream = streamFor(cluster, w.table, g.log, token, h.hi, h.lo, w.ts);
+      if (g.opts.preimage !== 'false' || g.opts.postimage) g.pre = imagesOf(cluster, session, reps, owned, keyStr, nowMs, keysAsImages(imageKeys(g)));
+    }
     for (const r of reps) {
       if (!r.node.up) {
         cluster.replicasMayDiffer = true;
@@ -130,12 +139,79 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
       const p = store.getOrCreate(ownedKey, keyStr, token);
       applyMutation(p, owned, nowMs);
     }
+    // the log rows take the base write's owned copies of its values
+    if (g) g.writes[g.writes.indexOf(w)] = owned;
     if (hasViews) {
       const post = imagesOf(cluster, session, reps, owned, keyStr, nowMs, pre);
       // components from the owned key: view rows keep them
       updateViews(cluster, ks, w.table, splitPartitionKey(ownedKey, w.table.partitionKey.length), pre!, post, w.ts);
     }
+    if (g && g.writes[g.writes.length - 1] === owned) {
+      if (g.opts.postimage && g.pre) g.post = imagesOf(cluster, session, reps, owned, keyStr, nowMs, g.pre);
+      applyLogWrites(cluster, logWrites(g, nowMs), extras, nowMs);
+    }
   }
+}
+
+/**
+ * A group's log rows, all in one stream partition: routed once (the stream's token under the
+ * CDC partitioner lands on the base write's replicas and shard) and applied as one mutation per
+ * replica, as Scylla sends the log mutation with the base one. The consistency level was checked
+ * for the base write on the same replicas.
+ */
+function applyLogWrites(cluster: Cluster, ws: PartitionWrite[], extras: ExecExtras, nowMs: number): void {
+  if (ws.length === 0) return;
+  const log = ws[0].table;
+  const ks = cluster.schema.keyspaces.get(log.keyspace);
+  if (!ks) return;
+  const h: TokenHalves = { hi: 0, lo: 0 };
+  const key = ws[0].components[0];
+  const token = cluster.tokenFor(log, key, h);
+  const keyStr = key.toString('latin1');
+  for (const r of replicasOf(cluster, log, ks, token, h)) {
+    if (!r.node.up) {
+      cluster.replicasMayDiffer = true;
+      continue;
+    }
+    const shard = r.node.shards[r.shard];
+    shard.counters.replicaOps++;
+    (extras.replicaShards ??= []).push(shard);
+    const p = shard.store.table(log).getOrCreate(key, keyStr, token);
+    for (const w of ws) applyMutation(p, w, nowMs);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function keysAsImages(cks: Buffer[][]): RowImage[] {
+  return cks.map((ck) => ({ ck, live: false, cells: [], markerTs: -Infinity, markerExp: 0 }));
+}
+
+/** Base writes to CDC tables grouped per (table, partition, timestamp), each write mapped to its group. */
+function cdcGroupsOf(writes: PartitionWrite[]): Map<PartitionWrite, CdcGroup> | undefined {
+  let out: Map<PartitionWrite, CdcGroup> | undefined;
+  let byKey: Map<string, CdcGroup> | undefined;
+  for (const w of writes) {
+    const log = w.table.cdcLog;
+    if (!log) continue;
+    const opts = cdcOptionsOf(w.table);
+    if (!opts?.enabled) continue;
+    out ??= new Map();
+    if (writes.length === 1) {
+      out.set(w, { base: w.table, log, opts, components: w.components, stream: EMPTY, ts: w.ts, writes: [w] });
+      break;
+    }
+    byKey ??= new Map();
+    const k = `${w.table.id}\u0000${partitionKeyBytes(w.components).toString('latin1')}\u0000${w.ts}`;
+    let g = byKey.get(k);
+    if (!g) {
+      g = { base: w.table, log, opts, components: w.components, stream: EMPTY, ts: w.ts, writes: [] };
+      byKey.set(k, g);
+    }
+    g.writes.push(w);
+    out.set(w, g);
+  }
+  return out;
 }
 
 /** Row images of the rows a write touches (for view maintenance), read on one replica. */

@@ -52,6 +52,8 @@ export class TableMeta {
   view?: ViewInfo;
   /** The CDC log table of this base table (`<name>_scylla_cdc_log`), while CDC is or was enabled. */
   cdcLog?: TableMeta;
+  /** Set on a CDC log table: its token is the first 8 bytes of `cdc$stream_id` (com.scylladb.dht.CDCPartitioner). */
+  cdcPartitioner = false;
   isCounter = false;
   /** Tablets: uniform last tokens and, per tablet, replicas as (node index, shard). */
   tablets?: { lastTokens: bigint[]; replicas: { node: number; shard: number }[][] };

@@ -202,7 +202,7 @@ function readByKeys(cluster: Cluster, c: CompiledSelect, run: SelectRun, source:
   const h: TokenHalves = { hi: 0, lo: 0 };
   const parts = keys.map((comps) => {
     const key = partitionKeyBytes(comps);
-    const token = cluster.tokenOf(key, h);
+    const token = cluster.tokenFor(c.table, key, h);
     return { key, keyStr: key.toString('latin1'), token, hi: h.hi, lo: h.lo };
   });
   if (parts.length > 1) {

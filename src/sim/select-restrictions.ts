@@ -57,7 +57,8 @@ export class Binder {
 
   getter(t: Term, c: { name: string; type: CqlType }): Getter {
     this.bindAt(t, c.name, c.type);
-    if (t.kind === 'literal' || t.kind === 'function' || t.kind === 'cast') {
+    if (t.kind === 'function') this.bindFunctionArgs(t);
+    if (t.kind === 'literal' || ((t.kind === 'function' || t.kind === 'cast') && !hasBind(t))) {
       const v = termToBytes(t, c.type, [], c.name);
       if (v === null) throw new InvalidRequest(`Invalid null value in condition for column ${c.name}`);
       const one = [v as Buffer];
@@ -78,6 +79,17 @@ export class Binder {
       for (const g of gs) out.push(...g(b));
       return out;
     };
+  }
+
+  /** Markers inside a function call (`minTimeuuid(?)`): typed as the function's argument. */
+  private bindFunctionArgs(t: Extract<Term, { kind: 'function' }>): void {
+    const fn = t.name.toLowerCase();
+    const argType: CqlType = fn === 'mintimeuuid' || fn === 'maxtimeuuid' ? { kind: 'timestamp' }
+      : ['totimestamp', 'dateof', 'tounixtimestamp', 'todate', 'unixtimestampof'].includes(fn) ? { kind: 'timeuuid' } : { kind: 'blob' };
+    t.args.forEach((a, i) => {
+      if (a.kind === 'bind') this.bindSpecs[a.index] = this.spec(a.name ?? `arg${i}(system.${fn})`, argType);
+      else if (a.kind === 'function') this.bindFunctionArgs(a);
+    });
   }
 
   /** `col IN ?`: a list bound as one value. */
@@ -119,6 +131,18 @@ export class Binder {
   finish(): ColumnSpec[] {
     for (let i = 0; i < this.bindSpecs.length; i++) if (!this.bindSpecs[i]) this.bindSpecs[i] = this.spec(`[bind${i}]`, { kind: 'blob' });
     return this.bindSpecs;
+  }
+}
+
+function hasBind(t: Term): boolean {
+  switch (t.kind) {
+    case 'bind': return true;
+    case 'function': return t.args.some(hasBind);
+    case 'cast': return hasBind(t.term);
+    case 'list': case 'set': case 'tuple': return t.items.some(hasBind);
+    case 'map': return t.entries.some(([k, v]) => hasBind(k) || hasBind(v));
+    case 'udt': return t.fields.some(([, v]) => hasBind(v));
+    default: return false;
   }
 }
 

@@ -11,6 +11,7 @@ import { parseType } from '../cql/parser/parser.js';
 import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
 import type { Cluster, SimNode } from './cluster.js';
 import type { Session } from './context.js';
+import { CDC_PARTITIONER, generationRows, tabletStreamsOf, type TabletStreams } from './cdc.js';
 import { KeyspaceMeta, SCYLLA_TABLE_OPTIONS, TableMeta, type ColumnMeta, type OptionValue } from './schema.js';
 import { roleAttributeRows, serviceLevelRows } from './sl-statements.js';
 import { rowFor, TableStore } from './storage.js';
@@ -42,11 +43,12 @@ function define(ks: KeyspaceMeta, name: string, columns: string, pk: string[], c
     const cname = line.slice(0, sp);
     const type = parseType(line.slice(sp + 1).trim().replace(/;/g, ','));
     const pi = pk.indexOf(cname);
-    const ci = ck.indexOf(cname);
+    // a clustering column named `x desc` is stored in descending order
+    const ci = ck.findIndex((k) => k.split(' ')[0] === cname);
     cols.push({
       name: cname, type, position: pi >= 0 ? pi : ci,
       kind: pi >= 0 ? 'partition_key' : ci >= 0 ? 'clustering' : statics.includes(cname) ? 'static' : 'regular',
-      desc: false, slot: -1,
+      desc: ci >= 0 && / desc$/i.test(ck[ci]), slot: -1,
     });
   }
   const t = new TableMeta(ks.name, name, randomUUID(), cols, new Map<string, OptionValue>([['comment', ''], ['gc_grace_seconds', 0], ['default_time_to_live', 0]]));
@@ -106,7 +108,7 @@ export function installSystemKeyspaces(cluster: Cluster): void {
   const system = ks('system', local);
   const schema = ks('system_schema', local);
   const auth = ks('system_auth', { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '1' });
-  ks('system_distributed', { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '3' });
+  const distributed = ks('system_distributed', { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '3' });
   ks('system_traces', { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '2' });
 
   const nodeInfo = (n: SimNode): VirtualRow => ({
@@ -143,6 +145,16 @@ export function installSystemKeyspaces(cluster: Cluster): void {
     return out;
   }, ['keyspace_name', 'table_name', 'tablet_count']);
 
+  // CDC generations (db/system_distributed_keyspace.cc; vnode keyspaces) and tablet streams (db/virtual_tables.cc)
+  define(distributed, 'cdc_generation_timestamps', 'key text, time timestamp, expired timestamp', ['key'], ['time desc'], (c) => generationRows(c).timestamps);
+  define(distributed, 'cdc_streams_descriptions_v2', 'time timestamp, range_end bigint, streams frozen<set<blob>>', ['time'], ['range_end'], (c) => generationRows(c).streams);
+  define(system, 'cdc_timestamps', 'keyspace_name text, table_name text, timestamp timestamp', ['keyspace_name', 'table_name'], ['timestamp desc'],
+    (c) => cdcTabletTables(c).map(({ ks, base, streams }) => ({ keyspace_name: ks, table_name: base, timestamp: new Date(streams.timestampMs) })));
+  define(system, 'cdc_streams', 'keyspace_name text, table_name text, timestamp timestamp, stream_state tinyint, stream_id blob', ['keyspace_name', 'table_name'], ['timestamp', 'stream_state', 'stream_id'],
+    (c) => cdcTabletTables(c).flatMap(({ ks, base, streams }) => streams.streams.map((id) => ({
+      keyspace_name: ks, table_name: base, timestamp: new Date(streams.timestampMs), stream_state: 0, stream_id: id,
+    }))));
+
   // service levels (service/qos/service_level_controller.cc): the levels and their attachments to roles
   define(system, 'service_levels_v2', 'service_level text, timeout duration, workload_type text, shares int', ['service_level'], [],
     (c) => serviceLevelRows(c));
@@ -159,6 +171,7 @@ export function installSystemKeyspaces(cluster: Cluster): void {
   define(schema, 'scylla_tables', 'keyspace_name text, table_name text, cdc frozen<map<text;text>>, partitioner text, version uuid', ['keyspace_name'], ['table_name'],
     (c) => userKeyspaces(c).flatMap((k) => [...k.tables.values(), ...k.views.values()].map((t) => {
       const row: VirtualRow = { keyspace_name: k.name, table_name: t.name, version: c.schema.version };
+      if (t.cdcPartitioner) row.partitioner = CDC_PARTITIONER;
       for (const o of SCYLLA_TABLE_OPTIONS) if (o === 'cdc' && t.options.has(o)) row.cdc = optionValueForSchema(t.options.get(o));
       return row;
     })));
@@ -191,6 +204,18 @@ export function installSystemKeyspaces(cluster: Cluster): void {
 
   define(auth, 'roles', 'role text, can_login boolean, is_superuser boolean, member_of set<text>, salted_hash text', ['role'], [],
     (c) => [...c.roles.values()].map((r) => ({ role: r.name, can_login: r.canLogin, is_superuser: r.isSuperuser, salted_hash: r.saltedHash })));
+}
+
+/** Tablet tables with CDC streams: the base table's name and its log's streams. */
+function cdcTabletTables(cluster: Cluster): { ks: string; base: string; streams: TabletStreams }[] {
+  const out: { ks: string; base: string; streams: TabletStreams }[] = [];
+  for (const k of userKeyspaces(cluster)) {
+    for (const t of k.tables.values()) {
+      const streams = t.cdcLog && tabletStreamsOf(t.cdcLog);
+      if (streams) out.push({ ks: k.name, base: t.name, streams });
+    }
+  }
+  return out;
 }
 
 /** Column type text as system_schema shows it (UDTs by name). */

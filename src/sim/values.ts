@@ -55,9 +55,16 @@ function timeuuidTime(b: Buffer): bigint {
 
 const timeuuidCmp: Comparator = (a, b) => {
   if (a.length !== 16 || b.length !== 16) return a.length - b.length;
-  const ta = timeuuidTime(a);
-  const tb = timeuuidTime(b);
-  if (ta !== tb) return ta < tb ? -1 : 1;
+  // the 60-bit time, most significant part first: time_hi (12 bits), time_mid, time_low
+  const ha = a.readUInt16BE(6) & 0x0fff;
+  const hb = b.readUInt16BE(6) & 0x0fff;
+  if (ha !== hb) return ha - hb;
+  const ma = a.readUInt16BE(4);
+  const mb = b.readUInt16BE(4);
+  if (ma !== mb) return ma - mb;
+  const la = a.readUInt32BE(0);
+  const lb = b.readUInt32BE(0);
+  if (la !== lb) return la < lb ? -1 : 1;
   // Cassandra's TimeUUIDType compares the remaining bytes as signed
   for (let i = 8; i < 16; i++) {
     const x = (a[i] << 24) >> 24;

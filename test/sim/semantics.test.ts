@@ -167,7 +167,8 @@ describe('emulator CQL semantics (through cassandra-driver)', () => {
     expect(t.caching).toEqual({ keys: 'NONE' });
     expect(t.compaction).toEqual({ class: 'IncrementalCompactionStrategy' });
     const st = (await q("SELECT cdc FROM system_schema.scylla_tables WHERE keyspace_name = 's' AND table_name = 'opts'")).first();
-    expect(st.cdc).toEqual({ enabled: 'true' });
+    // Scylla's to_map: every option, defaults filled in (cdc/log.cc)
+    expect(st.cdc).toEqual({ delta: 'full', enabled: 'true', postimage: 'false', preimage: 'false', ttl: '86400' });
     const e = await err(q("CREATE TABLE s.bad (k int PRIMARY KEY) WITH cdc = {'enabled': true, 'colour': 'red'}"));
     expect(e.code).toBe(0x2300);
     expect(e.message).toBe('Invalid CDC option: colour');
