@@ -37,7 +37,27 @@ export interface ClusterOptions {
   costs: CostModel | null;
   /** Server-side timeouts (scylla.yaml defaults), ms. */
   timeouts: Timeouts;
+  /** When flushes record large partitions, rows and cells (scylla.yaml; large-data.ts). */
+  largeData: LargeDataConfig;
 }
+
+/** Scylla's large-data warning thresholds (db/config.cc; MB = 2^20 bytes, fractions allowed for tests). */
+export interface LargeDataConfig {
+  /** compaction_large_partition_warning_threshold_mb (1000) */
+  partitionMb: number;
+  /** compaction_rows_count_warning_threshold (100000) */
+  rowsCount: number;
+  /** compaction_large_row_warning_threshold_mb (10) */
+  rowMb: number;
+  /** compaction_large_cell_warning_threshold_mb (1) */
+  cellMb: number;
+  /** compaction_collection_elements_count_warning_threshold (10000) */
+  collectionElements: number;
+  /** compaction_large_data_records_per_sstable (10) */
+  recordsPerSstable: number;
+}
+
+export const DEFAULT_LARGE_DATA: Readonly<LargeDataConfig> = Object.freeze({ partitionMb: 1000, rowsCount: 100000, rowMb: 10, cellMb: 1, collectionElements: 10000, recordsPerSstable: 10 });
 
 export interface ShardCounters {
   /** requests coordinated on this shard (one per QUERY/EXECUTE/BATCH) */

@@ -4,10 +4,11 @@
  * shard-aware port. Used by `run` (the default target), `sim`, and tests.
  */
 import { DEFAULT_COSTS, DEFAULT_TIMEOUTS, type CostModel, type Timeouts } from './capacity.js';
-import { Cluster, type ClusterOptions } from './cluster.js';
+import { Cluster, DEFAULT_LARGE_DATA, type ClusterOptions, type LargeDataConfig } from './cluster.js';
 import { deadlines } from './deadline.js';
 import { Executor } from './executor.js';
 import { Faults, type FaultConfig } from './faults.js';
+import { flushLargeData } from './large-data.js';
 import { SimServer } from './server.js';
 import { startMetricsServer, startNodeMetricsServer } from './metrics.js';
 import type { Server } from 'node:http';
@@ -48,6 +49,10 @@ export interface SimOptions {
   natRewritesSourcePorts?: boolean;
   /** Faults from the start (latency, errors, stalls); changeable later via Sim.faults or the admin endpoint. */
   faults?: FaultConfig;
+  /** Large-data warning thresholds (scylla.yaml names in LargeDataConfig; Scylla's defaults otherwise). */
+  largeData?: Partial<LargeDataConfig>;
+  /** Every node flushes this often, recording large partitions/rows/cells (ms; 0: only on flush()). Default 5000. */
+  flushIntervalMs?: number;
 }
 
 export interface SimNodeAddress {
@@ -91,6 +96,8 @@ export interface Sim {
   setNodeUp(index: number, up: boolean): Promise<void>;
   /** Live fault configuration (also reachable over the admin HTTP endpoint). */
   faults: Faults;
+  /** Every node flushes now (`nodetool flush`; POST /admin/flush): large partitions, rows and cells are recorded. */
+  flush(): void;
   stop(): Promise<void>;
 }
 
@@ -114,6 +121,7 @@ export function resolveClusterOptions(o: SimOptions): ClusterOptions {
     auth: o.auth ?? false,
     costs: o.capacity === false ? null : { ...DEFAULT_COSTS, ...o.costs },
     timeouts: { ...DEFAULT_TIMEOUTS, ...o.timeouts },
+    largeData: { ...DEFAULT_LARGE_DATA, ...o.largeData },
   };
 }
 
@@ -167,6 +175,10 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       }
     }
   }
+  const flushMs = options.flushIntervalMs ?? 5000;
+  // memtables flush now and then; records appear then, as on Scylla (unref'd: never keeps the process up)
+  const flushTimer = flushMs > 0 ? setInterval(() => flushLargeData(cluster), flushMs) : undefined;
+  flushTimer?.unref();
   const metricsAddress = http ? `http://${cluster.nodes[0].address}:${(http.address() as AddressInfo).port}` : undefined;
   return {
     metricsUrl: metricsAddress,
@@ -182,7 +194,9 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       node: l.node.index, port: l.port, shardAware: l.shardAware, acceptedPerShard: [...l.acceptedPerShard], openPerShard: [...l.perShard],
     })),
     faults,
+    flush: () => flushLargeData(cluster),
     stop: async () => {
+      if (flushTimer) clearInterval(flushTimer);
       faults.stop();
       await Promise.all([http, ...nodeHttp].map((h) => h && new Promise<void>((r) => h.close(() => r()))));
       await server.close();

@@ -10,11 +10,13 @@
  *   POST /admin/nodes/<i>/up      and comes back
  *   GET  /admin/stats             per (node, shard) counters (JSON)
  *   GET  /admin/service-levels    per (node, shard, service level) served/shed/queued counters (JSON)
+ *   POST /admin/flush             every node flushes (nodetool flush): large partitions/rows/cells are recorded
  */
 import http from 'node:http';
 import { ErrorCode } from '../cql/errors.js';
 import type { Cluster, SimNode } from './cluster.js';
 import type { FaultConfig, Faults, StallSpec } from './faults.js';
+import { flushLargeData } from './large-data.js';
 import { LATENCY_BUCKETS_US, type LatencyHistogram } from './latency.js';
 import { labelValue, renderQosMetrics, serviceLevelStats } from './qos.js';
 
@@ -124,6 +126,10 @@ export async function startMetricsServer(cluster: Cluster, faults: Faults, hooks
     if (req.method === 'GET' && url === '/admin/service-levels') return send(200, JSON.stringify(serviceLevelStats(cluster)));
     if ((req.method === 'PUT' || req.method === 'POST') && url === '/admin/faults') {
       return readJson((v) => { faults.configure(v as FaultConfig); send(200, JSON.stringify(faults.state())); });
+    }
+    if (req.method === 'POST' && url === '/admin/flush') {
+      flushLargeData(cluster);
+      return send(200, JSON.stringify({ flushed: cluster.nodes.length }));
     }
     if (req.method === 'POST' && url === '/admin/stall') {
       return readJson((v) => { faults.stall(v as StallSpec); send(200, JSON.stringify(faults.state())); });

@@ -67,6 +67,8 @@ function bucketOf(token: bigint): number {
 export class TableStore {
   readonly partitions = new Map<string, Partition>();
   private readonly buckets: (Partition[] | undefined)[] = [];
+  /** Partitions written since the last flush (large-data.ts sizes them, as Scylla does when it writes an sstable). */
+  readonly dirty = new Set<Partition>();
 
   constructor(readonly table: TableMeta) {}
 
@@ -85,6 +87,7 @@ export class TableStore {
       const list = (this.buckets[b] ??= []);
       list.splice(searchPartition(list, p), 0, p);
     }
+    this.dirty.add(p);
     return p;
   }
 
@@ -247,6 +250,8 @@ export function findRow(p: Partition, table: TableMeta, ck: readonly Buffer[]): 
 
 function newRow(p: Partition, table: TableMeta, ck: Buffer[]): Row {
   const r = new Row(ck);
+  // sized once: cells written in any slot order never grow the array (log rows write 4+ slots each)
+  if (table.regular.length > 1) r.cells = new Array<Cell | undefined>(table.regular.length);
   // a range tombstone written earlier still shadows older data in a row created now
   for (const rt of p.ranges) if (inRange(table, r.ck, rt) && rt.ts > r.delTs) r.delTs = rt.ts;
   return r;

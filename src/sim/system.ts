@@ -11,6 +11,7 @@ import { parseType } from '../cql/parser/parser.js';
 import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
 import type { Cluster, SimNode } from './cluster.js';
 import type { Session } from './context.js';
+import { largeDataRows } from './large-data.js';
 import { CDC_PARTITIONER, generationRows, tabletStreamsOf, type TabletStreams } from './cdc.js';
 import { KeyspaceMeta, SCYLLA_TABLE_OPTIONS, TableMeta, type ColumnMeta, type OptionValue } from './schema.js';
 import { roleAttributeRows, serviceLevelRows } from './sl-statements.js';
@@ -154,6 +155,17 @@ export function installSystemKeyspaces(cluster: Cluster): void {
     (c) => cdcTabletTables(c).flatMap(({ ks, base, streams }) => streams.streams.map((id) => ({
       keyspace_name: ks, table_name: base, timestamp: new Date(streams.timestampMs), stream_state: 0, stream_id: id,
     }))));
+
+  // large data (db/system_keyspace.cc; node-local: the coordinator's records, filled at flush by large-data.ts)
+  define(system, 'large_partitions', `keyspace_name text, table_name text, sstable_name text, partition_size bigint, partition_key text,
+    rows bigint, range_tombstones bigint, dead_rows bigint, compaction_time timestamp`, ['keyspace_name', 'table_name'],
+  ['sstable_name', 'partition_size desc', 'partition_key'], (_c, s) => largeDataRows(s.node).partitions as unknown as VirtualRow[]);
+  define(system, 'large_rows', `keyspace_name text, table_name text, sstable_name text, row_size bigint, partition_key text, clustering_key text,
+    compaction_time timestamp`, ['keyspace_name', 'table_name'], ['sstable_name', 'row_size desc', 'partition_key', 'clustering_key'],
+  (_c, s) => largeDataRows(s.node).rows as unknown as VirtualRow[]);
+  define(system, 'large_cells', `keyspace_name text, table_name text, sstable_name text, cell_size bigint, partition_key text, clustering_key text,
+    column_name text, collection_elements bigint, compaction_time timestamp`, ['keyspace_name', 'table_name'],
+  ['sstable_name', 'cell_size desc', 'partition_key', 'clustering_key', 'column_name'], (_c, s) => largeDataRows(s.node).cells as unknown as VirtualRow[]);
 
   // service levels (service/qos/service_level_controller.cc): the levels and their attachments to roles
   define(system, 'service_levels_v2', 'service_level text, timeout duration, workload_type text, shares int', ['service_level'], [],
