@@ -249,7 +249,10 @@ export async function main(argv: string[]): Promise<number> {
         .option('write-us', value({ type: 'string', describe: 'shard time of a write (µs)' }))
         .option('latency', { type: 'string', array: true, describe: 'extra reply latency, <kind>=<ms> or <kind>=lognormal:p50=<ms>,p99=<ms> (kind: all, read, write, scan, batch, …)' })
         .option('stall', { type: 'string', array: true, describe: 'stall a shard, node:shard:durationMs[:periodMs] (node from 0)' })
-        .option('error', { type: 'string', array: true, describe: 'inject errors, <code>@<rate> (e.g. 0x1001@0.01 for Overloaded)' }),
+        .option('error', { type: 'string', array: true, describe: 'inject errors, <code>@<rate> (e.g. 0x1001@0.01 for Overloaded)' })
+        .option('large-partition-mb', value({ type: 'string', describe: 'record partitions above this size in system.large_partitions (Scylla: 1000)' }))
+        .option('large-rows-count', value({ type: 'string', describe: 'record partitions with more rows (Scylla: 100000)' }))
+        .option('flush-interval', value({ type: 'string', describe: 'how often nodes flush and record large data, a duration (default 5s; 0s: never)' })),
       async (a) => {
         const host = textFlag('--host', a.host, 'a loopback address 127.x.y.z')!;
         if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host.split('.').some((o) => Number(o) > 255)) {
@@ -264,6 +267,9 @@ export async function main(argv: string[]): Promise<number> {
           crossShardUs: numberFlag('--cross-shard-us', a.crossShardUs, 'microseconds'), readUs: numberFlag('--read-us', a.readUs, 'microseconds'),
           writeUs: numberFlag('--write-us', a.writeUs, 'microseconds'),
           latency: listFlag('--latency', a.latency), stall: listFlag('--stall', a.stall), error: listFlag('--error', a.error),
+          largePartitionMb: numberFlag('--large-partition-mb', a.largePartitionMb, 'megabytes'),
+          largeRowsCount: wholeFlag('--large-rows-count', a.largeRowsCount, 1),
+          flushIntervalMs: durationFlagMs('--flush-interval', a.flushInterval),
         });
       },
     )

@@ -27,6 +27,12 @@ export interface SimFlags {
   stall?: string[];
   /** `code@rate`, e.g. `0x1001@0.01` */
   error?: string[];
+  /** compaction_large_partition_warning_threshold_mb (MB; fractions allowed) */
+  largePartitionMb?: number;
+  /** compaction_rows_count_warning_threshold */
+  largeRowsCount?: number;
+  /** how often each node flushes and records large data (ms; 0: never by itself) */
+  flushIntervalMs?: number;
 }
 
 const KINDS = ['all', 'read', 'write', 'scan', 'batch', 'schema', 'system', 'other'];
@@ -73,9 +79,13 @@ export function simOptionsOf(f: SimFlags): SimCommandOptions {
   if (f.crossShardUs !== undefined) costs.crossShardHopUs = f.crossShardUs;
   if (f.readUs !== undefined) costs.readUs = f.readUs;
   if (f.writeUs !== undefined) costs.writeUs = f.writeUs;
+  const largeData: SimCommandOptions['largeData'] = {};
+  if (f.largePartitionMb !== undefined) largeData.partitionMb = f.largePartitionMb;
+  if (f.largeRowsCount !== undefined) largeData.rowsCount = f.largeRowsCount;
   return {
     nodes: f.nodes, shards: f.shards, host: f.host, port: f.port, shardAwarePort: f.shardAwarePort,
     metricsPort: f.metricsPort, nodeMetricsPort: f.nodeMetricsPort, auth: f.auth, tablets: f.tablets, capacity: f.capacity, costs, faults: faultsOf(f),
+    largeData, ...(f.flushIntervalMs !== undefined ? { flushIntervalMs: f.flushIntervalMs } : {}),
   };
 }
 

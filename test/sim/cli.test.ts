@@ -1,5 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { Connection } from '../../src/cql/connection.js';
+import { decodeRows } from '../../src/cql/rows.js';
 import { runSimCommand } from '../../src/sim/cli.js';
 import { runCli } from '../support/cli.js';
 import { simHost } from '../support/sim-host.js';
@@ -57,5 +59,38 @@ describe('scylla-bench sim (the built CLI as a process)', () => {
     const r = await done;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('sim: stopped');
+  });
+
+  it('--large-rows-count and --flush-interval: a partition past the line shows up in system.large_partitions by itself', async () => {
+    const host = simHost();
+    let child: import('node:child_process').ChildProcess | undefined;
+    const done = runCli(['sim', '--nodes', '1', '--shards', '1', '--host', host, '--large-rows-count', '5', '--flush-interval', '200ms'], { onSpawn: (c) => { child = c; }, timeoutMs: 30_000 });
+    let out = '';
+    child!.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    for (let i = 0; i < 250 && !out.includes('ready; Ctrl-C stops'); i++) await new Promise((r) => setTimeout(r, 20));
+    const c = await Connection.connect({ host, port: 9042 });
+    try {
+      await c.query("CREATE KEYSPACE lc WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+      await c.query('CREATE TABLE lc.t (p int, c int, PRIMARY KEY (p, c))');
+      for (let i = 0; i < 6; i++) await c.query(`INSERT INTO lc.t (p, c) VALUES (1, ${i})`);
+      let found: unknown[] = [];
+      for (let i = 0; i < 100 && found.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        const r = await c.query("SELECT partition_key, rows FROM system.large_partitions WHERE keyspace_name = 'lc' AND table_name = 't'");
+        found = r.kind === 'rows' ? decodeRows(r) : [];
+      }
+      expect(found).toEqual([{ partition_key: '1', rows: 6n }]);
+    } finally {
+      await c.close();
+      child!.kill('SIGTERM');
+    }
+    expect((await done).code).toBe(0);
+  });
+
+  it('a bad large-data flag: one line naming it, exit 2', async () => {
+    const r = await runCli(['sim', '--large-partition-mb', 'lots']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--large-partition-mb.*'lots'/);
   });
 });
