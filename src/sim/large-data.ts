@@ -33,16 +33,21 @@ export interface LargeCellRecord {
   column_name: string; collection_elements: bigint; compaction_time: Date;
 }
 
+/** Where a row or cell record sits: the static row or a clustering row (by identity). */
+type RowRef = Row | 'static';
+
 /** One node's records, by table and partition (a later flush of the partition replaces them). */
 interface NodeRecords {
   partitions: Map<string, LargePartitionRecord>;
-  rows: Map<string, LargeRowRecord[]>;
-  cells: Map<string, LargeCellRecord[]>;
-  /** sstable generation counter per shard */
+  rows: Map<string, Map<RowRef, LargeRowRecord>>;
+  cells: Map<string, Map<RowRef, LargeCellRecord[]>>;
+  /** sstable generation counter */
   generation: number;
 }
 
 const state = new WeakMap<SimNode, NodeRecords>();
+/** The partition a large_partitions record describes (for its dead_rows, counted when read). */
+const partitionOf = new WeakMap<LargePartitionRecord, Partition>();
 
 function recordsOf(node: SimNode): NodeRecords {
   let r = state.get(node);
@@ -60,7 +65,7 @@ function valueText(type: CqlType, b: Buffer): string {
   try {
     const v = codecFor(type).read(b, 0, b.length);
     if (Buffer.isBuffer(v)) return v.toString('hex');
-    if (v instanceof Date) return v.toISOString().replace('T', ' ').replace('Z', 'Z');
+    if (v instanceof Date) return v.toISOString().replace('T', ' ');
     return String(v);
   } catch {
     return b.toString('hex');
@@ -82,9 +87,13 @@ function collectionElements(type: CqlType, c: Cell | undefined): number {
   return 0;
 }
 
+interface Found<T> { id: string; ref: RowRef; r: T }
+
 /**
  * Flushes every node: the partitions written since the last flush are sized and recorded when
- * above the thresholds (at most recordsPerSstable of each kind per sstable, the largest).
+ * above the thresholds (at most recordsPerSstable of each kind per sstable, the largest). Only
+ * rows written since are measured again (a row keeps its size otherwise), so a flush costs the
+ * new data plus one pass over the sizes of the partitions it touches.
  */
 export function flushLargeData(cluster: Cluster): void {
   const cfg = cluster.options.largeData;
@@ -96,65 +105,72 @@ export function flushLargeData(cluster: Cluster): void {
         if (store.dirty.size === 0) continue;
         const table = store.table;
         const sstable = `me-${(++rec.generation).toString(36).padStart(4, '0')}_${shard.id}-big-Data.db`;
-        const parts: [string, LargePartitionRecord][] = [];
-        const rows: [string, LargeRowRecord][] = [];
-        const cells: [string, LargeCellRecord][] = [];
-        const nowMs = now.getTime();
+        const parts: Found<LargePartitionRecord>[] = [];
+        const rows: Found<LargeRowRecord>[] = [];
+        const cells: Found<LargeCellRecord>[] = [];
+        const live = table.regular.map((col) => table.byName.get(col.name) === col);
         for (const p of store.dirty) {
           const id = `${table.id}\u0000${p.keyStr}`;
           const pk = partitionKeyText(table, p);
-          let size = p.key.length;
-          let dead = 0;
-          rec.rows.delete(id);
-          rec.cells.delete(id);
-          const cellCheck = (col: { name: string; type: CqlType }, c: Cell | undefined, ck: string | null): void => {
-            const cs = cellSize(c);
-            const elements = collectionElements(col.type, c);
-            if (cs > cfg.cellMb * MB || elements > cfg.collectionElements) {
-              cells.push([id, {
-                keyspace_name: table.keyspace, table_name: table.name, sstable_name: sstable, cell_size: BigInt(cs), partition_key: pk,
-                clustering_key: ck ?? '', column_name: col.name, collection_elements: BigInt(elements), compaction_time: now,
-              }]);
-            }
-          };
-          let staticSize = 0;
-          table.statics.forEach((col, slot) => {
-            if (table.byName.get(col.name) !== col) return;
-            staticSize += cellSize(p.statics[slot]);
-            cellCheck(col, p.statics[slot], null);
-          });
-          size += staticSize;
-          if (staticSize > cfg.rowMb * MB) {
-            rows.push([id, { keyspace_name: table.keyspace, table_name: table.name, sstable_name: sstable, row_size: BigInt(staticSize), partition_key: pk, clustering_key: '', compaction_time: now }]);
+          let rowRecs = rec.rows.get(id);
+          let cellRecs = rec.cells.get(id);
+          if (p.rows.length < p.sizedRows) {
+            // rows went away (deletes compacted): measure everything again
+            for (const r of p.rows) r.sizeBytes = -1;
+            rowRecs?.clear();
+            cellRecs?.clear();
           }
-          for (const row of p.rows) {
-            let rs = 0;
-            for (const b of row.ck) rs += b.length + 2;
-            const ck = table.clustering.length > 0 ? clusteringKeyText(table, row) : '';
-            table.regular.forEach((col, slot) => {
-              if (table.byName.get(col.name) !== col) return;
-              rs += cellSize(row.cells[slot]);
-              cellCheck(col, row.cells[slot], ck);
+          const measure = (ref: RowRef, cellsOf: (Cell | undefined)[], cols: readonly { name: string; type: CqlType }[], liveCols: readonly boolean[], ck: string | null, base: number): number => {
+            let rs = base;
+            rowRecs?.delete(ref);
+            cellRecs?.delete(ref);
+            cols.forEach((col, slot) => {
+              if (!liveCols[slot]) return;
+              const c = cellsOf[slot];
+              const cs = cellSize(c);
+              rs += cs;
+              const elements = collectionElements(col.type, c);
+              if (cs > cfg.cellMb * MB || elements > cfg.collectionElements) {
+                cells.push({ id, ref, r: {
+                  keyspace_name: table.keyspace, table_name: table.name, sstable_name: sstable, cell_size: BigInt(cs), partition_key: pk,
+                  clustering_key: ck ?? '', column_name: col.name, collection_elements: BigInt(elements), compaction_time: now,
+                } });
+              }
             });
-            size += rs;
-            if (!rowLive(row, nowMs, p.delTs)) dead++;
             if (rs > cfg.rowMb * MB) {
-              rows.push([id, { keyspace_name: table.keyspace, table_name: table.name, sstable_name: sstable, row_size: BigInt(rs), partition_key: pk, clustering_key: ck, compaction_time: now }]);
+              rows.push({ id, ref, r: { keyspace_name: table.keyspace, table_name: table.name, sstable_name: sstable, row_size: BigInt(rs), partition_key: pk, clustering_key: ck ?? '', compaction_time: now } });
             }
+            return rs;
+          };
+          let size = p.key.length + measure('static', p.statics, table.statics, table.statics.map((col) => table.byName.get(col.name) === col), null, 0);
+          for (const row of p.rows) {
+            if (row.sizeBytes < 0) {
+              let ckBytes = 0;
+              for (const b of row.ck) ckBytes += b.length + 2;
+              row.sizeBytes = measure(row, row.cells, table.regular, live, table.clustering.length > 0 ? clusteringKeyText(table, row) : '', ckBytes);
+            }
+            size += row.sizeBytes;
           }
+          p.sizedRows = p.rows.length;
           rec.partitions.delete(id);
           if (size > cfg.partitionMb * MB || p.rows.length > cfg.rowsCount) {
-            parts.push([id, {
+            const r: LargePartitionRecord = {
               keyspace_name: table.keyspace, table_name: table.name, sstable_name: sstable, partition_size: BigInt(size), partition_key: pk,
-              rows: BigInt(p.rows.length), range_tombstones: BigInt(p.ranges.length), dead_rows: BigInt(dead), compaction_time: now,
-            }]);
+              rows: BigInt(p.rows.length), range_tombstones: BigInt(p.ranges.length), dead_rows: 0n, compaction_time: now,
+            };
+            // dead rows are counted when the table is read (a pass over the partition at every flush would cost O(rows) each time)
+            partitionOf.set(r, p);
+            parts.push({ id, ref: 'static', r });
           }
         }
         store.dirty.clear();
-        const top = <T>(xs: T[], size: (x: T) => bigint): T[] => xs.sort((a, b) => (size(b) > size(a) ? 1 : size(b) < size(a) ? -1 : 0)).slice(0, cfg.recordsPerSstable);
-        for (const [id, r] of top(parts, (x) => x[1].partition_size)) rec.partitions.set(id, r);
-        for (const [id, r] of top(rows, (x) => x[1].row_size)) (rec.rows.get(id) ?? rec.rows.set(id, []).get(id)!).push(r);
-        for (const [id, r] of top(cells, (x) => x[1].cell_size)) (rec.cells.get(id) ?? rec.cells.set(id, []).get(id)!).push(r);
+        const top = <T>(xs: Found<T>[], size: (x: T) => bigint): Found<T>[] => xs.sort((a, b) => (size(b.r) > size(a.r) ? 1 : size(b.r) < size(a.r) ? -1 : 0)).slice(0, cfg.recordsPerSstable);
+        for (const f of top(parts, (x) => x.partition_size)) rec.partitions.set(f.id, f.r);
+        for (const f of top(rows, (x) => x.row_size)) (rec.rows.get(f.id) ?? rec.rows.set(f.id, new Map()).get(f.id)!).set(f.ref, f.r);
+        for (const f of top(cells, (x) => x.cell_size)) {
+          const m = rec.cells.get(f.id) ?? rec.cells.set(f.id, new Map()).get(f.id)!;
+          m.set(f.ref, [...(m.get(f.ref) ?? []), f.r]);
+        }
       }
     }
   }
@@ -165,8 +181,15 @@ export function largeDataRows(node: SimNode): { partitions: LargePartitionRecord
   const rec = recordsOf(node);
   const live = (d: Date): boolean => d.getTime() + LARGE_DATA_TTL_S * 1000 > Date.now();
   return {
-    partitions: [...rec.partitions.values()].filter((r) => live(r.compaction_time)),
-    rows: [...rec.rows.values()].flat().filter((r) => live(r.compaction_time)),
-    cells: [...rec.cells.values()].flat().filter((r) => live(r.compaction_time)),
+    partitions: [...rec.partitions.values()].filter((r) => live(r.compaction_time)).map((r) => {
+      const p = partitionOf.get(r);
+      if (!p) return r;
+      let dead = 0;
+      const nowMs = Date.now();
+      for (const row of p.rows) if (!rowLive(row, nowMs, p.delTs)) dead++;
+      return { ...r, dead_rows: BigInt(dead) };
+    }),
+    rows: [...rec.rows.values()].flatMap((m) => [...m.values()]).filter((r) => live(r.compaction_time)),
+    cells: [...rec.cells.values()].flatMap((m) => [...m.values()].flat()).filter((r) => live(r.compaction_time)),
   };
 }

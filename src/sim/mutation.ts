@@ -127,6 +127,7 @@ export function applyMutation(p: Partition, w: PartitionWrite, nowMs: number): v
 }
 
 function compactRow(row: Row): void {
+  row.sizeBytes = -1;
   if (row.markerTs <= row.delTs) row.markerTs = -Infinity;
   for (let i = 0; i < row.cells.length; i++) { const c = row.cells[i]; if (c && c.ts <= row.delTs) row.cells[i] = undefined; }
 }

@@ -28,6 +28,8 @@ export class Row {
   markerTtl = 0;
   /** row tombstone timestamp */
   delTs = -Infinity;
+  /** serialized size as the last flush measured it; -1: written since (large-data.ts re-measures) */
+  sizeBytes = -1;
   constructor(readonly ck: Buffer[]) {}
 }
 
@@ -40,6 +42,8 @@ export interface RangeTombstone {
 
 export class Partition {
   rows: Row[] = [];
+  /** rows the last flush measured (large-data.ts: fewer now means rows went away, measure all again) */
+  sizedRows = 0;
   statics: (Cell | undefined)[] = [];
   delTs = -Infinity;
   ranges: RangeTombstone[] = [];
@@ -236,7 +240,11 @@ export function rowFor(p: Partition, table: TableMeta, ck: Buffer[]): Row {
     return r;
   }
   const i = lowerBound(p, table, ck);
-  if (i < n && table.clusteringCompare(rows[i].ck, ck) === 0) return rows[i];
+  if (i < n && table.clusteringCompare(rows[i].ck, ck) === 0) {
+    // written again: the next flush measures it anew
+    rows[i].sizeBytes = -1;
+    return rows[i];
+  }
   const r = newRow(p, table, ck);
   rows.splice(i, 0, r);
   return r;

@@ -85,8 +85,13 @@ describe('large data records', () => {
     await c.query(`INSERT INTO ld.t (p, c, v) VALUES (3, 42, 0x${big})`);
     await c.query(`INSERT INTO ld.t (p, c, tags) VALUES (4, 7, {${Array.from({ length: 60 }, (_, i) => i).join(', ')}})`);
     sim.flush();
-    const parts = await rows("SELECT partition_key, rows, partition_size FROM system.large_partitions WHERE keyspace_name = 'ld' AND table_name = 't'");
-    expect(parts.map((x) => [x.partition_key, x.rows])).toEqual([['2', 1001n]]);
+    const parts = await rows("SELECT partition_key, rows, partition_size, dead_rows FROM system.large_partitions WHERE keyspace_name = 'ld' AND table_name = 't'");
+    expect(parts.map((x) => [x.partition_key, x.rows, x.dead_rows])).toEqual([['2', 1001n, 0n]]);
+    // deleted rows stay as tombstones until compaction: counted as dead
+    for (let i = 0; i < 3; i++) await c.query(`DELETE FROM ld.t WHERE p = 2 AND c = ${i}`);
+    sim.flush();
+    const after = await rows("SELECT rows, dead_rows FROM system.large_partitions WHERE keyspace_name = 'ld' AND table_name = 't'");
+    expect(after).toEqual([{ rows: 1001n, dead_rows: 3n }]);
     const lr = await rows("SELECT partition_key, clustering_key, row_size FROM system.large_rows WHERE keyspace_name = 'ld' AND table_name = 't'");
     expect(lr).toEqual([{ partition_key: '3', clustering_key: '42', row_size: expect.any(BigInt) }]);
     expect(lr[0].row_size as bigint).toBeGreaterThan(300n * 1024n);
