@@ -18,6 +18,7 @@ import { shardOfHalves, tabletIndexOf, DEFAULT_IGNORE_MSB } from '../routing/sha
 import type { CdcOptions } from './cdc-options.js';
 import type { Cluster } from './cluster.js';
 import type { CellOp, PartitionWrite } from './mutation.js';
+import type { Cell } from './storage.js';
 import { TableMeta, type ColumnMeta, type KeyspaceMeta, type OptionValue } from './schema.js';
 import { InvalidRequest } from './values.js';
 import type { RowImage } from './views.js';
@@ -359,6 +360,19 @@ export interface CdcGroup {
   writes: PartitionWrite[];
   pre?: RowImage[];
   post?: RowImage[];
+  /** the static row's live cells (by static slot) before and after, when the changes touch it */
+  preStatic?: (Cell | undefined)[];
+  postStatic?: (Cell | undefined)[];
+}
+
+/** Whether the group's changes write or delete a static column (its static row gets images). */
+export function touchesStatics(g: CdcGroup): boolean {
+  for (const w of g.writes) {
+    const m = w.mutation;
+    if (m.kind === 'upsert' && m.ops.some((o) => o.col.kind === 'static')) return true;
+    if (m.kind === 'delete-cells' && m.columns.some((d) => d.col.kind === 'static')) return true;
+  }
+  return false;
 }
 
 /** The clustering rows whose images the group's changes call for (upserts and row-level deletes). */
@@ -392,17 +406,33 @@ export function logWrites(g: CdcGroup, nowMs: number): PartitionWrite[] {
     return r;
   };
   const full = opts.delta === 'full';
-  const image = (op: number, img: RowImage, affected: Set<string> | null): void => {
-    const r = newRow(op, img.ck);
-    for (const c of base.regular) {
+  const image = (op: number, img: RowImage, affected: Set<string> | null): void => imageOf(op, img.ck, img.cells, base.regular, affected);
+  /** An image row: the columns (all, or those the change touched) as they are; a null one in a pre-image is marked deleted. */
+  const imageOf = (op: number, ck: Buffer[] | null, cells: (Cell | undefined)[], cols: ColumnMeta[], affected: Set<string> | null): void => {
+    const r = newRow(op, ck);
+    for (const c of cols) {
       if (base.byName.get(c.name) !== c) continue;
       if (affected && !affected.has(c.name)) continue;
-      const cell = img.cells[c.slot];
+      const cell = cells[c.slot];
       if (cell && cell.v) r.set(c.name, c.type.kind === 'list' && !c.type.frozen ? listAsTimeuuidMap(cell.v, ts) : cell.v);
       else if (op === Op.PRE_IMAGE) r.set(`${DELETED}${c.name}`, TRUE);
     }
   };
-  // pre-images: only rows that existed; `true` limits them to the columns the change touches
+  const staticLive = (cells: (Cell | undefined)[] | undefined): cells is (Cell | undefined)[] => cells !== undefined && cells.some((c) => c && c.v);
+  // pre-images: only rows that existed; `true` limits them to the columns the change touches.
+  // The static row first, then the clustering rows.
+  if (opts.preimage !== 'false' && staticLive(g.preStatic)) {
+    let affected: Set<string> | null = null;
+    if (opts.preimage === 'true') {
+      affected = new Set();
+      for (const w of g.writes) {
+        const m = w.mutation;
+        if (m.kind === 'upsert') for (const o of m.ops) if (o.col.kind === 'static') affected.add(o.col.name);
+        if (m.kind === 'delete-cells') for (const d of m.columns) if (d.col.kind === 'static') affected.add(d.col.name);
+      }
+    }
+    imageOf(Op.PRE_IMAGE, null, g.preStatic, base.statics, affected);
+  }
   if (opts.preimage !== 'false' && g.pre) {
     for (const img of g.pre) {
       if (!img.live) continue;
@@ -490,6 +520,7 @@ export function logWrites(g: CdcGroup, nowMs: number): PartitionWrite[] {
     }
   }
   // post-images: the whole row as it is after the change, when it still exists
+  if (opts.postimage && g.postStatic) imageOf(Op.POST_IMAGE, null, g.postStatic, base.statics, null);
   if (opts.postimage && g.post) for (const img of g.post) if (img.live) image(Op.POST_IMAGE, img, null);
   if (rows.length === 0) return [];
   rows[rows.length - 1].set('cdc$end_of_batch', TRUE);

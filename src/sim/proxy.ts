@@ -16,11 +16,11 @@ import type { ExecExtras, Session } from './context.js';
 import { replicasOf } from './locator.js';
 import { applyMutation, ownWrite, type PartitionWrite } from './mutation.js';
 import type { KeyspaceMeta, TableMeta } from './schema.js';
-import { cellLive, comparePartitions, findRow, inRange, mergePartitions, rowLive, splitPartitionKey, type Partition, type Row, type TableStore } from './storage.js';
+import { cellLive, comparePartitions, findRow, inRange, mergePartitions, rowLive, splitPartitionKey, type Cell, type Partition, type Row, type TableStore } from './storage.js';
 import { tabletsPayload } from './tablets.js';
 import { InvalidRequest } from './values.js';
 import { updateViews, type RowImage } from './views.js';
-import { cdcOptionsOf, imageKeys, logWrites, streamFor, type CdcGroup } from './cdc.js';
+import { cdcOptionsOf, imageKeys, logWrites, streamFor, touchesStatics, type CdcGroup } from './cdc.js';
 
 const INT64_MAX = (1n << 63n) - 1n;
 
@@ -125,7 +125,10 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
     if (g && g.writes[0] === w) {
       g.components = w.table.partitionKey.length === 1 ? [ownedKey] : splitPartitionKey(ownedKey, w.table.partitionKey.length);
       g.stream = streamFor(cluster, w.table, g.log, token, h.hi, h.lo, w.ts);
-      if (g.opts.preimage !== 'false' || g.opts.postimage) g.pre = imagesOf(cluster, session, reps, owned, keyStr, nowMs, keysAsImages(imageKeys(g)));
+      if (g.opts.preimage !== 'false' || g.opts.postimage) {
+        g.pre = imagesOf(cluster, session, reps, owned, keyStr, nowMs, keysAsImages(imageKeys(g)));
+        if (touchesStatics(g)) g.preStatic = staticCellsOf(session, reps, w.table, keyStr, nowMs);
+      }
     }
     for (const r of reps) {
       if (!r.node.up) {
@@ -148,6 +151,7 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
     }
     if (g && g.writes[g.writes.length - 1] === owned) {
       if (g.opts.postimage && g.pre) g.post = imagesOf(cluster, session, reps, owned, keyStr, nowMs, g.pre);
+      if (g.opts.postimage && touchesStatics(g)) g.postStatic = staticCellsOf(session, reps, w.table, keyStr, nowMs) ?? [];
       applyLogWrites(cluster, logWrites(g, nowMs), extras, nowMs);
     }
   }
@@ -182,6 +186,14 @@ function applyLogWrites(cluster: Cluster, ws: PartitionWrite[], extras: ExecExtr
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The static row's live cells on one replica (undefined: the partition is not there). */
+function staticCellsOf(session: Session, reps: readonly Replica[], table: TableMeta, keyStr: string, nowMs: number): (Cell | undefined)[] | undefined {
+  const r = readReplica(reps, session.node);
+  const p = r?.node.shards[r.shard].store.tables.get(table.id)?.get(keyStr);
+  if (!p) return undefined;
+  return p.statics.map((c) => (cellLive(c, nowMs, p.delTs) ? c : undefined));
+}
 
 function keysAsImages(cks: Buffer[][]): RowImage[] {
   return cks.map((ck) => ({ ck, live: false, cells: [], markerTs: -Infinity, markerExp: 0 }));

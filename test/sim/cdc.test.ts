@@ -153,6 +153,23 @@ describe('CDC in the emulator', () => {
     ]);
   });
 
+  it('the static row has its own pre- and post-images, before the clustering rows', async () => {
+    await c.query("CREATE TABLE cd.st (p int, c int, s int STATIC, a int, PRIMARY KEY (p, c)) WITH cdc = {'enabled': true, 'preimage': true, 'postimage': true}");
+    await c.query('INSERT INTO cd.st (p, c, s, a) VALUES (1, 1, 5, 10)');
+    await c.query('UPDATE cd.st SET s = 6 WHERE p = 1');
+    expect(await logOf('st', 'p = 1')).toEqual([
+      // the insert: delta of the static row (an update) and of the clustering row, then both post-images
+      { 'cdc$batch_seq_no': 0, 'cdc$operation': 1, p: 1, s: 5 },
+      { 'cdc$batch_seq_no': 1, 'cdc$operation': 2, p: 1, c: 1, a: 10 },
+      { 'cdc$batch_seq_no': 2, 'cdc$operation': 9, p: 1, s: 5 },
+      { 'cdc$batch_seq_no': 3, 'cdc$end_of_batch': true, 'cdc$operation': 9, p: 1, c: 1, a: 10 },
+      // the static update: pre-image, delta, post-image of the static row only
+      { 'cdc$batch_seq_no': 0, 'cdc$operation': 0, p: 1, s: 5 },
+      { 'cdc$batch_seq_no': 1, 'cdc$operation': 1, p: 1, s: 6 },
+      { 'cdc$batch_seq_no': 2, 'cdc$end_of_batch': true, 'cdc$operation': 9, p: 1, s: 6 },
+    ]);
+  });
+
   it('a batch\'s changes to one partition share a cdc$time; each partition gets its own group', async () => {
     await c.query("CREATE TABLE cd.b (p int, c int, v int, PRIMARY KEY (p, c)) WITH cdc = {'enabled': true}");
     await c.query('BEGIN BATCH INSERT INTO cd.b (p, c, v) VALUES (1, 1, 1); INSERT INTO cd.b (p, c, v) VALUES (1, 2, 2); UPDATE cd.b SET v = 3 WHERE p = 2 AND c = 1; APPLY BATCH');
