@@ -16,6 +16,8 @@ const CAPACITY_COLOUR = '#1f77b4';
 const FAIL_COLOUR = '#9467bd';
 const REGRESSED_COLOUR = '#d62728';
 const LOADER_COLOUR = '#ff7f0e';
+/** Up to this many nights a series shows every point and its table is open. */
+const SPARSE_NIGHTS = 60;
 
 export interface Night {
   /** Index among the file's entries. */
@@ -53,8 +55,9 @@ function verdict(list: Night[], k: number): { text: string; cls: string } {
 function chart(list: Night[], key: string, charts: Charts): string {
   const xs = list.map((n) => Math.round(Date.parse(n.e.date) / 1000));
   const series: SeriesSpec[] = [
-    { label: 'capacity (last pass)', color: CAPACITY_COLOUR, width: 2, points: true },
-    { label: 'first fail', color: FAIL_COLOUR, width: 1, dash: [5, 4], points: true },
+    // a point per night while they can be told apart (uPlot shows them by itself where sparse)
+    { label: 'capacity (last pass)', color: CAPACITY_COLOUR, width: 2, points: list.length <= SPARSE_NIGHTS },
+    { label: 'first fail', color: FAIL_COLOUR, width: 1, dash: [5, 4], points: list.length <= SPARSE_NIGHTS },
   ];
   const data: (number | null)[][] = [xs, list.map((n) => n.e.bracket[0]), list.map((n) => n.e.bracket[1])];
   const marker = (label: string, color: string, pick: (n: Night) => boolean): void => {
@@ -88,7 +91,7 @@ function table(list: Night[], lastNightId: string | undefined): string {
       + `${cell(p('limitedBy'), e.limitedBy, e.limitedBy, e.limitedBy === 'loader' ? 'bad' : '')}<td>${n.trend?.ratio === null || n.trend?.ratio === undefined ? na : `${n.trend.ratio}×`}</td>`
       + `<td class="${v.cls}">${esc(v.text)}</td><td class="note"><code>${esc(e.resultDir)}</code>${last}</td></tr>`;
   }).join('');
-  return `<div class="scroll"><table class="figures"><thead><tr><th>night (UTC)</th><th>git</th><th>capacity ops/s</th><th>last pass</th><th>first fail</th><th>limited by</th><th>vs previous</th><th>verdict</th><th>results</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  return `<details${list.length <= SPARSE_NIGHTS ? ' open' : ''}><summary>${list.length} night${list.length === 1 ? '' : 's'}</summary><div class="scroll"><table class="figures"><thead><tr><th>night (UTC)</th><th>git</th><th>capacity ops/s</th><th>last pass</th><th>first fail</th><th>limited by</th><th>vs previous</th><th>verdict</th><th>results</th></tr></thead><tbody>${rows}</tbody></table></div></details>`;
 }
 
 /** `lastNightIds`: per series key, the id of the section detailing its last night (when found). */
@@ -97,7 +100,7 @@ export function historySection(input: HistoryInput, charts: Charts, lastNightIds
   const groups = seriesOf(all);
   const regressed = all.filter((n) => n.trend?.regressed);
   const dates = input.entries.map((e) => e.date).sort();
-  const out = [`<dl class="meta"><dt>history</dt><dd><code>${esc(input.file)}</code>: ${input.entries.length} night${input.entries.length === 1 ? '' : 's'}, ${groups.size} series, ${esc(dates[0])} → ${esc(dates[dates.length - 1])}</dd>`
+  const out = [`<dl class="meta"><dt>history</dt><dd><code>${esc(input.file)}</code>: ${input.entries.length} night${input.entries.length === 1 ? '' : 's'} (lines), ${groups.size} series, ${esc(dates[0])} → ${esc(dates[dates.length - 1])}</dd>`
     + '<dt>regression</dt><dd>a night whose whole bracket lies below the previous night\'s of the same profile, class and SLO (the rule <code>capacity --history</code> exits 1 on); overlapping brackets are within the search\'s precision; a loader limit is not judged</dd></dl>'];
   out.push(regressed.length === 0
     ? '<p class="good">No night regressed.</p>'

@@ -145,7 +145,7 @@ describe('examples/nightly', () => {
     expect(report.code, report.stderr).toBe(0);
     const html = readFileSync(path.join(work, 'report.html'), 'utf8');
     // two nights in the trend, and the second night's details (its results are in the workspace)
-    expect(html).toContain('2 nights, 1 series');
+    expect(html).toContain('2 nights (lines), 1 series');
     expect(html).toContain('data-kind="capacity"');
     expect(existsSync(path.resolve(work, c.resultDir, 'capacity.json'))).toBe(true);
   }, 900_000);
