@@ -5,11 +5,20 @@
  * replayed over the nights before it: the whole new bracket below the previous night's), never
  * recomputed here. Cells carry `data-k`, a JSON pointer into the list of the file's entries
  * (`/<n>/capacityOpsPerSec`: the n-th non-empty line, from 0).
+ *
+ * Run results kept in the directory are nights at a fixed rate: per profile (hash) and class × op,
+ * p99 per night, each night judged against the one before by `gate` itself (compareResults, then
+ * evaluateGate with the profile's `gate:` rules or the defaults): a failed p99 rule — beyond its
+ * tolerance AND significant — flags the night. Those rows carry `data-night-file` (the night's
+ * result.json) and `data-k` pointers into it.
  */
 import { trendOf, type CapacityTrend, type HistoryEntry } from '../results/capacity.js';
+import { compareResults } from '../results/compare.js';
+import { DEFAULT_RULES, evaluateGate, formatChange, GateRuleError, parseRules, type GateReport, type GateRules, type RuleOutcome } from '../results/gate.js';
+import { summaryPhase } from '../results/result.js';
 import { Charts, type SeriesSpec } from './charts.js';
-import { esc, na, rate } from './format.js';
-import { seriesKey, type HistoryInput } from './input.js';
+import { esc, ms, na, rate } from './format.js';
+import { ReportInputError, seriesKey, type HistoryInput, type RunInput } from './input.js';
 import { cell, pointer } from './run-section.js';
 
 const CAPACITY_COLOUR = '#1f77b4';
@@ -94,8 +103,97 @@ function table(list: Night[], lastNightId: string | undefined): string {
   return `<details${list.length <= SPARSE_NIGHTS ? ' open' : ''}><summary>${list.length} night${list.length === 1 ? '' : 's'}</summary><div class="scroll"><table class="figures"><thead><tr><th>night (UTC)</th><th>git</th><th>capacity ops/s</th><th>last pass</th><th>first fail</th><th>limited by</th><th>vs previous</th><th>verdict</th><th>results</th></tr></thead><tbody>${rows}</tbody></table></div></details>`;
 }
 
+/** One run night: its result, and the gate against the night before (null for the first). */
+export interface RunNight { run: RunInput; gate: GateReport | null; rulesFrom: string }
+
+function rulesOf(run: RunInput): { rules: GateRules; from: string } {
+  const fromProfile = (run.result.profile as { gate?: unknown }).gate;
+  if (fromProfile === undefined || fromProfile === null) return { rules: DEFAULT_RULES, from: 'the default rules' };
+  try {
+    return { rules: parseRules(fromProfile, `${run.file}: profile gate`), from: 'the profile\'s gate section' };
+  } catch (e) {
+    if (e instanceof GateRuleError) throw new ReportInputError(e.message);
+    throw e;
+  }
+}
+
+/** The runs grouped by profile hash, each in order of start, each night gated against the one before (as `gate` would). */
+export function runNights(runs: RunInput[]): Map<string, RunNight[]> {
+  const groups = new Map<string, RunInput[]>();
+  for (const r of [...runs].sort((a, b) => Date.parse(a.result.startedAt) - Date.parse(b.result.startedAt))) {
+    const key = r.result.profileHash ?? r.file;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const out = new Map<string, RunNight[]>();
+  for (const [key, list] of groups) {
+    out.set(key, list.map((run, k) => {
+      const { rules, from } = rulesOf(run);
+      if (k === 0) return { run, gate: null, rulesFrom: from };
+      try {
+        return { run, gate: evaluateGate(compareResults(list[k - 1].loaded, run.loaded), rules, `${run.file}: ${from}`), rulesFrom: from };
+      } catch (e) {
+        if (e instanceof GateRuleError) throw new ReportInputError(e.message);
+        throw e;
+      }
+    }));
+  }
+  return out;
+}
+
+/** The night's p99 rule outcome for a class × op (null: no p99 rule, or the first night). */
+export function p99Outcome(n: RunNight, cls: string, op: string): RuleOutcome | null {
+  return n.gate?.outcomes.find((x) => x.cls === cls && x.op === op && x.metric === 'p99') ?? null;
+}
+
+function runTrends(input: HistoryInput, charts: Charts): string {
+  const groups = runNights(input.runs);
+  const flagged = [...groups.values()].flat().filter((n) => n.gate?.outcomes.some((x) => x.metric === 'p99' && x.verdict === 'fail'));
+  const out = flagged.length === 0 ? [] : [`<p class="banner bad" data-regressed-runs="${flagged.length}">${flagged.length} run night${flagged.length === 1 ? '' : 's'} REGRESSED at a fixed rate (the gate's p99 rule): ${flagged.map((n) => esc(n.run.result.runId)).join(', ')}</p>`];
+  out.push('<h3>p99 at a fixed rate over nights (run results)</h3><p class="note">The run results kept in the history directory, per profile and class × op: p99 of the summary phase per night (response time in open loop, service time in closed loop), and each night judged against the one before exactly as <code>gate</code> judges (the profile\'s <code>gate:</code> rules, else p99 +10 %, throughput −5 %): a p99 rule fails only when the whole 99 % interval of the change lies beyond its tolerance.</p>');
+  for (const list of groups.values()) {
+    const first = list[0].run.result;
+    const ph = summaryPhase(first);
+    for (const [cls, c] of Object.entries(ph?.classes ?? {})) {
+      for (const op of Object.keys(c.ops)) {
+        const xs = list.map((n) => Math.round(Date.parse(n.run.result.startedAt) / 1000));
+        const p99 = list.map((n) => {
+          const o = summaryPhase(n.run.result)?.classes[cls]?.ops[op];
+          return o ? o[c.latency].p99Ms : null;
+        });
+        const failed = list.map((n) => p99Outcome(n, cls, op)?.verdict === 'fail');
+        const series: SeriesSpec[] = [{ label: `p99 (${c.latency} time)`, color: CAPACITY_COLOUR, width: 2, points: list.length <= SPARSE_NIGHTS }];
+        const data: (number | null)[][] = [xs, p99];
+        if (failed.some(Boolean)) {
+          series.push({ label: 'REGRESSED (gate)', color: REGRESSED_COLOUR, pointsOnly: true });
+          data.push(p99.map((v, i) => (failed[i] ? v : null)));
+        }
+        const target = c.rate.target;
+        const title = `${first.profile.name} · ${cls}.${op}: p99 ${target === null ? '(closed loop)' : `at ${rate(target)} ops/s`} per night`;
+        const marks = xs.flatMap((x, i) => (failed[i] ? [{ x, label: 'REGRESSED' }] : []));
+        const rows = list.map((n, i) => {
+          const phase = summaryPhase(n.run.result);
+          const pi = phase ? n.run.result.phases.indexOf(phase) : -1;
+          const cr = phase?.classes[cls];
+          const outcome = p99Outcome(n, cls, op);
+          const others = n.gate?.outcomes.filter((x) => x.verdict === 'fail' && !(x.cls === cls && x.op === op && x.metric === 'p99')).map((x) => `${x.cls}.${x.op} ${x.rule}`) ?? [];
+          const v = outcome === null ? (i === 0 ? 'first night' : 'no p99 rule') : outcome.verdict === 'fail' ? 'REGRESSED' : outcome.verdict === 'pass' ? 'held' : 'not judged (no interval)';
+          return `<tr class="${failed[i] ? 'regressed' : ''}" data-night-file="${esc(n.run.file)}" data-run-night="${i}" data-gate="${outcome?.verdict ?? ''}">`
+            + `<td>${esc(n.run.result.startedAt.replace('T', ' ').slice(0, 19))}</td><td><code>${esc(n.run.result.runId)}</code></td>`
+            + (cr ? `${cell(pointer('phases', pi, 'classes', cls, 'rate', 'achieved'), cr.rate.achieved, rate(cr.rate.achieved))}${cell(pointer('phases', pi, 'classes', cls, 'ops', op, c.latency, 'p99Ms'), cr.ops[op]?.[c.latency].p99Ms, ms(cr.ops[op]?.[c.latency].p99Ms))}` : `<td>${na}</td><td>${na}</td>`)
+            + `<td data-change>${outcome ? esc(formatChange(outcome.comparison)) : na}</td><td class="${failed[i] ? 'bad' : outcome?.verdict === 'pass' ? 'good' : ''}">${esc(v)}</td><td class="wrap">${esc(outcome?.message ?? '')}${others.length ? ` <span class="bad">also failed: ${esc(others.join(', '))}</span>` : ''}</td></tr>`;
+        }).join('');
+        out.push(`<h3>${esc(title)}</h3><div class="grid1">${charts.figure({ title, x: { kind: 'date', label: 'night (UTC)' }, y: { label: 'ms' }, series, data, marks }, `rules from ${list[list.length - 1].rulesFrom}`)}</div>`
+          + `<div class="scroll"><table class="figures"><thead><tr><th>night (UTC)</th><th>run</th><th>ops/s achieved</th><th>p99 ms</th><th>change vs previous [99% interval]</th><th>gate (p99)</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>`);
+      }
+    }
+  }
+  return out.join('\n');
+}
+
 /** `lastNightIds`: per series key, the id of the section detailing its last night (when found). */
 export function historySection(input: HistoryInput, charts: Charts, lastNightIds: Map<string, string>): string {
+  const runs = input.runs.length > 0 ? runTrends(input, charts) : '';
+  if (input.entries.length === 0) return `<dl class="meta"><dt>history</dt><dd><code>${esc(input.dir)}</code>: no capacity-history.jsonl; ${input.runs.length} run result${input.runs.length === 1 ? '' : 's'}</dd></dl>${runs}`;
   const all = nights(input.entries);
   const groups = seriesOf(all);
   const regressed = all.filter((n) => n.trend?.regressed);
@@ -108,5 +206,6 @@ export function historySection(input: HistoryInput, charts: Charts, lastNightIds
   for (const [key, list] of groups) {
     out.push(`<h3>${esc(key)}</h3><div class="grid1">${chart(list, key, charts)}</div>${table(list, lastNightIds.get(key))}`);
   }
+  out.push(runs);
   return out.join('\n');
 }

@@ -43,10 +43,13 @@ export interface CapacityInput {
 
 export interface HistoryInput {
   kind: 'history';
-  /** DIR/capacity-history.jsonl */
+  /** DIR/capacity-history.jsonl (or DIR when it has run results only) */
   file: string;
   dir: string;
+  /** The capacity nights (none when DIR holds run results only). */
   entries: HistoryEntry[];
+  /** Run results kept in DIR (DIR/<run>/ or DIR/<any>/<run>/, capacity sweeps excepted): p99 at a fixed rate over nights. */
+  runs: RunInput[];
   /** Per series key (seriesKey), its last night's capacity.json when found. */
   lastNights: Map<string, CapacityInput>;
 }
@@ -269,6 +272,26 @@ function nightFile(dir: string, resultDir: string): string | undefined {
  * `--history DIR`: DIR/capacity-history.jsonl, every line checked (broken JSON at file:line:col,
  * a line that is not a history entry at file:line with the field), and each series' last night.
  */
+/** Run result directories in DIR and one level below, not capacity sweeps (their steps are not nights at one rate). */
+function historyRuns(dir: string): RunInput[] {
+  const dirs: string[] = [];
+  const sub = (d: string): string[] => {
+    try {
+      return readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(d, e.name)).sort();
+    } catch {
+      return [];
+    }
+  };
+  for (const d of sub(dir)) dirs.push(d, ...sub(d));
+  return dirs
+    .filter((d) => isFile(path.join(d, 'result.json')) && !isFile(path.join(d, 'capacity.json')))
+    .map((d) => {
+      const file = path.join(d, 'result.json');
+      const loaded = loadRun(file);
+      return { kind: 'run' as const, file, result: loaded.result, loaded };
+    });
+}
+
 export function readHistoryInput(dir: string): HistoryInput {
   let st: Stats;
   try {
@@ -278,7 +301,11 @@ export function readHistoryInput(dir: string): HistoryInput {
   }
   if (!st.isDirectory()) throw new ReportInputError(`--history ${dir}: not a directory`);
   const file = path.join(dir, HISTORY_FILE);
-  if (!isFile(file)) throw new ReportInputError(`--history ${dir}: no ${HISTORY_FILE} in this directory (capacity --history ${dir} writes it)`);
+  const runs = historyRuns(dir);
+  if (!isFile(file)) {
+    if (runs.length > 0) return { kind: 'history', file: dir, dir, entries: [], runs, lastNights: new Map() };
+    throw new ReportInputError(`--history ${dir}: no ${HISTORY_FILE} in this directory (capacity --history ${dir} writes it), nor run results`);
+  }
   const entries: HistoryEntry[] = [];
   readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
@@ -293,7 +320,7 @@ export function readHistoryInput(dir: string): HistoryInput {
     if (!r.success) throw new ReportInputError(`${file}:${i + 1}: not a capacity history entry: ${firstIssue(r.error)}`);
     entries.push(r.data);
   });
-  if (entries.length === 0) throw new ReportInputError(`${file}: no nights in it yet`);
+  if (entries.length === 0 && runs.length === 0) throw new ReportInputError(`${file}: no nights in it yet`);
   const lastNights = new Map<string, CapacityInput>();
   const last = new Map<string, HistoryEntry>();
   for (const e of entries) last.set(seriesKey(e), e);
@@ -303,5 +330,5 @@ export function readHistoryInput(dir: string): HistoryInput {
     const night = classify(f, readJson(f));
     if (night.kind === 'capacity') lastNights.set(key, night);
   }
-  return { kind: 'history', file, dir, entries, lastNights };
+  return { kind: 'history', file, dir, entries, runs, lastNights };
 }

@@ -81,9 +81,9 @@ export function canvases(page: Page): Promise<CanvasCheck[]> {
 
 export interface Figure { k: string; v: string | null; text: string }
 
-/** Every [data-k] figure of a section: its JSON pointer, the value it carries and the text shown. */
-export function figures(page: Page, section: string): Promise<Figure[]> {
-  return page.$$eval(`section#${section} [data-k]`, (els) => els.map((e) => ({ k: e.getAttribute('data-k')!, v: e.getAttribute('data-v'), text: (e.textContent ?? '').trim() })));
+/** Every [data-k] figure of a section (but those inside an element matching `outside`): its JSON pointer, the value it carries and the text shown. */
+export function figures(page: Page, section: string, outside?: string): Promise<Figure[]> {
+  return page.$$eval(`section#${section} [data-k]`, (els, out) => els.filter((e) => !out || !e.closest(out)).map((e) => ({ k: e.getAttribute('data-k')!, v: e.getAttribute('data-v'), text: (e.textContent ?? '').trim() })), outside);
 }
 
 export function resolve(doc: unknown, pointer: string): unknown {

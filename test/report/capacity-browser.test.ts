@@ -12,6 +12,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCapacity } from '../../src/cli/capacity.js';
 import { trendOf, type CapacityResult, type HistoryEntry } from '../../src/results/capacity.js';
+import { compareResults } from '../../src/results/compare.js';
+import { DEFAULT_RULES, evaluateGate, formatChange } from '../../src/results/gate.js';
+import { readResult } from '../../src/results/read.js';
 import { startSim } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
 import { simHost } from '../support/sim-host.js';
@@ -24,6 +27,7 @@ interface Night { code: number | null; c: CapacityResult; stderr: string; dir: s
 let browser: Browser;
 let history: string;
 const nights: Night[] = [];
+const runFiles: string[] = [];
 
 /** One night: a capacity sweep of the fixture on a fresh emulator whose writes cost `writeUs`. */
 async function night(writeUs: number): Promise<Night> {
@@ -34,6 +38,19 @@ async function night(writeUs: number): Promise<Night> {
       '--out', path.join(history, 'results'), '--duration', '2s', '--warmup', '1s', '--precision', '10%'], { timeoutMs: 400_000 });
     const c = JSON.parse(r.stdout) as CapacityResult;
     return { code: r.code, c, stderr: r.stderr, dir: c.resultDir };
+  } finally {
+    await sim.stop();
+  }
+}
+
+/** A night at a fixed rate: `run` of the same fixture at 500 ops/s, kept in the history directory. */
+async function runNight(writeUs: number): Promise<string> {
+  const host = simHost();
+  const sim = await startSim({ nodes: 1, shards: 1, host, costs: { writeUs, coordinatorUs: 0 } });
+  try {
+    const r = await runCli(['run', 'test/fixtures/engine/capacity.yaml', '--target', `${host}:9042`, '--rate', '500', '--duration', '10s', '--json', '--out', path.join(history, 'runs')]);
+    expect(r.code, r.stderr).toBe(0);
+    return path.join(JSON.parse(r.stdout).resultDir as string, 'result.json');
   } finally {
     await sim.stop();
   }
@@ -55,6 +72,8 @@ beforeAll(async () => {
   nights.push(await night(500));
   nights.push(await night(2000));
   for (const n of nights) expect([0, 1], n.stderr).toContain(n.code);
+  // two nights at a fixed rate, the second on writes 3.6 times as costly (90 % of the shard)
+  runFiles.push(await runNight(500), await runNight(1800));
   browser = await launch();
 }, 900_000);
 
@@ -153,7 +172,8 @@ describe('capacity and history reports in headless Chromium', () => {
     await expectCleanPage(o, OUT, 'history.png');
     // the trends, then the last night in detail (its capacity and its sweep)
     expect(await o.page.$$eval('section.report', (s) => s.map((x) => x.getAttribute('data-kind')))).toEqual(['history', 'capacity', 'sweep']);
-    const figs = await figures(o.page, 's1');
+    // the capacity figures point into the history lines; the run nights' rows (data-night-file) into their result.json
+    const figs = await figures(o.page, 's1', '[data-night-file]');
     expectFiguresOf(figs, entries);
     entries.forEach((_, i) => {
       for (const f of ['date', 'capacityOpsPerSec', 'bracket/0', 'bracket/1', 'limitedBy']) expect(figs.some((x) => x.k === `/${i}/${f}`), `night ${i} ${f}`).toBe(true);
@@ -183,6 +203,31 @@ describe('capacity and history reports in headless Chromium', () => {
       expect(trend.data[flagged + 1]).toEqual(entries.map((e, i) => (expected[i] ? e.bracket[0] : null)));
       expect(trend.marks!.filter((m) => m.label === 'REGRESSED').map((m) => m.x)).toEqual(trend.data[0].filter((_, i) => expected[i]));
     } else expect(flagged).toBe(-1);
+
+    // the run nights: p99 per night at 500 ops/s, each judged by the gate against the one before
+    const rowsRun = await o.page.$$eval('section#s1 tr[data-run-night]', (trs) => trs.map((t) => ({ file: t.getAttribute('data-night-file')!, gate: t.getAttribute('data-gate'), change: t.querySelector('[data-change]')?.textContent ?? '', text: t.textContent ?? '' })));
+    expect(rowsRun.map((x) => x.file)).toEqual(runFiles);
+    const cmp = compareResults(readResult(runFiles[0]), readResult(runFiles[1]));
+    const gate = evaluateGate(cmp, DEFAULT_RULES, 'test');
+    const p99 = gate.outcomes.find((x) => x.cls === 'app' && x.op === 'put' && x.metric === 'p99')!;
+    expect(rowsRun[0].gate).toBe('');
+    expect(rowsRun[1].gate).toBe(p99.verdict);
+    expect(rowsRun[1].change).toBe(formatChange(p99.comparison));
+    expect(rowsRun[1].text).toContain(p99.message);
+    expect(rowsRun[1].text.includes('REGRESSED')).toBe(p99.verdict === 'fail');
+    expect((await o.page.$('section#s1 [data-regressed-runs]')) !== null).toBe(p99.verdict === 'fail');
+    for (const f of runFiles) {
+      const doc = JSON.parse(readFileSync(f, 'utf8'));
+      const cells = await o.page.$$eval(`section#s1 tr[data-night-file="${f}"] [data-k]`, (els) => els.map((e) => ({ k: e.getAttribute('data-k')!, v: e.getAttribute('data-v'), text: '' })));
+      expect(cells.length).toBe(2);
+      expectFiguresOf(cells, doc);
+    }
+    const runChart = charts.find((x) => x.title === 'capacity · app.put: p99 at 500 ops/s per night')!;
+    expect(runChart.data[1]).toEqual(runFiles.map((f) => {
+      const doc = JSON.parse(readFileSync(f, 'utf8'));
+      return doc.phases.filter((p: { kind: string }) => p.kind === 'measure').at(-1).classes.app.ops.put.response.p99Ms;
+    }));
+    console.log(`run nights: p99 ${formatChange(p99.comparison)} → gate ${p99.verdict}`);
 
     // the last night's section is its capacity.json, its trend line as the CLI printed it
     expectFiguresOf(await figures(o.page, 's2'), nights[1].c);
