@@ -49,7 +49,8 @@ async function runNight(writeUs: number): Promise<string> {
   const sim = await startSim({ nodes: 1, shards: 1, host, costs: { writeUs, coordinatorUs: 0 } });
   try {
     const r = await runCli(['run', 'test/fixtures/engine/capacity.yaml', '--target', `${host}:9042`, '--rate', '500', '--duration', '10s', '--json', '--out', path.join(history, 'runs')]);
-    expect(r.code, r.stderr).toBe(0);
+    // 1: the SLO failed (on a loaded machine the costlier night may well): the result is a night all the same
+    expect([0, 1], r.stderr).toContain(r.code);
     return path.join(JSON.parse(r.stdout).resultDir as string, 'result.json');
   } finally {
     await sim.stop();
