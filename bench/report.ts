@@ -1,12 +1,17 @@
 /**
  * Report benchmark: the size of the report of a 1-hour run and the time headless Chromium takes
- * to open it (until every chart has drawn). Targets: < 5 MB, < 2 s.
+ * to open it (until every chart has drawn). Targets: < 5 MB, < 2 s. Also a real capacity sweep's
+ * report (on the spawned emulator, 2 s steps) and a year of nightly history.
  *
  * The 1-hour result is SYNTHETIC: a real short run (test/report/fixtures/mixed.yaml, two classes,
  * three ops, against the emulator) whose measure phase gets 3 600 intervals by repeating its real
  * ones. The encoded histograms stay those of the short run: a real hour's histograms hold more
  * distinct buckets but are bounded by HDR's size (a few KB each), and the page embeds only the
  * percentile series decoded from them, whose length grows with log10(count), not with time.
+ *
+ * The year of history is SYNTHETIC too: 365 nights × 3 series (profile, class, SLO) of capacity
+ * lines with a slow drift, noise and one drop (so one night is flagged); only the trends are drawn
+ * (the nights' results do not exist).
  *
  *   node dist/bench/report.js [--opens 3]
  */
@@ -16,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { readInput, renderReport } from '../src/report/index.js';
+import { readHistoryInput, readInput, renderReport } from '../src/report/index.js';
 import type { RunResult } from '../src/results/result.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -31,6 +36,27 @@ const ALL_DRAWN = 'document.body.dataset.charts !== undefined && document.body.d
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
+}
+
+function realSweep(): string {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/scylla-bench.js'), 'capacity', 'test/fixtures/engine/capacity.yaml', '--target', 'sim:127.79.0.2', '--duration', '2s', '--warmup', '1s', '--precision', '10%', '--json', '--out', OUT], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`capacity failed (${r.status}): ${r.stderr}`);
+  return path.resolve(ROOT, JSON.parse(r.stdout).resultDir as string);
+}
+
+/** 365 nights of 3 series: a slow drift, ±3 % noise, a 30 % drop on night 200 of the first. */
+function yearOfHistory(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const lines: string[] = [];
+  const start = Date.parse('2026-01-01T03:17:00Z');
+  for (let n = 0; n < 365; n++) {
+    for (const [k, cls] of ['oltp', 'olap', 'ingest'].entries()) {
+      const base = (10_000 + 4_000 * k) * (1 + n / 2000) * (1 + 0.03 * Math.sin(n * 1.7 + k)) * (k === 0 && n >= 200 ? 0.7 : 1);
+      const lo = Math.round(base);
+      lines.push(JSON.stringify({ date: new Date(start + n * 86_400_000 + k * 600_000).toISOString(), gitSha: null, profileHash: 'sha256:bench', profile: 'bench', class: cls, slo: { metric: 'p99Ms', limitMs: 10 }, capacityOpsPerSec: lo, bracket: [lo, Math.round(lo * 1.05)], limitedBy: 'cluster', resultDir: `gone/night-${n}` }));
+    }
+  }
+  writeFileSync(path.join(dir, 'capacity-history.jsonl'), `${lines.join('\n')}\n`);
 }
 
 function realRun(): string {
@@ -58,15 +84,19 @@ async function main(): Promise<void> {
   mkdirSync(longDir, { recursive: true });
   writeFileSync(path.join(longDir, 'result.json'), JSON.stringify(hourLong(real)));
 
+  const sweep = realSweep();
+  const history = path.join(OUT, 'history-year');
+  yearOfHistory(history);
+
   const pages: { label: string; file: string; bytes: number; renderMs: number }[] = [];
-  for (const [label, src] of [['short run', dir], ['1-hour run (synthetic)', longDir]] as const) {
+  for (const [label, src] of [['short run', dir], ['1-hour run (synthetic)', longDir], ['capacity sweep', sweep], ['365 nights × 3 (synth.)', history]] as const) {
     const t0 = performance.now();
-    const input = readInput(src);
+    const input = src === history ? readHistoryInput(src) : readInput(src);
     const html = renderReport([input], { toolVersion: 'bench' });
     const renderMs = performance.now() - t0;
     const file = path.join(OUT, `${path.basename(src)}.html`);
     writeFileSync(file, html);
-    pages.push({ label, file, bytes: Buffer.byteLength(html), renderMs });
+    pages.push({ label: input.kind === 'capacity' ? `${label} (${input.capacity.steps.length} steps)` : label, file, bytes: Buffer.byteLength(html), renderMs });
   }
 
   const opens = Number(arg('opens', '3'));

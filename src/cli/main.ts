@@ -305,14 +305,15 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
-      'report <inputs..>',
-      'render results (result dirs, result.json, ab.json) as one self-contained HTML page',
+      'report [inputs..]',
+      'render results (result dirs, result.json, capacity.json, ab.json) as one self-contained HTML page',
       (y) => y
-        .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'result directories or files, one section each' })
+        .positional('inputs', { type: 'string', array: true, describe: 'result directories or files (result.json, capacity.json, ab.json), one section each' })
         .option('out', { alias: 'o', type: 'string', default: 'report.html', describe: 'the HTML file to write' })
-        .option('baseline', { type: 'string', describe: 'a run to compare every run input with (as `compare`), both overlaid' }),
+        .option('baseline', { type: 'string', describe: 'a run to compare every run input with (as `compare`), both overlaid' })
+        .option('history', value({ type: 'string', describe: 'a directory holding capacity-history.jsonl (capacity --history) and/or run results: capacity at the SLO and p99 at a fixed rate over nights, regressions flagged' })),
       async (a) => {
-        exitCode = (await import('./report.js')).reportCommand({ inputs: a.inputs as string[], out: a.out, baseline: a.baseline }, toolVersion());
+        exitCode = (await import('./report.js')).reportCommand({ inputs: (a.inputs as string[] | undefined) ?? [], out: a.out, baseline: a.baseline, history: textFlag('--history', a.history, 'a directory') }, toolVersion());
       },
     )
     .command(

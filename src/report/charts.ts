@@ -16,13 +16,15 @@ export interface SeriesSpec {
   points?: boolean;
   /** Join across nulls (spectra sampled on different grids); time series keep their gaps. */
   spanGaps?: boolean;
+  /** Points only, no line (pass/fail markers over a curve drawn by another series). */
+  pointsOnly?: boolean;
 }
 
 export interface ChartSpec {
   id: string;
   title: string;
-  /** seconds: since the run start (m:ss ticks); nines: the percentile axis (0, 90, 99, 99.9 …); number: plain. */
-  x: { kind: 'seconds' | 'nines' | 'number'; label: string };
+  /** seconds: since the run start (m:ss ticks); nines: the percentile axis (0, 90, 99, 99.9 …); number: plain; date: Unix seconds (nights). */
+  x: { kind: 'seconds' | 'nines' | 'number' | 'date'; label: string };
   y: { label: string; log?: boolean };
   series: SeriesSpec[];
   /** uPlot's aligned data: [xs, ys of series 0, ys of series 1, …]; null is a gap. */
@@ -31,6 +33,12 @@ export interface ChartSpec {
   marks?: { x: number; label: string }[];
   /** Horizontal lines: e.g. a capacity report's SLO. */
   hlines?: { y: number; label: string }[];
+  /**
+   * Error bars between two series (indices into `series`), at every x where the low one has a
+   * value: a capacity bracket [last pass, first fail]. A missing high end (no rate failed, or the
+   * loader ran out first) is drawn as an arrow up: "at least".
+   */
+  whiskers?: { low: number; high: number; color: string }[];
 }
 
 /** Saturated colours only: the browser test tells series pixels from grey axes by saturation. */
@@ -79,7 +87,13 @@ export function phaseOffset(r: RunData, p: RunData['phases'][number]): number {
   return Math.max(0, (Date.parse(p.startedAt) - Date.parse(r.startedAt)) / 1000);
 }
 
-export interface TimeRow { x: number; phase: string; classes: RunData['phases'][number]['intervals'][number]['classes'] }
+export interface TimeRow {
+  x: number;
+  phase: string;
+  classes: RunData['phases'][number]['intervals'][number]['classes'];
+  /** Requests sent to each node (by index) that second, all classes; absent in a gap row. */
+  nodeRequests?: number[];
+}
 
 /**
  * Every interval of every phase on one time line (x: seconds since the run start, each point the
@@ -94,7 +108,7 @@ export function timeline(r: RunData): { rows: TimeRow[]; marks: { x: number; lab
     const base = phaseOffset(r, p);
     if (rows.length > 0) rows.push(null);
     marks.push({ x: r3(base), label: p.name });
-    for (const iv of p.intervals) rows.push({ x: r3(base + iv.t), phase: p.name, classes: iv.classes });
+    for (const iv of p.intervals) rows.push({ x: r3(base + iv.t), phase: p.name, classes: iv.classes, nodeRequests: iv.nodeRequests });
   }
   // a gap row sits halfway between its neighbours
   return { rows: rows.map((row, i) => row ?? { x: r3((rows[i - 1]!.x + rows[i + 1]!.x) / 2), phase: '', classes: {} }), marks };

@@ -52,6 +52,27 @@ export const CLIENT_JS = String.raw`(function () {
       ctx.fillText(m.label, x + 4 * dpr, b.top + (12 + 13 * row) * dpr);
       labelEnd = Math.max(row === 0 ? -Infinity : labelEnd, x + 4 * dpr + ctx.measureText(m.label).width + 6 * dpr);
     });
+    (spec.whiskers || []).forEach(function (w) {
+      var xs = u.data[0], lo = u.data[w.low + 1], hi = u.data[w.high + 1];
+      ctx.strokeStyle = w.color;
+      ctx.fillStyle = w.color;
+      ctx.setLineDash([]);
+      ctx.lineWidth = 1.5 * dpr;
+      for (var i = 0; i < xs.length; i++) {
+        if (lo[i] === null || lo[i] === undefined) continue;
+        var x = Math.round(u.valToPos(xs[i], 'x', true)) + 0.5;
+        var y0 = u.valToPos(lo[i], 'y', true), cap = 5 * dpr;
+        var open = hi[i] === null || hi[i] === undefined;
+        var y1 = open ? Math.max(b.top, y0 - 24 * dpr) : u.valToPos(hi[i], 'y', true);
+        ctx.beginPath(); ctx.moveTo(x, y0); ctx.lineTo(x, y1); ctx.stroke();
+        ctx.beginPath(); ctx.moveTo(x - cap, y0); ctx.lineTo(x + cap, y0); ctx.stroke();
+        if (open) {
+          ctx.beginPath(); ctx.moveTo(x - cap, y1 + cap); ctx.lineTo(x, y1); ctx.lineTo(x + cap, y1 + cap); ctx.stroke();
+        } else {
+          ctx.beginPath(); ctx.moveTo(x - cap, y1); ctx.lineTo(x + cap, y1); ctx.stroke();
+        }
+      }
+    });
     (spec.hlines || []).forEach(function (h) {
       var y = Math.round(u.valToPos(h.y, 'y', true)) + 0.5;
       if (y < b.top - 1 || y > b.top + b.height + 1) return;
@@ -79,7 +100,14 @@ export const CLIENT_JS = String.raw`(function () {
       xAxis.splits = function (u, i, min, max) { var s = []; for (var k = Math.ceil(min); k <= max + 1e-9; k++) s.push(k); return s; };
       xAxis.values = function (u, splits) { return splits.map(ninesTick); };
       xValue = function (u, v) { return v === null || v === undefined ? '–' : 'p' + percentile(v); };
+    } else if (kind === 'date') {
+      xScale.time = true;
+      // nights: a lone night still gets a day of room either side
+      xScale.range = function (u, min, max) { return min === max ? [min - 86400, max + 86400] : [min - (max - min) * 0.05, max + (max - min) * 0.05]; };
+      xValue = function (u, v) { return v === null || v === undefined ? '–' : new Date(v * 1000).toISOString().replace('T', ' ').slice(0, 16); };
     } else {
+      // sparse points (capacity steps, rounds) keep clear of the plot's edges
+      xScale.range = function (u, min, max) { var pad = max > min ? (max - min) * 0.05 : Math.max(1, Math.abs(max) * 0.05); return [min >= 0 ? Math.max(0, min - pad) : min - pad, max + pad]; };
       xAxis.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000];
     }
     var yScale = spec.y.log ? { distr: 3, log: 10 } : { range: function (u, min, max) { return [0, max > 0 ? max * 1.08 : 1]; } };
@@ -87,7 +115,8 @@ export const CLIENT_JS = String.raw`(function () {
       return {
         label: s.label, stroke: s.color, width: s.width || 1.5, dash: s.dash || undefined, spanGaps: !!s.spanGaps,
         // uPlot's default shows points only where they are sparse (a lone second stays visible)
-        points: s.points ? { show: true, size: 7, fill: s.color } : undefined,
+        points: s.points || s.pointsOnly ? { show: true, size: s.pointsOnly ? 10 : 7, fill: s.color } : undefined,
+        paths: s.pointsOnly ? function () { return null; } : undefined,
         value: function (u, v) { return num(v); },
       };
     }));

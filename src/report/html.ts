@@ -23,7 +23,7 @@ function uplot(): { js: string; css: string } {
 
 export interface PageSection {
   id: string;
-  /** What the section is: run, ab (later: compare, capacity, history). */
+  /** What the section is: run, ab, compare, capacity, sweep, history. */
   kind: string;
   title: string;
   /** The input file its figures come from (the data-k pointers point into it). */
@@ -90,6 +90,11 @@ td.forestcell { width: 190px; padding: 3px 16px !important; }
 .forest .more { position: absolute; top: -2px; font-size: 11px; color: #333; }
 .forest .more.l { left: -12px; } .forest .more.r { right: -12px; }
 code { font-size: 12px; }
+.huge { font-size: 30px; font-weight: 700; }
+.answer { display: flex; gap: 36px; align-items: center; flex-wrap: wrap; margin: 10px 0 4px; }
+pre.cli { background: #f5f6f8; border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; font-size: 12px; white-space: pre-wrap; }
+pre.cli span { display: block; }
+table.figures tr.regressed td { background: #fdecea; }
 `;
 
 export function renderPage(o: { generatedAt: string; toolVersion: string; sections: PageSection[]; charts: ChartSpec[] }): string {

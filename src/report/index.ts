@@ -2,11 +2,12 @@
  * `scylla-bench report`: result data in, one self-contained HTML file out. Rendering only: it
  * reads result files and never talks to a cluster or runs the engine.
  *
- * Each input becomes one section; with a baseline, each run is preceded by its comparison with it
- * (results/compare.ts, the `compare` command's figures, and the two runs overlaid). Extension
- * points: a new kind of input (capacity.json, a --history directory) is recognised in input.ts and
- * rendered by a section function here; charts.ts's ChartSpec carries `marks` (a knee) and `hlines`
- * (an SLO line), and spectrumChart overlays any number of labelled curves.
+ * Each input becomes one section (a capacity sweep two: its answer, then its result.json's
+ * phases; a --history directory its trends, then each series' last night); with a baseline, each
+ * run is preceded by its comparison with it (results/compare.ts, the `compare` command's figures,
+ * and the two runs overlaid). A new kind of input is recognised in input.ts and rendered by a
+ * section function here; charts.ts's ChartSpec carries `marks`, `hlines`, `whiskers`, and
+ * spectrumChart overlays any number of labelled curves.
  */
 import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,18 +17,39 @@ import { abSection } from './ab-section.js';
 import { Charts } from './charts.js';
 import { compareSection } from './compare-section.js';
 import { renderPage, type PageSection } from './html.js';
-import { ReportInputError, readInput, type ReportInput, type RunInput } from './input.js';
+import { capacitySection, sweepSection } from './capacity-section.js';
+import { historySection } from './history-section.js';
+import { ReportInputError, readHistoryInput, readInput, type ReportInput, type RunInput } from './input.js';
 import { runSection } from './run-section.js';
 
-export { ReportInputError, readInput, type ReportInput } from './input.js';
+export { ReportInputError, readHistoryInput, readInput, type ReportInput } from './input.js';
 
-function section(input: ReportInput, i: number, charts: Charts): PageSection {
-  const id = `s${i + 1}`;
+/** The sections of one input: a capacity sweep is two (the answer, then its result.json's phases). */
+function sectionsOf(input: ReportInput, next: () => string, charts: Charts): PageSection[] {
   switch (input.kind) {
     case 'run':
-      return { id, kind: 'run', title: input.result.runId, file: input.file, body: runSection(input.result, charts) };
+      return [{ id: next(), kind: 'run', title: input.result.runId, file: input.file, body: runSection(input.result, charts) }];
     case 'ab':
-      return { id, kind: 'ab', title: `${input.ab.runId} (vary ${input.ab.vary})`, file: input.file, body: abSection(input, charts) };
+      return [{ id: next(), kind: 'ab', title: `${input.ab.runId} (vary ${input.ab.vary})`, file: input.file, body: abSection(input, charts) }];
+    case 'capacity': {
+      const id = next();
+      const sweepId = input.sweep ? next() : null;
+      const c = input.capacity;
+      const out: PageSection[] = [{ id, kind: 'capacity', title: `${c.runId}: class ${c.class}`, file: input.file, body: capacitySection(input, charts, sweepId) }];
+      if (input.sweep && sweepId) out.push({ id: sweepId, kind: 'sweep', title: `${c.runId}: every step`, file: input.sweep.file, body: sweepSection(input, charts, sweepId) });
+      return out;
+    }
+    case 'history': {
+      const id = next();
+      // each series' last night in detail follows the trends; their ids are known before rendering
+      const details = [...input.lastNights].map(([key, night]) => ({ key, night, first: night.sweep ? [next(), next()] : [next()] }));
+      const out: PageSection[] = [{ id, kind: 'history', title: input.dir, file: input.file, body: historySection(input, charts, new Map(details.map((d) => [d.key, d.first[0]]))) }];
+      for (const d of details) {
+        const ids = [...d.first];
+        out.push(...sectionsOf(d.night, () => ids.shift()!, charts));
+      }
+      return out;
+    }
   }
 }
 
@@ -42,12 +64,14 @@ export interface ReportOptions {
 export function renderReport(inputs: ReportInput[], o: ReportOptions): string {
   const charts = new Charts();
   const sections: PageSection[] = [];
+  let n = 0;
+  const next = (): string => `s${++n}`;
   for (const x of inputs) {
     if (o.baseline && x.kind === 'run') {
       const cmp = compareResults(o.baseline.loaded, x.loaded);
-      sections.push({ id: `s${sections.length + 1}`, kind: 'compare', title: `${o.baseline.result.runId} → ${x.result.runId}`, file: `${o.baseline.file} → ${x.file}`, body: compareSection(o.baseline, x, cmp, charts) });
+      sections.push({ id: next(), kind: 'compare', title: `${o.baseline.result.runId} → ${x.result.runId}`, file: `${o.baseline.file} → ${x.file}`, body: compareSection(o.baseline, x, cmp, charts) });
     }
-    sections.push(section(x, sections.length, charts));
+    sections.push(...sectionsOf(x, next, charts));
   }
   return renderPage({ generatedAt: o.generatedAt ?? new Date().toISOString(), toolVersion: o.toolVersion, sections, charts: charts.specs });
 }
@@ -64,7 +88,7 @@ function isDir(p: string): boolean {
  * Reads every argument (throwing ReportInputError on the first bad one), renders, writes atomically.
  * `baseline`: a run every run argument is compared with.
  */
-export function writeReport(args: string[], out: string, o: { toolVersion: string; baseline?: string }): { file: string; bytes: number; inputs: ReportInput[] } {
+export function writeReport(args: string[], out: string, o: { toolVersion: string; baseline?: string; history?: string }): { file: string; bytes: number; inputs: ReportInput[] } {
   // checked before reading anything: a typo in -o should not cost a render
   const dir = path.dirname(out);
   if (!isDir(dir)) throw new ReportInputError(`-o ${out}: directory ${dir} does not exist`);
@@ -75,7 +99,7 @@ export function writeReport(args: string[], out: string, o: { toolVersion: strin
     if (b.kind !== 'run') throw new ReportInputError(`--baseline ${o.baseline}: a run result is needed, not an ab result`);
     baseline = b;
   }
-  const inputs = args.map(readInput);
+  const inputs = [...(o.history !== undefined ? [readHistoryInput(o.history)] : []), ...args.map(readInput)];
   if (baseline && !inputs.some((x) => x.kind === 'run')) throw new ReportInputError('--baseline: name at least one run to compare with it');
   let html: string;
   try {

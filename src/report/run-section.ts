@@ -87,11 +87,20 @@ function classesOverTime(r: RunData): Map<string, string[]> {
   return out;
 }
 
-/** Errors by kind per second: not in the intervals the engine writes today; drawn when a newer writer adds them. */
-const kindsOf = (o: object): Record<string, number> | undefined => (o as { errorsByKind?: Record<string, number> }).errorsByKind;
+/** Errors by kind per second: results written before the intervals carried kinds have counts only. */
+const kindsOf = (o: { errorsByKind?: Record<string, number> }): Record<string, number> | undefined => o.errorsByKind;
 
-function overTime(r: RunData, charts: Charts): string {
-  const { rows, marks } = timeline(r);
+export interface OverTimeOptions {
+  /** A phase mark's label, or null to leave the mark out (a capacity sweep marks its steps by rate). */
+  markLabel?: (phase: string) => string | null;
+}
+
+/** Latency, throughput and errors per second over every phase, with the phase marks. */
+export function overTime(r: RunData, charts: Charts, o: OverTimeOptions = {}): string {
+  const { rows, marks: phaseMarks } = timeline(r);
+  const marks = o.markLabel
+    ? phaseMarks.flatMap((m) => { const label = o.markLabel!(m.label); return label === null ? [] : [{ x: m.x, label }]; })
+    : phaseMarks;
   if (rows.length === 0) return '<p class="note">No intervals: nothing to draw over time.</p>';
   const xs = rows.map((row) => row.x);
   const classes = classesOverTime(r);
@@ -149,7 +158,40 @@ function overTime(r: RunData, charts: Charts): string {
     ? '<p class="good">No errors in any interval.</p>'
     : `<div class="grid1">${charts.figure({ title: byKind ? 'errors per second by kind' : 'errors per second by class.op', x: { kind: 'seconds', label: 'time since start' }, y: { label: 'errors/s' }, series: eSeries, data: eData, marks }, byKind ? '' : 'kinds per phase in the table below (the intervals carry counts only)')}</div>`);
   out.push(errorKinds(r));
+  out.push(nodeLoad(r, rows, xs, marks, charts));
   return out.join('\n');
+}
+
+/**
+ * Per node: requests per second (from each interval's nodeRequests) and, per phase, what the
+ * loader's pools went through (reconnects, lost connections, time with no live connection).
+ */
+function nodeLoad(r: RunData, rows: ReturnType<typeof timeline>['rows'], xs: number[], marks: { x: number; label: string }[], charts: Charts): string {
+  const out: string[] = [];
+  const width = Math.max(0, ...rows.map((row) => row.nodeRequests?.length ?? 0));
+  const hostOf = (n: number): string => r.cluster.nodes[n]?.host ?? `node ${n}`;
+  if (width > 0) {
+    const series: SeriesSpec[] = [];
+    const data: (number | null)[][] = [xs];
+    for (let n = 0; n < width; n++) {
+      series.push({ label: hostOf(n), color: colour(n), width: 2 });
+      data.push(rows.map((row) => (row.nodeRequests ? row.nodeRequests[n] ?? 0 : null)));
+    }
+    out.push(`<div class="grid1">${charts.figure({ title: 'requests per node per second', x: { kind: 'seconds', label: 'time since start' }, y: { label: 'requests/s' }, series, data, marks }, 'every class; a node the pools could not reach drops to 0')}</div>`);
+  }
+  const tr: string[] = [];
+  r.phases.forEach((p, pi) => {
+    (p.nodes ?? []).forEach((nd, ni) => {
+      const k = (f: string): string => pointer('phases', pi, 'nodes', ni, f);
+      tr.push(`<tr><td>${esc(p.name)}</td><td>${esc(nd.host)}</td>${cell(k('requests'), nd.requests, int(nd.requests))}`
+        + `${cell(k('reconnects'), nd.reconnects, int(nd.reconnects), nd.reconnects > 0 ? 'bad' : '')}${cell(k('connectionsLost'), nd.connectionsLost, int(nd.connectionsLost), nd.connectionsLost > 0 ? 'bad' : '')}`
+        + `${cell(k('downMs'), nd.downMs, int(nd.downMs), nd.downMs > 0 ? 'bad' : '')}</tr>`);
+    });
+  });
+  if (tr.length > 0) {
+    out.push(`<details${r.phases.some((p) => (p.nodes ?? []).some((n) => n.reconnects + n.connectionsLost + n.downMs > 0)) ? ' open' : ''}><summary>connections per node and phase</summary><div class="scroll"><table class="figures"><thead><tr><th>phase</th><th>node</th><th>requests</th><th>reconnects</th><th>connections lost</th><th>down ms</th></tr></thead><tbody>${tr.join('')}</tbody></table></div></details>`);
+  }
+  return out.length === 0 ? '' : `<h3>Nodes</h3><p class="note">Requests the loader sent to each node per second, and per phase what its connection pools went through: reconnects (connections opened after the first attempt), connections lost, and the longest time any worker had no live connection to the node.</p>\n${out.join('\n')}`;
 }
 
 function errorKinds(r: RunData): string {
@@ -208,21 +250,22 @@ function heatmap(r: RunData, pi: number): string {
   return out.join('\n');
 }
 
-function selfCheck(r: RunData): string {
+/** `anchor`: each phase's first row gets the id `${anchor}-${phase}` (a capacity step links to it). */
+export function selfCheck(r: RunData, anchor?: string): string {
   const rateRows: string[] = [];
   const cpuRows: string[] = [];
   r.phases.forEach((p, pi) => {
     const classes = Object.entries(p.classes);
     if (classes.length === 0) return;
-    for (const [cn, c] of classes) {
+    classes.forEach(([cn, c], ci) => {
       const k = (...f: string[]): string => pointer('phases', pi, 'classes', cn, ...f);
       const s = c.schedule ?? null;
       const kept = c.rate.kept;
-      rateRows.push(`<tr><td>${esc(p.name)}</td><td>${esc(cn)}</td><td>${esc(c.loop)}</td><td>${c.rate.target === null ? na : int(c.rate.target)}</td><td>${fixed(c.rate.achieved, 1)}</td>`
+      rateRows.push(`<tr${anchor && ci === 0 ? ` id="${esc(`${anchor}-${p.name}`)}"` : ''}><td>${esc(p.name)}</td><td>${esc(cn)}</td><td>${esc(c.loop)}</td><td>${c.rate.target === null ? na : int(c.rate.target)}</td><td>${fixed(c.rate.achieved, 1)}</td>`
         + `${cell(k('rate', 'kept'), kept, kept === null ? na : kept ? 'kept' : 'NOT kept', kept === false ? 'bad' : kept ? 'good' : '')}`
         + `<td>${int(c.rate.sent)}</td><td>${int(c.rate.sentAfterWindow)}</td><td>${c.rate.unsent === null || c.rate.unsent === undefined ? na : int(c.rate.unsent)}</td>`
         + `<td>${pct(s?.within1msRatio)}</td><td>${pct(s?.within10msRatio)}</td>${s ? cell(k('schedule', 'lagP50Ms'), s.lagP50Ms, ms(s.lagP50Ms)) : `<td>${na}</td>`}${s ? cell(k('schedule', 'lagP99Ms'), s.lagP99Ms, ms(s.lagP99Ms), s.lagP99Ms > 10 ? 'bad' : '') : `<td>${na}</td>`}<td>${ms(s?.lagMaxMs)}</td></tr>`);
-    }
+    });
     const L = p.loader;
     const k = (...f: string[]): string => pointer('phases', pi, ...f);
     const b = p.bottleneck ?? null;
@@ -238,7 +281,7 @@ function selfCheck(r: RunData): string {
 <div class="scroll"><table class="figures"><thead><tr><th>phase</th><th>window s</th><th>wall s</th><th>loader CPU s</th><th>loader CPU (machine)</th><th>loader µs/op</th><th>event loop max</th><th>event loop mean</th><th>loop delay p99 ms</th><th>target cores</th><th>target µs/op</th><th>cross-shard ops (target)</th><th>bottleneck</th></tr></thead><tbody>${cpuRows.join('')}</tbody></table></div>`;
 }
 
-function header(r: RunData): string {
+export function header(r: RunData): string {
   const c = r.cluster;
   const shape = `${c.nodes.length} node${c.nodes.length === 1 ? '' : 's'}${c.nrShards ? ` × ${c.nrShards} shards` : ''}`;
   const target = r.targetLabel ?? c.nodes.map((n) => `${n.host}:${n.port}`).join(', ');

@@ -30,6 +30,41 @@ export const abShape = z.object({
   warnings: z.array(z.string()),
 });
 
+const verdict = z.enum(['pass', 'slo', 'errors', 'not-kept', 'loader']);
+const bound = num.nullable();
+/** capacity.json (scylla-bench/capacity@1, src/results/capacity.ts CapacityResult): the fields drawn. */
+export const capacityShape = z.object({
+  schema: z.literal('scylla-bench/capacity@1'),
+  runId: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  profile: z.string(),
+  profileHash: z.string(),
+  class: z.string(),
+  slo: z.object({ metric: z.enum(['p50Ms', 'p90Ms', 'p99Ms', 'p999Ms']), limitMs: num }),
+  maxErrorRatio: num,
+  search: z.object({ startOpsPerSec: num, factor: num, precision: num, maxSteps: num }),
+  heldClasses: z.array(z.string()),
+  capacityOpsPerSec: bound,
+  bracket: z.tuple([bound, bound]),
+  limitedBy: z.enum(['cluster', 'loader', 'steps']),
+  stoppedBy: z.object({ verdict, why: z.string() }).nullable(),
+  knee: z.object({ rateOpsPerSec: num, p99Ms: num, floorP99Ms: num }).nullable(),
+  steps: z.array(z.object({
+    step: num, rateOpsPerSec: num, achievedOpsPerSec: num, latencyMs: num, p99Ms: num, errorRatio: num,
+    errorsByKind: z.record(z.string(), num), kept: z.boolean().nullable(), bottleneck: z.string().nullable(),
+    verdict, why: z.string(), phase: z.string(),
+  })),
+  resultDir: z.string(),
+  stopped: z.string().nullable(),
+  trend: z.object({
+    previous: z.object({ date: z.string(), gitSha: z.string().nullable(), capacityOpsPerSec: bound, bracket: z.tuple([bound, bound]) }),
+    regressed: z.boolean(),
+    ratio: bound,
+  }).nullable(),
+  warnings: z.array(z.string()),
+});
+
 /** The first problem of a failed check, as `path: message` (e.g. `phases[1].intervals: expected array, received undefined`). */
 export function firstIssue(error: z.ZodError): string {
   const iss = error.issues[0];

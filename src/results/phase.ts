@@ -205,7 +205,7 @@ export class PhaseAccumulator {
       const ops: IntervalRecord['classes'][string]['ops'] = {};
       for (const [op, a] of d.ops) {
         const s = summarize(a.response);
-        ops[op] = { count: a.count, errors: sum(Object.values(a.errors)), p50Ms: s.p50Ms, p99Ms: s.p99Ms, maxMs: s.maxMs };
+        ops[op] = { count: a.count, errors: sum(Object.values(a.errors)), errorsByKind: { ...a.errors }, p50Ms: s.p50Ms, p99Ms: s.p99Ms, maxMs: s.maxMs };
         histograms.push({ cls, op, response: a.response, service: a.service });
       }
       record.classes[cls] = { started: d.started, ops };

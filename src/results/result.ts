@@ -125,7 +125,7 @@ export interface IntervalRecord {
   phase: string;
   /** Seconds since the phase start. */
   t: number;
-  classes: Record<string, { started: number; ops: Record<string, { count: number; errors: number; p50Ms: number; p99Ms: number; maxMs: number }> }>;
+  classes: Record<string, { started: number; ops: Record<string, { count: number; errors: number; errorsByKind?: Record<string, number>; p50Ms: number; p99Ms: number; maxMs: number }> }>;
   /** Requests sent to each node (by index) in this second, all classes. */
   nodeRequests: number[];
   /** Of this second's requests, those sent over a connection of another shard. */

@@ -86,7 +86,11 @@ export const classResultSchema = z.looseObject({
   slo: z.looseObject({ spec: z.looseObject({}).nullable(), checks: z.array(sloCheck), pass: z.boolean() }),
 });
 
-const intervalOp = z.looseObject({ count, errors: count, p50Ms: num, p99Ms: num, maxMs: num });
+const intervalOp = z.looseObject({
+  count, errors: count,
+  errorsByKind: z.record(z.string(), count).optional().describe('the errors of this second by kind (absent in results written before it was recorded)'),
+  p50Ms: num, p99Ms: num, maxMs: num,
+});
 
 export const intervalRecordSchema = z.looseObject({
   phase: z.string(),

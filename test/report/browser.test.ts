@@ -7,11 +7,8 @@
  * back from each canvas), and show the figures of the files it was made from. Screenshots stay in
  * results/report-browser/.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fmtGain } from '../../src/cli/ab.js';
 import type { AbRatio } from '../../src/results/ab.js';
@@ -22,97 +19,21 @@ import { significance } from '../../src/report/compare-section.js';
 import { startSim, type Sim } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
 import { simHost } from '../support/sim-host.js';
+import { chartsOf, expectCleanPage as expectClean, figures, launch, resolve, type Browser, type CanvasCheck, type Opened } from './browser-support.js';
 
 const OUT = 'results/report-browser';
-const CHROMIUM = '/usr/bin/chromium';
-// Chromium's own background traffic is refused on this machine (and has no place in a test)
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-interface Opened {
-  page: Page;
-  consoleErrors: string[];
-  failed: string[];
-  requests: string[];
-  url: string;
-}
-
-interface CanvasCheck { id: string; width: number; height: number; colours: number; saturated: number }
-
-let ctx: BrowserContext;
-let profileDir: string;
+let browser: Browser;
 let runDir: string;
 /** The same profile again, without injected errors: the candidate of the comparison. */
 let cleanDir: string;
 let abDir: string;
 
-async function open(file: string): Promise<Opened> {
-  const page = await ctx.newPage();
-  await page.setViewportSize({ width: 1280, height: 900 });
-  const o: Opened = { page, consoleErrors: [], failed: [], requests: [], url: pathToFileURL(path.resolve(file)).href };
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') o.consoleErrors.push(`${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (e) => o.consoleErrors.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => o.failed.push(`${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('request', (r) => o.requests.push(r.url()));
-  await page.goto(o.url, { waitUntil: 'load' });
-  await page.waitForFunction(ALL_DRAWN, null, { timeout: 30_000 });
-  return o;
-}
-
-/** Set by the page's script once every chart has drawn (code run in the page: this project's TS has no DOM types). */
-const ALL_DRAWN = 'document.body.dataset.charts !== undefined && document.body.dataset.chartsDrawn === document.body.dataset.charts';
-
-/** Every chart's canvas, read back: how many colours, how many saturated (series) pixels. */
-const READ_CANVASES = `[...document.querySelectorAll('figure.chart')].map((fig) => {
-  const c = fig.querySelector('canvas');
-  const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  const colours = new Set();
-  let saturated = 0;
-  for (let i = 0; i < px.length; i += 4) {
-    if (px[i + 3] === 0) continue;
-    colours.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
-    if (px[i + 3] > 200 && Math.max(px[i], px[i + 1], px[i + 2]) - Math.min(px[i], px[i + 1], px[i + 2]) > 60) saturated++;
-  }
-  return { id: fig.dataset.chart, width: c.width, height: c.height, colours: colours.size, saturated };
-})`;
-
-function canvases(page: Page): Promise<CanvasCheck[]> {
-  return page.evaluate(READ_CANVASES) as Promise<CanvasCheck[]>;
-}
-
-/** Every [data-k] figure of a section: its JSON pointer, the value it carries and the text shown. */
-function figures(page: Page, section: string): Promise<{ k: string; v: string | null; text: string }[]> {
-  return page.$$eval(`section#${section} [data-k]`, (els) => els.map((e) => ({ k: e.getAttribute('data-k')!, v: e.getAttribute('data-v'), text: (e.textContent ?? '').trim() })));
-}
-
-function resolve(doc: unknown, pointer: string): unknown {
-  return pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], doc);
-}
-
-async function expectCleanPage(o: Opened, shot: string): Promise<CanvasCheck[]> {
-  await o.page.screenshot({ path: path.join(OUT, shot), fullPage: true });
-  expect(o.consoleErrors).toEqual([]);
-  expect(o.failed).toEqual([]);
-  // self-contained: the page asked for nothing but itself
-  expect(o.requests).toEqual([o.url]);
-  const drawn = await canvases(o.page);
-  const charts = Number(await o.page.getAttribute('body', 'data-charts'));
-  expect(drawn.length).toBe(charts);
-  for (const c of drawn) {
-    expect(c.width * c.height, c.id).toBeGreaterThan(0);
-    // axes and grid are grey: saturated pixels are series actually drawn
-    expect(c.colours, c.id).toBeGreaterThan(3);
-    expect(c.saturated, c.id).toBeGreaterThan(20);
-  }
-  return drawn;
-}
+const open = (file: string): Promise<Opened> => browser.open(file);
+const expectCleanPage = (o: Opened, shot: string): Promise<CanvasCheck[]> => expectClean(o, OUT, shot);
 
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
-  try {
-    statSync(CHROMIUM);
-  } catch {
-    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
-  }
+  browser = await launch();
   const host = simHost();
   // injected Overloaded errors, so the errors chart and the by-kind table have something to show
   const sim: Sim = await startSim({ nodes: 2, shards: 2, host, faults: { errors: [{ code: 0x1001, rate: 0.03 }] } });
@@ -129,13 +50,10 @@ beforeAll(async () => {
   const ab = await runCli(['ab', 'test/fixtures/engine/ab.yaml', '--target', `sim:${simHost()}`, '--rounds', '2', '--json', '--out', OUT], { timeoutMs: 240_000 });
   expect(ab.code, ab.stderr).toBe(0);
   abDir = JSON.parse(ab.stdout).resultDir;
-  profileDir = mkdtempSync(path.join(os.tmpdir(), 'sb-chromium-'));
-  ctx = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: FLAGS });
 }, 400_000);
 
 afterAll(async () => {
-  await ctx?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await browser?.close();
 });
 
 describe('report in headless Chromium', () => {
@@ -151,9 +69,9 @@ describe('report in headless Chromium', () => {
     const measure = result.phases[measureIdx];
     const classes = Object.keys(measure.classes);
     expect(classes.sort()).toEqual(['bulk', 'oltp']);
-    // latency per class + throughput + errors + one spectrum per class×op
+    // latency per class + throughput + errors + requests per node + one spectrum per class×op
     const ops = classes.reduce((a, c) => a + Object.keys(measure.classes[c].ops).length, 0);
-    expect(drawn.length).toBe(classes.length + 2 + ops);
+    expect(drawn.length).toBe(classes.length + 3 + ops);
 
     const figs = await figures(o.page, 's1');
     for (const f of figs) expect(JSON.parse(f.v ?? 'null'), f.k).toEqual(resolve(result, f.k) ?? null);
@@ -203,6 +121,34 @@ describe('report in headless Chromium', () => {
     // phase marks: warmup and measure start lines on the time charts
     const marks = (data.charts[0] as { marks?: { label: string }[] }).marks?.map((m) => m.label);
     expect(marks).toEqual(['warmup', 'measure']);
+
+    // errors per second by kind: over every phase, each kind's seconds add up to the phases' totals
+    type Phase = { name: string; intervals: unknown[]; classes: Record<string, { ops: Record<string, { errorsByKind: Record<string, number> }> }>; nodes: { host: string; requests: number; reconnects: number; downMs: number }[] };
+    const phases = result.phases as Phase[];
+    const charts = await chartsOf(o.page);
+    const errs = charts.find((c) => c.title === 'errors per second by kind')!;
+    expect(errs, 'errors by kind').toBeDefined();
+    const totals: Record<string, number> = {};
+    for (const p of phases.filter((x) => x.intervals.length > 0)) {
+      for (const c of Object.values(p.classes)) for (const op of Object.values(c.ops)) for (const [k, n] of Object.entries(op.errorsByKind)) totals[k] = (totals[k] ?? 0) + n;
+    }
+    expect(errs.series.map((x) => x.label).sort()).toEqual(Object.keys(totals).sort());
+    errs.series.forEach((x, i) => expect(errs.data[i + 1].reduce<number>((a, v) => a + (v ?? 0), 0), x.label).toBe(totals[x.label]));
+    // requests per node per second: within each phase they add up to what the pools counted (phases[].nodes)
+    const perNode = charts.find((c) => c.title === 'requests per node per second')!;
+    expect(perNode.series.map((x) => x.label)).toEqual(result.cluster.nodes.map((n: { host: string }) => n.host));
+    const xs = perNode.data[0];
+    const starts = perNode.marks!.map((m) => m.x);
+    phases.filter((p) => p.intervals.length > 0).forEach((p, k) => {
+      const inPhase = (x: number | null): boolean => x !== null && x >= starts[k] && (k + 1 >= starts.length || x < starts[k + 1]);
+      p.nodes.forEach((nd, n) => {
+        const sum = xs.reduce<number>((a, x, j) => a + (inPhase(x) ? perNode.data[n + 1][j] ?? 0 : 0), 0);
+        expect(sum, `${p.name} ${nd.host}`).toBe(nd.requests);
+      });
+    });
+    // and the per-phase connection table shows the file's figures (checked with every data-k above)
+    expect(keys.has(`/phases/${measureIdx}/nodes/0/reconnects`)).toBe(true);
+    expect(keys.has(`/phases/${measureIdx}/nodes/1/downMs`)).toBe(true);
     await o.page.close();
   });
 
@@ -261,8 +207,8 @@ describe('report in headless Chromium', () => {
     expect(cmp.ops.find((x) => x.cls === 'bulk')!.metrics.errorRate.change).toBeLessThan(0);
     // per class×op: the spectra overlaid and the p99 per second overlaid, then the run's own charts
     const own = drawn.length - 2 * cmp.ops.length;
-    // the candidate's own: latency per class (2), throughput, a spectrum per class×op; it had no errors, so no errors chart
-    expect(own).toBe(2 + 1 + cmp.ops.length);
+    // the candidate's own: latency per class (2), throughput, requests per node, a spectrum per class×op; it had no errors, so no errors chart
+    expect(own).toBe(2 + 1 + 1 + cmp.ops.length);
     expect(await o.page.$eval('section#s2', (e) => e.textContent ?? '')).toContain('No errors in any interval.');
     await o.page.close();
   });

@@ -45,7 +45,7 @@ describe('report: bad input is one line and exit 2', () => {
 
   it('a directory with no result in it', async () => {
     mkdirSync(path.join(OUT, 'empty-dir'), { recursive: true });
-    await bad([path.join(OUT, 'empty-dir')], /empty-dir: no result\.json or ab\.json in this directory$/m);
+    await bad([path.join(OUT, 'empty-dir')], /empty-dir: no capacity\.json or result\.json or ab\.json in this directory$/m);
   });
 
   it('broken JSON: the file, line and column', async () => {
@@ -57,7 +57,7 @@ describe('report: bad input is one line and exit 2', () => {
   });
 
   it('a JSON file that is not a result', async () => {
-    await bad([write('other.json', '{"hello": 1}\n')], /other\.json: not a scylla-bench result\.json or ab\.json$/m);
+    await bad([write('other.json', '{"hello": 1}\n')], /other\.json: not a scylla-bench result\.json, capacity\.json or ab\.json$/m);
     await bad([write('capacity.json', '{"schema": "scylla-bench/capacity@9"}\n')], /capacity\.json: schema 'scylla-bench\/capacity@9' is not one report reads/);
   });
 
@@ -89,6 +89,46 @@ describe('report: bad input is one line and exit 2', () => {
     await bad(['--baseline', path.dirname(ab), resultDir], /^scylla-bench: --baseline results\/report-input\/ab-orphan2: a run result is needed, not an ab result\n$/);
     await bad(['--baseline', resultDir, path.dirname(ab)], /^scylla-bench: --baseline: name at least one run to compare with it\n$/);
     await bad(['--baseline', path.join(OUT, 'nope'), resultDir], /^scylla-bench: results\/report-input\/nope: no such file or directory\n$/);
+  });
+
+  it('a capacity.json with a field wrong: the field is named; one whose sweep is gone still renders, saying so', async () => {
+    const step = { step: 1, rateOpsPerSec: 100, achievedOpsPerSec: 100, latencyMs: 2, p99Ms: 2, errorRatio: 0, errorsByKind: {}, kept: true, bottleneck: null, verdict: 'pass', why: '', phase: 'step1-measure' };
+    const cap = {
+      schema: 'scylla-bench/capacity@1', runId: 'capacity-x', startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:01:00Z', profile: 'p.yaml', profileHash: 'sha256:0',
+      class: 'app', slo: { metric: 'p99Ms', limitMs: 10 }, maxErrorRatio: 0.01, search: { startOpsPerSec: 100, factor: 2, precision: 0.05, maxSteps: 20 }, heldClasses: [],
+      capacityOpsPerSec: 100, bracket: [100, null], limitedBy: 'steps', stoppedBy: null, knee: null, steps: [step], resultDir: 'gone/capacity-x', stopped: null, trend: null, warnings: [],
+    };
+    await bad([write('cap-bad/capacity.json', JSON.stringify({ ...cap, steps: [{ ...step, verdict: 'maybe' }] }))], /cap-bad\/capacity\.json: not a valid capacity\.json: steps\[0\]\.verdict: /);
+    await bad([write('cap-bad2/capacity.json', JSON.stringify({ ...cap, bracket: [100] }))], /cap-bad2\/capacity\.json: not a valid capacity\.json: bracket/);
+    const f = write('cap-alone/capacity.json', JSON.stringify(cap));
+    const html = path.join(OUT, 'cap-alone.html');
+    const r = await runCli(['report', path.dirname(f), '-o', html]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ KiB; capacity\)\n$/);
+    expect(readFileSync(html, 'utf8')).toContain(`The sweep's result.json was not found (looked for ${path.join(OUT, 'cap-alone/result.json')} or gone/capacity-x/result.json)`);
+  });
+
+  it('--history: the directory, its capacity-history.jsonl, each line checked (line:col, or the field)', async () => {
+    await bad(['--history', path.join(OUT, 'no-such-history')], /^scylla-bench: --history results\/report-input\/no-such-history: no such file or directory\n$/);
+    mkdirSync(path.join(OUT, 'history-empty'), { recursive: true });
+    await bad(['--history', path.join(OUT, 'history-empty')], /^scylla-bench: --history results\/report-input\/history-empty: no capacity-history\.jsonl in this directory/);
+    const line = { date: '2026-01-01T00:00:00Z', gitSha: null, profileHash: 'sha256:0', profile: 'p', class: 'app', slo: { metric: 'p99Ms', limitMs: 10 }, capacityOpsPerSec: 100, bracket: [100, 110], limitedBy: 'cluster', resultDir: 'gone' };
+    const hist = (name: string, lines: string[]): string => path.dirname(write(`${name}/capacity-history.jsonl`, lines.join('\n')));
+    await bad(['--history', hist('history-broken', [JSON.stringify(line), '{"date": 2026-01-02}'])], /history-broken\/capacity-history\.jsonl:2:14: invalid JSON: expected ',' or '}', found '-'$/m);
+    await bad(['--history', hist('history-field', [JSON.stringify(line), JSON.stringify({ ...line, bracket: 'wide' })])], /history-field\/capacity-history\.jsonl:2: not a capacity history entry: bracket: /);
+    await bad(['--history', hist('history-none', ['', ''])], /history-none\/capacity-history\.jsonl: no nights in it yet$/m);
+    // a history whose nights' results are gone still draws the trends
+    const html = path.join(OUT, 'history-alone.html');
+    const r = await runCli(['report', '--history', hist('history-alone', [JSON.stringify(line), JSON.stringify({ ...line, date: '2026-01-02T00:00:00Z', capacityOpsPerSec: 50, bracket: [50, 55] })]), '-o', html]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ KiB; history\)\n$/);
+    expect(readFileSync(html, 'utf8')).toContain('1 night REGRESSED');
+  });
+
+  it('no input at all: one line', async () => {
+    const r = await runCli(['report', '-o', path.join(OUT, 'nothing.html')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('scylla-bench: report: name at least one result directory, result.json, capacity.json or ab.json, or --history DIR\n');
   });
 
   it('an output that cannot be written: checked before anything is read', async () => {

@@ -10,7 +10,7 @@ import { PhaseAccumulator, type WorkerInterval } from '../../src/results/phase.j
 
 const spec = { name: 'app', workload: 'w', mix: { get: 1 }, rateOpsPerSec: 100, maxInFlight: 10, slo: { p99Ms: 50 } } as unknown as ClassSpec;
 
-function report(worker: number, second: number, latenciesMs: number[], o: { sentInWindow?: number; sentAfterWindow?: number; final?: boolean } = {}): WorkerInterval {
+function report(worker: number, second: number, latenciesMs: number[], o: { sentInWindow?: number; sentAfterWindow?: number; final?: boolean; errors?: Record<string, number> } = {}): WorkerInterval {
   const h = newHistogram();
   for (const l of latenciesMs) recordNs(h, l * 1e6);
   const lag = newHistogram();
@@ -20,7 +20,7 @@ function report(worker: number, second: number, latenciesMs: number[], o: { sent
     loader: { eventLoopUtilization: 0.5, eventLoopDelayP99Ms: 1 },
     classes: {
       app: {
-        ops: { get: { count: latenciesMs.length, errors: {}, response: encode(h), service: encode(h) } },
+        ops: { get: { count: latenciesMs.length, errors: o.errors ?? {}, response: encode(h), service: encode(h) } },
         requests: [latenciesMs.length, 0], misrouted: [0, 0], fallbacks: 0, started: latenciesMs.length,
         sentInWindow: o.sentInWindow ?? latenciesMs.length, sentAfterWindow: o.sentAfterWindow ?? 0,
         lagWithin1ms: latenciesMs.length, lagWithin10ms: latenciesMs.length, scheduleLag: encode(lag),
@@ -59,5 +59,15 @@ describe('PhaseAccumulator', () => {
     expect(decode(c.ops.get.response.histogram).totalCount).toBe(155);
     expect(c.slo.pass).toBe(true);
     expect(c.schedule?.within1msRatio).toBe(1);
+  });
+
+  it('a second carries its errors by kind (summed over workers), the count its total', () => {
+    const acc = new PhaseAccumulator({ phase: 'measure', startAbsMs: 0, workers: 2, nodes: 1, nrShards: 2, classes: [{ spec, routing: 'shard-aware', intervalMs: 10, serviceLevelTimeoutMs: null }] });
+    acc.add(report(0, 0, [1], { errors: { overloaded: 2, write_timeout: 1 } }));
+    const [first] = acc.add(report(1, 0, [1], { errors: { overloaded: 3 } }));
+    expect(first.record.classes.app.ops.get).toMatchObject({ errors: 6, errorsByKind: { overloaded: 5, write_timeout: 1 } });
+    acc.add(report(0, 1, [1]));
+    const [second] = acc.add(report(1, 1, [1]));
+    expect(second.record.classes.app.ops.get).toMatchObject({ errors: 0, errorsByKind: {} });
   });
 });
