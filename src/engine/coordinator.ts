@@ -303,8 +303,7 @@ export class Coordinator {
         }
       }
     }
-    const tookMs = nowAbsMs() - t0;
-    return { name: ph.name, kind: 'schema', startedAt: new Date(t0).toISOString(), durationMs: tookMs, wallMs: Math.round(tookMs), classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopUtilizationMean: 0, eventLoopDelayP99MsMax: 0, cpuSec: 0, cpuFraction: 0, cpuUsPerOp: 0, rssMb: 0, maxRssMb: 0 }, target: null, bottleneck: null, targetCrossShardOps: null, nodes: [] };
+    return emptyPhase(ph, t0, nowAbsMs() - t0);
   }
 
   /** --start-at on a segment other than 0: segment 0 runs the schema (and the load) phases. */
@@ -440,7 +439,10 @@ export class Coordinator {
     const p = this.o.profile;
     this.phaseSeq++;
     const W = this.workers.length;
-    if (ph.kind === 'load' && this.followsSegment0()) return undefined;
+    if (ph.kind === 'load' && this.followsSegment0()) {
+      // on the record, so the phase sequence stays the profile's (merge takes segment 0's)
+      return { ...emptyPhase(ph, nowAbsMs(), 0), skipped: `run by segment 0 alone (--start-at)` };
+    }
     // --start-at: segment 0 runs the load whole, before the common start
     const seg: Segment = this.o.segment && !(ph.kind === 'load' && this.o.segment.startAtMs !== undefined) ? this.o.segment.segment : SINGLE;
     const planClasses: ClassPlan[] = ph.classes.map((c) => {
@@ -629,6 +631,11 @@ export class Coordinator {
       return undefined; // the emulator is gone: its own exit handler says so
     }
   }
+}
+
+/** A phase that ran no classes (schema, or a load another segment ran). */
+function emptyPhase(ph: PhaseSpec, startAbs: number, tookMs: number): PhaseResult {
+  return { name: ph.name, kind: ph.kind, startedAt: new Date(startAbs).toISOString(), durationMs: tookMs, wallMs: Math.round(tookMs), classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopUtilizationMean: 0, eventLoopDelayP99MsMax: 0, cpuSec: 0, cpuFraction: 0, cpuUsPerOp: 0, rssMb: 0, maxRssMb: 0 }, target: null, bottleneck: null, targetCrossShardOps: null, nodes: [] };
 }
 
 function routingOf(mode: string, scylla: boolean): ClassPlan['routing'] {

@@ -311,6 +311,9 @@ function mergePhase(name: string, spec: PhaseSpec | undefined, parts: PhasePart[
       eventLoopUtilizationMean: round4(sum(parts.map((p, i) => (p.phase.loader.eventLoopUtilizationMean ?? 0) * weights[i])) / Math.max(1, sum(weights))),
       eventLoopDelayP99MsMax: Math.max(...parts.map((p) => p.phase.loader.eventLoopDelayP99MsMax)),
       cpuSec: round4(cpuSec), cpuFraction: coreSec > 0 ? cpuSec / coreSec : 0, cpuUsPerOp: totalOps > 0 ? cpuSec * 1e6 / totalOps : 0,
+      // memory is per process: the largest loader's (each one's is in merged.loaders)
+      rssMb: Math.max(...parts.map((p) => p.phase.loader.rssMb ?? 0)),
+      maxRssMb: Math.max(...parts.map((p) => p.phase.loader.maxRssMb ?? 0)),
     },
     // each loader ran the target's CPU probe on its own machine: there is no one figure for all
     target: null,
@@ -360,7 +363,7 @@ export function mergeResults(inputs: MergeInput[], o: { partial?: boolean; runId
   const outHlogs = new Map<string, { baseTimeMs: number; intervals: MergedInterval[] }>();
   const mergedStarts = new Map<string, number>();
   for (const name of names) {
-    const parts: PhasePart[] = ordered.flatMap((x) => x.result.phases.filter((p) => p.name === name).map((phase) => ({ input: x, phase, startMs: Date.parse(phase.startedAt) })));
+    const parts: PhasePart[] = ordered.flatMap((x) => x.result.phases.filter((p) => p.name === name && p.skipped === undefined).map((phase) => ({ input: x, phase, startMs: Date.parse(phase.startedAt) })));
     if (parts.length === 0) continue;
     const { phase, seconds } = mergePhase(name, profile.phases.find((p) => p.name === name), parts, warnings, hlogs);
     phases.push(phase);

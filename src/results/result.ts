@@ -172,6 +172,8 @@ export interface PhaseResult {
   targetCrossShardOps: number | null;
   /** Per node, what the loader's pools went through during the phase. */
   nodes: NodeResult[];
+  /** (additive) Why this loader did not run the phase (`run --segment` with --start-at: another segment ran it). */
+  skipped?: string;
 }
 
 export interface NodeResult {

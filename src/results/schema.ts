@@ -131,6 +131,7 @@ export const phaseResultSchema = z.looseObject({
     connectionsLost: count,
     downMs: num.describe('time with no live connection to the node (the longest any worker saw)'),
   })).optional().describe("per node, what the loader's pools went through during the phase"),
+  skipped: z.string().optional().describe('why this loader did not run the phase (run --segment --start-at: segment 0 runs schema and load)'),
 });
 
 const clock = z.looseObject({

@@ -120,6 +120,19 @@ describe('deploy/kubernetes', () => {
     }
   });
 
+  it('the nightly CronJob runs capacity with flags the capacity command takes', async () => {
+    const objs = render(path.join(K8S, 'nightly'));
+    const cron = byKind(objs, 'CronJob')[0];
+    const pod = (cron.spec as { jobTemplate: { spec: { template: { spec: PodSpec } } } }).jobTemplate.spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.args.slice(0, 2)).toEqual(['capacity', '/etc/scylla-bench/profile.yaml']);
+    expect(c.args).toContain('--history');
+    const help = execFileSync(process.execPath, ['bin/scylla-bench.js', 'capacity', '--help'], { encoding: 'utf8' });
+    for (const flag of c.args.filter((a) => a.startsWith('--'))) expect(help, flag).toMatch(new RegExp(`^\\s+${flag}\\s`, 'm'));
+    const env = envOf(objs, c, {});
+    for (const a of c.args) expect(expand(a, env)).not.toMatch(/\$\(/);
+  });
+
   it('the shipped profile and workload load as the loaders will read them', async () => {
     expect(readFileSync(path.join(K8S, 'common/kv.yaml'), 'utf8')).toBe(readFileSync('workloads/kv.yaml', 'utf8'));
     const objs = render(path.join(K8S, 'common'));
@@ -173,7 +186,7 @@ describe('deploy/kubernetes', () => {
       const local = { SCYLLA_TARGET: host, WORKERS: '1' }; // this machine's cluster and cores
       const pods = Array.from({ length: n }, (_, i) => {
         const c = podOf(loaders).containers[0];
-        const env = { ...envOf(objs, c, { "metadata.annotations['batch.kubernetes.io/job-completion-index']": String(i) }), ...local };
+        const env: Record<string, string> = { ...envOf(objs, c, { "metadata.annotations['batch.kubernetes.io/job-completion-index']": String(i) }), ...local };
         startAt = env.START_AT;
         runId = env.RUN_ID;
         return runPod(c, env);
@@ -194,7 +207,9 @@ describe('deploy/kubernetes', () => {
       for (const [i, r] of loaders.entries()) {
         expect(r.segment).toMatchObject({ index: i, count: 4, startAt: new Date(Date.parse(startAt)).toISOString() });
         // segment 0 created the schema and ran the whole load; the others waited for the schema
-        expect(r.phases.map((p) => p.name)).toEqual(i === 0 ? ['schema', 'load', 'measure'] : ['schema', 'measure']);
+        expect(r.phases.map((p) => p.name)).toEqual(['schema', 'load', 'measure']);
+        expect(r.phases[1].skipped).toBe(i === 0 ? undefined : 'run by segment 0 alone (--start-at)');
+        expect(Object.keys(r.phases[1].classes)).toEqual(i === 0 ? ['loader'] : []);
         const measure = r.phases.find((p) => p.name === 'measure')!;
         expect(Date.parse(measure.startedAt)).toBe(Date.parse(startAt));
         expect(r.warnings.filter((w) => /fixed start/.test(w))).toEqual([]);
