@@ -86,6 +86,8 @@ export interface SegmentRun {
 
 /** Between two timed phases of a run with --start-at: the drain, the result and the next set-up. */
 export const PHASE_GAP_MS = 2000;
+/** A fixed start is waited for until this long before it; the target's counters are read then. */
+const PRE_START_MS = 1500;
 
 /** What an observer of a run is told, as it happens (metrics/prometheus.ts `LoaderExporter` fits). */
 export interface RunObserver {
@@ -490,9 +492,21 @@ export class Coordinator {
     // the target's counters are read before the start is set: a slow scrape must not eat into
     // the window (every worker would begin with a backlog of late slots)
     if (this.o.segment && !this.clock) this.clock = await this.untilStopped(clusterClock(this.control)).catch((e: unknown) => { if (e instanceof StoppedError) throw e; return undefined; });
+    const fixedStart = this.fixedStartMs(ph);
+    if (fixedStart !== undefined && fixedStart - nowAbsMs() > PRE_START_MS) {
+      // the wait for --start-at is here, set up and connected: a stop meanwhile leaves no phase behind
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await this.untilStopped(new Promise((r) => { timer = setTimeout(r, fixedStart - PRE_START_MS - nowAbsMs()); }));
+      } catch (e) {
+        if (e instanceof StoppedError) return undefined;
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
     const hops0 = await this.targetCrossShardOps();
     const targetCpu0 = await this.targetCpu();
-    const fixedStart = this.fixedStartMs(ph);
     const startAbs = fixedStart ?? nowAbsMs() + 200;
     if (fixedStart !== undefined && fixedStart < nowAbsMs()) {
       this.warnings.push(`phase ${ph.name}: segment ${segmentLabel(seg)} was ready ${((nowAbsMs() - fixedStart) / 1000).toFixed(1)} s after the phase's fixed start (--start-at): its schedule still counts from that start, so the late slots went out at once and their lag is in the response times`);

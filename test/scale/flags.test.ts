@@ -38,3 +38,34 @@ describe('segment flags', () => {
     expect(r.stderr).toMatch(/out|-o/);
   });
 });
+
+describe('--start-at wait', () => {
+  it('Ctrl-C while a loader waits for its start ends it at once, with a result and no phase it never began', async () => {
+    const out = `results/test-scale-stop-${process.pid}`;
+    const start = new Date(Date.now() + 120_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    let child: import('node:child_process').ChildProcess | undefined;
+    const run = runCli(['run', PROFILE, '--target', 'sim', '--segment', '0/2', '--start-at', start, '--out', out], { onSpawn: (c) => { child = c; } });
+    const { existsSync, readdirSync, readFileSync } = await import('node:fs');
+    // the load (segment 0's, before the start) has written its seconds: the loader is now waiting
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const dirs = existsSync(out) ? readdirSync(out) : [];
+      const f = dirs.length ? `${out}/${dirs[0]}/intervals.jsonl` : '';
+      if (f && existsSync(f) && readFileSync(f, 'utf8').includes('"phase":"load"')) break;
+      if (Date.now() > deadline) throw new Error('the load never ran');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    const t0 = Date.now();
+    child!.kill('SIGINT');
+    const r = await run;
+    expect(r.code, r.stderr).toBe(1);
+    // the start was 2 minutes away: the stop did not wait for it
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    const dir = readdirSync(out)[0];
+    const res = JSON.parse(readFileSync(`${out}/${dir}/result.json`, 'utf8'));
+    expect(res.stopped).toBe('signal');
+    expect(res.phases.map((p: { name: string }) => p.name)).toEqual(['schema', 'load']);
+    expect(res.segment).toMatchObject({ index: 0, count: 2, startAt: start.replace('Z', '.000Z') });
+  }, 120_000);
+});
