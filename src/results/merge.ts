@@ -129,6 +129,7 @@ function mergeClass(name: string, phase: string, spec: ClassSpec | undefined, pa
     const response = newHistogram();
     const service = newHistogram();
     let count = 0;
+    let rows = 0;
     const errorsByKind: Record<string, number> = {};
     for (const p of parts) {
       const o = p.ops[op];
@@ -136,12 +137,13 @@ function mergeClass(name: string, phase: string, spec: ClassSpec | undefined, pa
       mergeInto(response, decodeOr(o.response.histogram));
       mergeInto(service, decodeOr(o.service.histogram));
       count += o.count;
+      rows += o.rows ?? 0;
       for (const [k, v] of Object.entries(o.errorsByKind)) errorsByKind[k] = (errorsByKind[k] ?? 0) + v;
     }
     const errors = sum(Object.values(errorsByKind));
     completed += count + errors;
     errorsTotal += errors;
-    ops[op] = { count, errors, errorsByKind, response: latencyOf(response), service: latencyOf(service) };
+    ops[op] = { count, errors, errorsByKind, rows, response: latencyOf(response), service: latencyOf(service) };
   }
   const open = c0.loop === 'open';
   const windowMs = Math.max(...parts.map((p) => p.rate.windowMs ?? 0));
@@ -394,6 +396,8 @@ export function mergeResults(inputs: MergeInput[], o: { partial?: boolean; runId
       cpuModel: models.join(' | '),
     },
     cluster: lead.result.cluster,
+    // estimated from the profile before the run: the same on every loader
+    partitions: lead.result.partitions ?? [],
     targetLabel: lead.result.targetLabel,
     serviceLevels: lead.result.serviceLevels,
     phases,

@@ -123,7 +123,10 @@ describe('4 segments vs 1 loader on the emulator', () => {
       // the union of the loaders' schedules is the single schedule: 6 s × rate slots in all
       expect(b.rate.sent + b.rate.unsent!).toBe(a.rate.sent + a.rate.unsent!);
       expect(b.rate.target).toBe(a.rate.target);
+      // rows the replies carried: the loaders' added
+      expect(b.ops[op].rows).toBe(segments.reduce((x, d) => x + phaseOf(readResult(d).result, 'measure').classes[cls].ops[op].rows, 0));
     }
+    expect(phaseOf(all, 'measure').classes.reads.ops.get.rows).toBeGreaterThan(0);
     expect(phaseOf(all, 'load').classes.loader.ops.put_batch.count).toBe(900);
     expect(phaseOf(one, 'load').classes.loader.ops.put_batch.count).toBe(900);
     // the per-(node, shard) counts are the loaders' added
