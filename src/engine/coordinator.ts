@@ -489,8 +489,6 @@ export class Coordinator {
       }
     }
 
-    // the target's counters are read before the start is set: a slow scrape must not eat into
-    // the window (every worker would begin with a backlog of late slots)
     if (this.o.segment && !this.clock) this.clock = await this.untilStopped(clusterClock(this.control)).catch((e: unknown) => { if (e instanceof StoppedError) throw e; return undefined; });
     const fixedStart = this.fixedStartMs(ph);
     if (fixedStart !== undefined && fixedStart - nowAbsMs() > PRE_START_MS) {
@@ -505,6 +503,8 @@ export class Coordinator {
         clearTimeout(timer);
       }
     }
+    // the target's counters are read before the start is set: a slow scrape must not eat into
+    // the window (every worker would begin with a backlog of late slots)
     const hops0 = await this.targetCrossShardOps();
     const targetCpu0 = await this.targetCpu();
     const startAbs = fixedStart ?? nowAbsMs() + 200;
