@@ -13,6 +13,7 @@ import { checkWorkers } from '../profile/limits.js';
 import { ROUTING } from '../profile/routing.js';
 import type { RoutingMode } from '../profile/types.js';
 import { forFlag, parseDurationMs, parseRateOpsPerSec, parseRatio } from '../profile/units.js';
+import { parseSegment, parseStartAt, SINGLE } from '../profile/segment.js';
 import { ExitCode, exitCodeOf, UserError } from './exit.js';
 import { credentialsFromEnv, tlsFromFlags } from './credentials.js';
 import { parseTargetFlag, parseTargets } from './target.js';
@@ -180,15 +181,24 @@ export async function main(argv: string[]): Promise<number> {
         .option('baseline', value({ type: 'string', describe: 'gate the run against this baseline result directory when it ends (exit 1 on a significant regression)' }))
         .option('rules', value({ type: 'string', describe: "with --baseline: gate rules file (default: the profile's gate: section, else p99 +10%, throughput -5%)" }))
         .option('junit', value({ type: 'string', describe: 'with --baseline: write the gate as JUnit XML here' }))
-        .option('markdown', value({ type: 'string', describe: 'with --baseline: write the gate as markdown here' })),
+        .option('markdown', value({ type: 'string', describe: 'with --baseline: write the gate as markdown here' }))
+        .option('segment', value({ type: 'string', describe: 'i/n: be loader i (from 0) of n running this profile together: an exact share of every class (merge the n results with `merge`)' }))
+        .option('start-at', value({ type: 'string', describe: 'RFC 3339 time (e.g. 2026-05-01T02:05:00Z): start the timed phases at this instant; schema and load run on segment 0 only, before it' })),
       async (a) => {
         const target = single('--target', a.target);
+        const segText = single('--segment', a.segment);
+        const startText = single('--start-at', a.startAt);
+        const segment = segText === undefined ? undefined : forFlag('--segment', parseSegment(segText));
+        const startAtMs = startText === undefined ? undefined : forFlag('--start-at', parseStartAt(startText));
         const gateFlags = {
           baseline: single('--baseline', a.baseline), rules: single('--rules', a.rules),
           junit: single('--junit', a.junit), markdown: single('--markdown', a.markdown),
         };
         for (const k of ['rules', 'junit', 'markdown'] as const) {
           if (gateFlags[k] !== undefined && gateFlags.baseline === undefined) throw new FlagError(`--${k}`, 'only goes with --baseline <result dir>');
+        }
+        if (segment && segment.count > 1 && gateFlags.baseline !== undefined) {
+          throw new FlagError('--baseline', `a segment runs 1/${segment.count} of the load: merge the segments (scylla-bench merge) and gate the merged result`);
         }
         if (target !== undefined) parseTargetFlag(target);
         const durationMs = durationFlagMs('--duration', a.duration);
@@ -197,6 +207,7 @@ export async function main(argv: string[]): Promise<number> {
           duration: durationMs === undefined ? undefined : asMsText(durationMs), rate: rateFlag('--rate', a.rate),
           ...workersFlags(a), pin: a.pin, seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
           strict: a.strict, teardown: a.teardown, ...gateFlags, prometheus: single('--prometheus', a.prometheus),
+          segment: segment || startAtMs !== undefined ? { segment: segment ?? SINGLE, startAtMs } : undefined,
         };
         exitCode = await (await import('./run.js')).runCommand(flags, toolVersion());
       },
@@ -302,6 +313,18 @@ export async function main(argv: string[]): Promise<number> {
           candidate: a.candidate as string, baseline: a.baseline, rules: a.rules, junit: a.junit, markdown: a.markdown,
           force: a.force, serviceTime: a.serviceTime, json: a.json,
         });
+      },
+    )
+    .command(
+      'merge <results..>',
+      'merge the results of n loaders (run --segment i/n) into one result, exactly: histograms added per second and per phase, counts summed',
+      (y) => y
+        .positional('results', { type: 'string', array: true, demandOption: true, describe: 'result directories (or result.json files), one per segment' })
+        .option('out', { alias: 'o', type: 'string', demandOption: true, requiresArg: true, describe: 'the directory to write the merged result to' })
+        .option('partial', { type: 'boolean', default: false, describe: 'merge even when segments are missing (they are named in the result)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the merged summary as JSON on stdout' }),
+      async (a) => {
+        exitCode = (await import('./merge.js')).mergeCommand({ inputs: a.results as string[], out: textFlag('--out', a.out, 'a directory')!, partial: a.partial, json: a.json });
       },
     )
     .command(

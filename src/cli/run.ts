@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { Coordinator, type TargetInfo } from '../engine/coordinator.js';
+import { Coordinator, type SegmentRun, type TargetInfo } from '../engine/coordinator.js';
+import { segmentLabel } from '../profile/segment.js';
 import { EngineError } from '../engine/errors.js';
 import { LoaderExporter, parseListen } from '../metrics/prometheus.js';
 import { FlagError } from '../profile/errors.js';
@@ -48,6 +49,8 @@ export interface RunFlags {
   rules?: string;
   junit?: string;
   markdown?: string;
+  /** `--segment i/n` (parsed) and `--start-at` (ms since the epoch): one loader of n (docs/scale-out.md). */
+  segment?: SegmentRun;
 }
 
 function credentialsOf(p: ResolvedProfile): Credentials | undefined {
@@ -233,10 +236,11 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
     const loaded = await loadProfile(f.profile, profileOverrides(f));
     target = prepareTarget(loaded, f.target);
     const profile = defaultWorkers(loaded, target.local);
+    if (f.segment) checkSegmentable(profile, f.segment);
     exporter = await startExporter(f.prometheus);
     const coordinator = new Coordinator({
-      profile, target: target.info, resultsDir: f.out, runId: newRunId(), toolVersion, signal: sig.signal, observer: exporter,
-      onProgress: (p) => progress.print(formatProgress(p)), strict: f.strict, teardown: f.teardown,
+      profile, target: target.info, resultsDir: f.out, runId: segmentRunId(f.segment), toolVersion, signal: sig.signal, observer: exporter,
+      onProgress: (p) => progress.print(formatProgress(p)), strict: f.strict, teardown: f.teardown, segment: f.segment,
     });
     target.onLost((why) => coordinator.stop(`error: ${why}`));
     const outcome = await coordinator.run().catch(engineToUser);
@@ -266,6 +270,35 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
     sig.dispose();
     await exporter?.stop();
     await target?.stop();
+  }
+}
+
+/** A segment's run id says which segment it is (results of n loaders often share one directory). */
+function segmentRunId(seg: SegmentRun | undefined): string {
+  const id = newRunId();
+  return seg ? `${id}-seg${seg.segment.index}of${seg.segment.count}` : id;
+}
+
+/**
+ * What a run of several loaders cannot do, refused before anything starts: roles whose
+ * passwords each loader would generate differently (and ALTER under the others' feet), and, with
+ * --start-at, a load phase after a timed one (segment 0 runs the loads before the common start).
+ */
+export function checkSegmentable(profile: ResolvedProfile, seg: SegmentRun, env: NodeJS.ProcessEnv = process.env): void {
+  if (seg.segment.count > 1) {
+    for (const ph of profile.phases) {
+      for (const c of ph.classes) {
+        const name = `SCYLLA_BENCH_ROLE_PASSWORD_${c.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+        if (c.serviceLevel && !env[name]) {
+          throw new FlagError('--segment', `class ${c.name} runs under service level ${c.serviceLevel}: set ${name} to the same password on every loader (each would otherwise make up its own)`);
+        }
+      }
+    }
+  }
+  if (seg.startAtMs !== undefined) {
+    const firstTimed = profile.phases.findIndex((p) => p.kind === 'warmup' || p.kind === 'measure');
+    const lateLoad = firstTimed < 0 ? undefined : profile.phases.slice(firstTimed).find((p) => p.kind === 'load' || p.kind === 'schema');
+    if (lateLoad) throw new FlagError('--start-at', `${profile.file}: phase ${lateLoad.name} (${lateLoad.kind}) comes after a timed phase; with --start-at, schema and load phases must come first (segment ${segmentLabel({ index: 0, count: seg.segment.count })} runs them before the common start)`);
   }
 }
 

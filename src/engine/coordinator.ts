@@ -24,6 +24,8 @@ import { ServiceLevelsUnsupported, setupServiceLevels, teardownServiceLevels, ty
 import type { ClassPlan, CoordinatorToWorker, NodeHealth, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
 import { EngineError, StoppedError } from './errors.js';
 import { CROSS_SHARD_METRIC, nodeMetricsUrls, scrapeSum } from './target-metrics.js';
+import { SINGLE, segmentLabel, shareOf, type Segment } from '../profile/segment.js';
+import { clusterClock, missingSchema, schemaObjects, type ClusterClock } from './segment.js';
 
 const nowAbsMs = (): number => performance.timeOrigin + performance.now();
 
@@ -68,7 +70,24 @@ export interface RunOptions {
   strict?: boolean;
   /** Drop the service levels and roles the run created, at the end. */
   teardown?: boolean;
+  /** `run --segment i/n [--start-at T]`: this loader's share of a run of n loaders (profile/segment.ts). */
+  segment?: SegmentRun;
 }
+
+export interface SegmentRun {
+  segment: Segment;
+  /**
+   * --start-at, ms since the epoch: the first phase after the load starts at this instant on
+   * every loader, each later one PHASE_GAP_MS after the previous one's end. Segment 0 alone runs
+   * the schema and the load phases (whole), before it; the others wait for the schema.
+   */
+  startAtMs?: number;
+}
+
+/** Between two timed phases of a run with --start-at: the drain, the result and the next set-up. */
+export const PHASE_GAP_MS = 2000;
+/** A fixed start is waited for until this long before it; the target's counters are read then. */
+const PRE_START_MS = 1500;
 
 /** What an observer of a run is told, as it happens (metrics/prometheus.ts `LoaderExporter` fits). */
 export interface RunObserver {
@@ -190,6 +209,11 @@ export class Coordinator {
         : this.serviceLevels ? { applied: false, levels: [], attached: [], roles: {} } : null,
       phases,
       warnings: this.warnings,
+      ...(this.o.segment ? { segment: {
+        index: this.o.segment.segment.index, count: this.o.segment.segment.count, host: os.hostname(),
+        startAt: this.o.segment.startAtMs !== undefined ? new Date(this.o.segment.startAtMs).toISOString() : null,
+        clock: this.clock ?? { offsetMs: null, rttMs: null, source: 'not measured (the run stopped before its first phase)' },
+      } } : {}),
     };
     writeJsonAtomic(path.join(this.resultDir, 'result.json'), result);
     return { result, resultDir: this.resultDir };
@@ -267,7 +291,8 @@ export class Coordinator {
     const t0 = nowAbsMs();
     const workloads = new Set(ph.classes.map((c) => c.workload));
     if (workloads.size === 0) for (const k of Object.keys(this.o.profile.workloads)) workloads.add(k);
-    for (const name of workloads) {
+    if (this.followsSegment0()) await this.awaitSchema(workloads);
+    else for (const name of workloads) {
       const w = this.o.profile.workloads[name];
       for (const cql of w.schema) {
         try {
@@ -280,8 +305,45 @@ export class Coordinator {
         }
       }
     }
-    const tookMs = nowAbsMs() - t0;
-    return { name: ph.name, kind: 'schema', startedAt: new Date(t0).toISOString(), durationMs: tookMs, wallMs: Math.round(tookMs), classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopUtilizationMean: 0, eventLoopDelayP99MsMax: 0, cpuSec: 0, cpuFraction: 0, cpuUsPerOp: 0, rssMb: 0, maxRssMb: 0 }, target: null, bottleneck: null, targetCrossShardOps: null, nodes: [] };
+    return emptyPhase(ph, t0, nowAbsMs() - t0);
+  }
+
+  /** --start-at on a segment other than 0: segment 0 runs the schema (and the load) phases. */
+  private followsSegment0(): boolean {
+    return this.o.segment?.startAtMs !== undefined && this.o.segment.segment.index !== 0;
+  }
+
+  /** Until segment 0's schema is on the cluster (at the latest 60 s past --start-at). */
+  private async awaitSchema(workloads: Set<string>): Promise<void> {
+    const objects = schemaObjects(this.o.profile, workloads);
+    const deadline = this.o.segment!.startAtMs! + 60_000;
+    for (;;) {
+      const missing = await this.untilStopped(missingSchema(this.control, objects)).catch((e: unknown) => {
+        if (e instanceof StoppedError) throw e;
+        return [`(system_schema not readable: ${describeError(e)})`];
+      });
+      if (missing.length === 0) return;
+      if (nowAbsMs() > deadline) throw new EngineError(`segment ${segmentLabel(this.o.segment!.segment)}: segment 0 has not created ${missing.join(', ')} 60 s past --start-at`, 'failed');
+      await this.untilStopped(new Promise((r) => setTimeout(r, 500)));
+    }
+  }
+
+  /** The loader's clock against the cluster's (segmented runs), measured before the first phase. */
+  private clock: ClusterClock | undefined;
+
+  /**
+   * The fixed start of a timed phase under --start-at: --start-at for the first one after the
+   * load, then the previous one's end + PHASE_GAP_MS. Undefined: start when ready.
+   */
+  private fixedStartMs(ph: PhaseSpec): number | undefined {
+    const startAt = this.o.segment?.startAtMs;
+    if (startAt === undefined || ph.kind === 'schema' || ph.kind === 'load') return undefined;
+    let t = startAt;
+    for (const x of this.o.profile.phases) {
+      if (x === ph) return t;
+      if (x.kind === 'warmup' || x.kind === 'measure') t += (x.durationMs ?? 0) + PHASE_GAP_MS;
+    }
+    return undefined;
   }
 
   /** Creates the profile's service levels and per-class roles (once, before workers connect). */
@@ -379,6 +441,12 @@ export class Coordinator {
     const p = this.o.profile;
     this.phaseSeq++;
     const W = this.workers.length;
+    if (ph.kind === 'load' && this.followsSegment0()) {
+      // on the record, so the phase sequence stays the profile's (merge takes segment 0's)
+      return { ...emptyPhase(ph, nowAbsMs(), 0), skipped: `run by segment 0 alone (--start-at)` };
+    }
+    // --start-at: segment 0 runs the load whole, before the common start
+    const seg: Segment = this.o.segment && !(ph.kind === 'load' && this.o.segment.startAtMs !== undefined) ? this.o.segment.segment : SINGLE;
     const planClasses: ClassPlan[] = ph.classes.map((c) => {
       const ops = Object.entries(c.mix).map(([name, weight]) => ({ name, weight }));
       const open = c.rateOpsPerSec !== undefined;
@@ -387,16 +455,17 @@ export class Coordinator {
         loop: open ? 'open' : 'closed',
         intervalMs: open ? 1000 / c.rateOpsPerSec! : undefined,
         concurrency: undefined,
-        maxInFlight: Math.max(1, Math.ceil(c.maxInFlight / W)),
+        maxInFlight: Math.max(1, Math.ceil(Math.ceil(c.maxInFlight / seg.count) / W)),
         countLimit: ph.count !== undefined ? Math.ceil(ph.count / ph.classes.length) : undefined,
         counters: new SharedArrayBuffer(8),
       };
     });
     const plans = this.workers.map((_, wi): PhasePlan => ({
       phaseIndex: this.phaseSeq, name: ph.name, kind: ph.kind as PhasePlan['kind'], startAbsMs: 0, endAbsMs: Infinity,
-      durationMs: ph.durationMs,
+      durationMs: ph.durationMs, segment: seg,
       classes: planClasses.map((cp, ci) => {
-        const total = ph.classes[ci].concurrency;
+        const all = ph.classes[ci].concurrency;
+        const total = all === undefined ? undefined : shareOf(all, seg);
         const share = total === undefined ? undefined : Math.floor(total / W) + (wi < total % W ? 1 : 0);
         return { ...cp, concurrency: share };
       }),
@@ -420,18 +489,40 @@ export class Coordinator {
       }
     }
 
+    if (this.o.segment && !this.clock) this.clock = await this.untilStopped(clusterClock(this.control)).catch((e: unknown) => { if (e instanceof StoppedError) throw e; return undefined; });
+    const fixedStart = this.fixedStartMs(ph);
+    if (fixedStart !== undefined && fixedStart - nowAbsMs() > PRE_START_MS) {
+      // the wait for --start-at is here, set up and connected: a stop meanwhile leaves no phase behind
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await this.untilStopped(new Promise((r) => { timer = setTimeout(r, fixedStart - PRE_START_MS - nowAbsMs()); }));
+      } catch (e) {
+        if (e instanceof StoppedError) return undefined;
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
     // the target's counters are read before the start is set: a slow scrape must not eat into
     // the window (every worker would begin with a backlog of late slots)
     const hops0 = await this.targetCrossShardOps();
     const targetCpu0 = await this.targetCpu();
-    const startAbs = nowAbsMs() + 200;
+    const startAbs = fixedStart ?? nowAbsMs() + 200;
+    if (fixedStart !== undefined && fixedStart < nowAbsMs()) {
+      this.warnings.push(`phase ${ph.name}: segment ${segmentLabel(seg)} was ready ${((nowAbsMs() - fixedStart) / 1000).toFixed(1)} s after the phase's fixed start (--start-at): its schedule still counts from that start, so the late slots went out at once and their lag is in the response times`);
+    }
     const endAbs = ph.durationMs !== undefined ? startAbs + ph.durationMs : Infinity;
     const acc = new PhaseAccumulator({
       phase: ph.name, startAbsMs: startAbs, workers: W, nodes: this.facts.nodes.length, nrShards: this.facts.nrShards ?? 1,
       classes: planClasses.map((cp, i) => {
-        const spec = ph.classes[i];
+        const whole = ph.classes[i];
+        // this loader's result states its own share (the merge states the whole)
+        const spec = seg.count === 1 ? whole : {
+          ...whole, rateOpsPerSec: whole.rateOpsPerSec === undefined ? undefined : whole.rateOpsPerSec / seg.count,
+          concurrency: whole.concurrency === undefined ? undefined : shareOf(whole.concurrency, seg),
+        };
         return {
-          spec, routing: cp.routing, intervalMs: cp.intervalMs, countLimit: cp.countLimit,
+          spec, routing: cp.routing, intervalMs: cp.intervalMs, countLimit: cp.countLimit, segment: seg,
           serviceLevelTimeoutMs: spec.serviceLevel ? p.serviceLevels[spec.serviceLevel]?.timeoutMs ?? null : null,
         };
       }),
@@ -554,6 +645,11 @@ export class Coordinator {
       return undefined; // the emulator is gone: its own exit handler says so
     }
   }
+}
+
+/** A phase that ran no classes (schema, or a load another segment ran). */
+function emptyPhase(ph: PhaseSpec, startAbs: number, tookMs: number): PhaseResult {
+  return { name: ph.name, kind: ph.kind, startedAt: new Date(startAbs).toISOString(), durationMs: tookMs, wallMs: Math.round(tookMs), classes: {}, intervals: [], loader: { eventLoopUtilizationMax: 0, eventLoopUtilizationMean: 0, eventLoopDelayP99MsMax: 0, cpuSec: 0, cpuFraction: 0, cpuUsPerOp: 0, rssMb: 0, maxRssMb: 0 }, target: null, bottleneck: null, targetCrossShardOps: null, nodes: [] };
 }
 
 function routingOf(mode: string, scylla: boolean): ClassPlan['routing'] {

@@ -7,6 +7,7 @@ import type { Credentials, TlsOptions } from '../cql/connection.js';
 import type { ReplicationStrategy } from '../routing/ring.js';
 import type { ClusterFacts } from './cluster.js';
 import type { ResolvedProfile } from '../profile/types.js';
+import type { Segment } from '../profile/segment.js';
 import type { WorkerInterval } from '../results/phase.js';
 
 export type ClassRouting = 'shard-aware' | 'token-aware' | 'round-robin' | 'driver';
@@ -40,7 +41,7 @@ export interface ClassPlan {
   /** Closed loop: chains this worker runs. */
   concurrency?: number;
   maxInFlight: number;
-  /** Stop after this many ops across all workers (load phases). */
+  /** Stop after this many ops across all workers (load phases); with a segment, across all loaders (a global count). */
   countLimit?: number;
   /**
    * Int32Array view: [0] next schedule slot (open loop) or next op ticket (closed loop with
@@ -59,6 +60,11 @@ export interface PhasePlan {
   endAbsMs: number;
   /** Scheduling window length; undefined for count-bound phases. */
   durationMs?: number;
+  /**
+   * `run --segment i/n`: this loader's share of every class (profile/segment.ts): its slots,
+   * tickets and write-cycle blocks are the global ones ≡ i mod n. {0, 1} for a lone loader.
+   */
+  segment: Segment;
   classes: ClassPlan[];
 }
 

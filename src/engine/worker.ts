@@ -7,6 +7,9 @@
  * (Atomics.add); slot k is due at start + k × interval, so the total rate is exact even when a
  * worker lags, and latency is measured from the intended start (coordinated-omission-correct).
  * Closed loop: N chains per worker, each sending the next op when its previous one completes.
+ *
+ * With `run --segment i/n` the counters are this loader's: its j-th slot, ticket or write block
+ * is the global one j·n + i (profile/segment.ts), so n loaders together run the single schedule.
  */
 import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
@@ -28,6 +31,7 @@ import { ringOf } from './cluster.js';
 import type { ClassInterval, ClassPlan, CoordinatorToWorker, NodeHealth, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
 import { compileGenerator, generatorName } from '../profile/generators.js';
 import { compileKeying, type Keying, type RowRef } from '../profile/keying.js';
+import { blockRowsOf, globalCycle, globalSlot } from '../profile/segment.js';
 import type { TableModel, WorkloadSpec } from '../profile/types.js';
 
 const nowAbsMs = (): number => performance.timeOrigin + performance.now();
@@ -76,6 +80,8 @@ interface ClassState {
   lagWithin1ms: number;
   lagWithin10ms: number;
   counters: Int32Array;
+  /** Write cycles interleave across segments in blocks of this many rows (a multiple of every batch size). */
+  blockRows: number;
   inFlight: number;
   rnd: () => number;
   replicaPick: number;
@@ -246,7 +252,9 @@ class LoadWorker {
         misrouted: new Array(init.facts.nodes.length * this.nrShards).fill(0),
         scheduleLag: newHistogram(), started: 0, sentInWindow: 0, sentAfterWindow: 0, lagWithin1ms: 0, lagWithin10ms: 0,
         counters: new Int32Array(cp.counters), inFlight: 0,
-        rnd: xorshift(init.profile.seed * 7919 + init.workerIndex * 104729 + states.length),
+        blockRows: blockRowsOf(ops.filter((o) => o.spec.kind === 'write').map((o) => o.rows)),
+        // loaders of other segments draw other picks (segment 0 keeps the lone loader's stream)
+        rnd: xorshift(init.profile.seed * 7919 + init.workerIndex * 104729 + plan.segment.index * 15485863 + states.length),
         replicaPick: init.workerIndex, done: false, driver, resume: () => {}, fallbacksReported: 0,
       });
       const cs = states[states.length - 1];
@@ -268,8 +276,10 @@ class LoadWorker {
 
   runPhase(): void {
     const plan = this.phase!;
+    // with --start-at the start can be minutes away: a stop meanwhile cancels it
     const wait = Math.max(0, plan.startAbsMs - nowAbsMs());
-    setTimeout(() => {
+    this.startTimer = setTimeout(() => {
+      this.startTimer = undefined;
       this.intervalStart = plan.startAbsMs;
       this.elu = performance.eventLoopUtilization();
       this.loopDelay.reset();
@@ -318,7 +328,7 @@ class LoadWorker {
       if (this.stopping || cs.done) return;
       if (now >= plan.endAbsMs) { this.classDone(cs); return; }
       if (cs.inFlight >= cs.plan.maxInFlight) return; // resumed by a completion
-      const slot = cs.pendingSlot ?? Atomics.add(cs.counters, 0, 1);
+      const slot = cs.pendingSlot ?? globalSlot(Atomics.add(cs.counters, 0, 1), plan.segment);
       const intended = plan.startAbsMs + slot * interval;
       if ((cs.plan.countLimit !== undefined && slot >= cs.plan.countLimit) || intended >= plan.endAbsMs) {
         // no slot of this schedule is left inside the window
@@ -360,7 +370,7 @@ class LoadWorker {
     if (this.stopping || cs.done) { this.maybePhaseDone(); return; }
     const now = nowAbsMs();
     if (now >= plan.endAbsMs) { this.classDone(cs); return; }
-    const ticket = Atomics.add(cs.counters, 0, 1);
+    const ticket = globalSlot(Atomics.add(cs.counters, 0, 1), plan.segment);
     if (cs.plan.countLimit !== undefined && ticket >= cs.plan.countLimit) { this.classDone(cs); return; }
     this.issue(cs, now, ticket, cs.resume, now);
   }
@@ -379,8 +389,9 @@ class LoadWorker {
         const keying = this.keyingOf(cs, op);
         let addr: RowRef;
         if (op.spec.kind === 'write') {
-          // cycles count rows (a batch advances by its size), shared by all workers: no duplicates
-          const cycle = Atomics.add(cs.counters, 1, op.rows);
+          // cycles count rows (a batch advances by its size), shared by all workers and
+          // interleaved across segments by whole blocks: no row is written twice
+          const cycle = globalCycle(Atomics.add(cs.counters, 1, op.rows), cs.blockRows, this.phase!.segment);
           addr = keying ? keying.write(cycle, this.rowRef) : { partition: cycle, row: 0, rows: 1 };
         } else {
           const cycle = Math.floor(cs.rnd() * 2147483647);
@@ -494,6 +505,7 @@ class LoadWorker {
 
   private phaseDoneSent = false;
   private endTimer: NodeJS.Timeout | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
 
   private maybePhaseDone(): void {
     if (this.phaseDoneSent || !this.phase) return;
@@ -522,6 +534,12 @@ class LoadWorker {
   stop(drainMs: number): void {
     if (!this.phase || this.phaseDoneSent) return;
     this.stopping = true;
+    if (this.startTimer) {
+      // stopped before the start: nothing was scheduled; the intervals never began
+      clearTimeout(this.startTimer);
+      this.startTimer = undefined;
+      this.intervalStart = this.phase.startAbsMs;
+    }
     this.maybePhaseDone();
     if (!this.phaseDoneSent) {
       this.drainTimer = setTimeout(() => {

@@ -10,6 +10,7 @@
  */
 import { decode, encode, mergeInto, newHistogram, summarize, type Histogram } from '../metrics/histogram.js';
 import type { ClassSpec } from '../profile/types.js';
+import { slotsOf, type Segment } from '../profile/segment.js';
 import type { ClassResult, IntervalRecord, OpResult } from './result.js';
 import { sloChecks } from './slo.js';
 
@@ -76,9 +77,11 @@ export interface PhaseClass {
   routing: 'shard-aware' | 'token-aware' | 'round-robin' | 'driver';
   /** Open loop: ms between intended starts of the global schedule. */
   intervalMs?: number;
-  /** Count-bound phases: ops of this class in all. */
+  /** Count-bound phases: ops of this class in all (with a segment: of all loaders). */
   countLimit?: number;
   serviceLevelTimeoutMs: number | null;
+  /** `run --segment i/n`: this loader owns the global slots ≡ i mod n (its due count is its share). */
+  segment?: Segment;
 }
 
 /** A second every worker reported: its record for intervals.jsonl and its histograms for the .hlog. */
@@ -251,10 +254,13 @@ export class PhaseAccumulator {
     const sent = acc.sentInWindow + acc.sentAfterWindow;
     let unsent: number | null = null;
     if (open) {
-      // slots k with start + k × interval inside the window, capped by the phase's count
+      // slots k with start + k × interval inside the window, capped by the phase's count; of
+      // them, a segment's own (k ≡ i mod n)
+      const mine = (n: number): number => (acc.cls.segment ? slotsOf(n, acc.cls.segment) : n);
       let due = Math.ceil(windowMs / acc.cls.intervalMs! - 1e-9);
       if (acc.cls.countLimit !== undefined) due = Math.min(due, acc.cls.countLimit);
-      if (o.countBound && !o.stopped) due = acc.cls.countLimit ?? sent;
+      due = mine(due);
+      if (o.countBound && !o.stopped) due = acc.cls.countLimit !== undefined ? mine(acc.cls.countLimit) : sent;
       unsent = Math.max(0, due - sent);
     }
     const S = this.o.nrShards;
@@ -268,6 +274,8 @@ export class PhaseAccumulator {
     const schedule = open && lag ? {
       within1msRatio: round4(acc.lagWithin1ms / lagged), within10msRatio: round4(acc.lagWithin10ms / lagged),
       lagP50Ms: lag.p50Ms, lagP99Ms: lag.p99Ms, lagMaxMs: lag.maxMs,
+      // the counts behind the ratios, so results of several loaders merge exactly (results/merge.ts)
+      lagged, within1ms: acc.lagWithin1ms, within10ms: acc.lagWithin10ms,
     } : null;
     const rateShort = open && achieved < c.rateOpsPerSec! * 0.99;
     const lagLong = open && lag !== null && lag.p99Ms > 10;
@@ -290,7 +298,7 @@ export class PhaseAccumulator {
         misrouteRatio: acc.cls.routing === 'driver' ? null : totalReq > 0 ? round4(totalMis / totalReq) : 0,
         imbalance: round4(imbalance),
       },
-      scheduleLag: lag,
+      scheduleLag: lag ? { ...lag, histogram: encodeOf(acc.scheduleLag) } : null,
       schedule,
       slo: { spec: c.slo ?? null, checks, pass: checks.every((x) => x.pass) },
     };

@@ -100,6 +100,10 @@ export interface ScheduleResult {
   lagP50Ms: number;
   lagP99Ms: number;
   lagMaxMs: number;
+  /** (additive) The counts behind the ratios: ops sent, and of them within 1 ms / 10 ms (exact merges). */
+  lagged?: number;
+  within1ms?: number;
+  within10ms?: number;
 }
 
 export interface ClassResult {
@@ -115,7 +119,8 @@ export interface ClassResult {
   concurrency: number | null;
   ops: Record<string, OpResult>;
   shards: ShardResult;
-  scheduleLag: LatencySummary | null;
+  /** Open loop: send time − intended start; `histogram` (additive) encoded as the ops' are. */
+  scheduleLag: (LatencySummary & { histogram?: string }) | null;
   /** Open loop: how punctually the schedule was kept (from every op's send time − intended start). */
   schedule: ScheduleResult | null;
   slo: { spec: SloSpec | null; checks: SloCheck[]; pass: boolean };
@@ -167,6 +172,8 @@ export interface PhaseResult {
   targetCrossShardOps: number | null;
   /** Per node, what the loader's pools went through during the phase. */
   nodes: NodeResult[];
+  /** (additive) Why this loader did not run the phase (`run --segment` with --start-at: another segment ran it). */
+  skipped?: string;
 }
 
 export interface NodeResult {
@@ -213,6 +220,60 @@ export interface RunResult {
   serviceLevels: { applied: boolean; levels: Record<string, unknown>[]; attached: Record<string, unknown>[]; roles: Record<string, string> } | null;
   phases: PhaseResult[];
   warnings: string[];
+  /** (additive) `run --segment i/n`: which share of a run of n loaders this is, where it ran, its clock. */
+  segment?: SegmentInfo;
+  /** (additive) `merge`: the loaders this result was merged from, each with its own figures. */
+  merged?: MergedInfo;
+}
+
+export interface SegmentInfo {
+  /** 0-based. */
+  index: number;
+  count: number;
+  /** The loader's host name (a Kubernetes pod's name). */
+  host: string;
+  /** --start-at (ISO 8601), or null. */
+  startAt: string | null;
+  /** The cluster's clock against this loader's: `SELECT now() FROM system.local`, best of 5 round trips. */
+  clock: { offsetMs: number | null; rttMs: number | null; source: string };
+}
+
+export interface MergedInfo {
+  segments: number;
+  /** The segments merged (0-based), ascending. */
+  merged: number[];
+  /** --partial: the segments that were missing. */
+  missing: number[];
+  loaders: MergedLoader[];
+}
+
+/** One loader's own figures in a merged result: a slow loader stays visible. */
+export interface MergedLoader {
+  segment: number;
+  host: string;
+  runId: string;
+  /** The directory it was read from. */
+  source: string;
+  startedAt: string;
+  stopped: string | null;
+  clock: SegmentInfo['clock'] | null;
+  warnings: string[];
+  phases: {
+    name: string;
+    startedAt: string;
+    /** This loader's phase start − the merged phase start, ms. */
+    startOffsetMs: number;
+    durationMs: number;
+    wallMs: number;
+    loader: PhaseResult['loader'];
+    bottleneck: Bottleneck | null;
+    classes: Record<string, {
+      rate: RateResult;
+      concurrency: number | null;
+      schedule: ScheduleResult | null;
+      ops: Record<string, { count: number; errors: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number }>;
+    }>;
+  }[];
 }
 
 /** The `run --json` summary: a public contract. */

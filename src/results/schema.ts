@@ -75,13 +75,18 @@ export const classResultSchema = z.looseObject({
   concurrency: num.nullable(),
   ops: z.record(z.string(), opResultSchema),
   shards: shardResult,
-  scheduleLag: latencySummary.nullable(),
+  scheduleLag: latencySummary.extend({
+    histogram: z.string().optional().describe('send time − intended start, HdrHistogram compressed V2, base64, µs'),
+  }).nullable(),
   schedule: z.looseObject({
     within1msRatio: z.number().min(0).max(1),
     within10msRatio: z.number().min(0).max(1),
     lagP50Ms: num,
     lagP99Ms: num,
     lagMaxMs: num,
+    lagged: count.optional().describe('ops whose lag was measured (sent)'),
+    within1ms: count.optional(),
+    within10ms: count.optional(),
   }).nullable().optional().describe('open loop: how punctually the schedule was kept'),
   slo: z.looseObject({ spec: z.looseObject({}).nullable(), checks: z.array(sloCheck), pass: z.boolean() }),
 });
@@ -130,6 +135,54 @@ export const phaseResultSchema = z.looseObject({
     connectionsLost: count,
     downMs: num.describe('time with no live connection to the node (the longest any worker saw)'),
   })).optional().describe("per node, what the loader's pools went through during the phase"),
+  skipped: z.string().optional().describe('why this loader did not run the phase (run --segment --start-at: segment 0 runs schema and load)'),
+});
+
+const clock = z.looseObject({
+  offsetMs: num.nullable().describe("cluster time − loader time, ms (SELECT now() FROM system.local); null when the target did not answer"),
+  rttMs: num.nullable().describe('round trip of the sample used: the offset is exact to ± rttMs / 2'),
+  source: z.string(),
+});
+
+const segmentInfo = z.looseObject({
+  index: count.describe('0-based'),
+  count: z.number().int().min(1),
+  host: z.string(),
+  startAt: z.string().nullable(),
+  clock,
+});
+
+const mergedOps = z.record(z.string(), z.looseObject({ count, errors: count, p50Ms: num, p99Ms: num, p999Ms: num, maxMs: num }));
+
+const mergedInfo = z.looseObject({
+  segments: z.number().int().min(1),
+  merged: z.array(count),
+  missing: z.array(count),
+  loaders: z.array(z.looseObject({
+    segment: count,
+    host: z.string(),
+    runId: z.string(),
+    source: z.string(),
+    startedAt: z.string(),
+    stopped: z.string().nullable(),
+    clock: clock.nullable(),
+    warnings: z.array(z.string()),
+    phases: z.array(z.looseObject({
+      name: z.string(),
+      startedAt: z.string(),
+      startOffsetMs: num.describe("this loader's phase start − the merged phase start, ms"),
+      durationMs: num,
+      wallMs: num,
+      loader: z.looseObject({}),
+      bottleneck: z.looseObject({ kind: z.string(), evidence: z.string() }).nullable(),
+      classes: z.record(z.string(), z.looseObject({
+        rate: z.looseObject({ target: num.nullable(), achieved: num }),
+        concurrency: num.nullable(),
+        schedule: z.looseObject({}).nullable(),
+        ops: mergedOps,
+      })),
+    })),
+  })),
 });
 
 const clusterNode = z.looseObject({
@@ -180,6 +233,8 @@ export const resultSchema = z.looseObject({
   }).nullable().optional(),
   phases: z.array(phaseResultSchema),
   warnings: z.array(z.string()),
+  segment: segmentInfo.optional().describe('run --segment i/n: which share of a run of n loaders this is'),
+  merged: mergedInfo.optional().describe('merge: the loaders this result was merged from, each with its own figures'),
 });
 
 export type ResultFile = z.infer<typeof resultSchema>;
