@@ -33,9 +33,18 @@ export function findBottleneck(loader: PhaseResult['loader'], target: TargetCpu 
     return { kind: 'machine', evidence: `loader ${loaderCores.toFixed(2)} + emulator ${target.coresUsed.toFixed(2)} cores of ${cores}: they compete for CPU` };
   }
   if (behind) {
-    return { kind: target ? 'machine' : 'target', evidence: target
-      ? `neither process saturated its CPU (loader ${loaderCores.toFixed(2)}, emulator ${target.coresUsed.toFixed(2)} cores): scheduling delays on a busy machine`
-      : `the loader had CPU to spare (event loops ${(elu * 100).toFixed(0)}% busy): the cluster did not keep up` };
+    if (target) {
+      return { kind: 'machine', evidence: `neither process saturated its CPU (loader ${loaderCores.toFixed(2)}, emulator ${target.coresUsed.toFixed(2)} cores): scheduling delays on a busy machine` };
+    }
+    // An idle event loop that still wakes late was not given the CPU: the schedule slipped on
+    // this machine, not on the cluster. A cluster that does not keep up shows instead as lag far
+    // beyond the loop's delay (sends waiting for in-flight slots), with the loop on time.
+    const lagP99Ms = Math.max(0, ...classes.filter((c) => c.rate.kept === false).map((c) => c.schedule?.lagP99Ms ?? 0));
+    const delayMs = loader.eventLoopDelayP99MsMax;
+    if (delayMs >= 10 && delayMs >= lagP99Ms / 2) {
+      return { kind: 'machine', evidence: `the loader's event loops woke up to ${delayMs.toFixed(0)} ms late (p99) while ${(elu * 100).toFixed(0)}% busy, as late as the schedule slipped (lag p99 ${lagP99Ms.toFixed(0)} ms): other processes on this machine held its CPU` };
+    }
+    return { kind: 'target', evidence: `the loader had CPU to spare (event loops ${(elu * 100).toFixed(0)}% busy, on time within ${delayMs.toFixed(0)} ms): the cluster did not keep up` };
   }
   return null;
 }
