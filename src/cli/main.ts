@@ -263,7 +263,9 @@ export async function main(argv: string[]): Promise<number> {
         .option('error', { type: 'string', array: true, describe: 'inject errors, <code>@<rate> (e.g. 0x1001@0.01 for Overloaded)' })
         .option('large-partition-mb', value({ type: 'string', describe: 'record partitions above this size in system.large_partitions (Scylla: 1000)' }))
         .option('large-rows-count', value({ type: 'string', describe: 'record partitions with more rows (Scylla: 100000)' }))
-        .option('flush-interval', value({ type: 'string', describe: 'how often nodes flush and record large data, a duration (default 5s; 0s: never)' })),
+        .option('flush-interval', value({ type: 'string', describe: 'how often nodes flush and record large data, a duration (default 5s; 0s: never)' }))
+        .option('view-delay-ms', value({ type: 'string', describe: 'asynchronous view updates land this long after the base write (ms, default 2; 0 with --view-delay-per-pending-ms 0: with the base write)' }))
+        .option('view-delay-per-pending-ms', value({ type: 'string', describe: 'plus this much per view update already pending on the base replica shard (ms, default 0.01)' })),
       async (a) => {
         const host = textFlag('--host', a.host, 'a loopback address 127.x.y.z')!;
         if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host.split('.').some((o) => Number(o) > 255)) {
@@ -281,6 +283,8 @@ export async function main(argv: string[]): Promise<number> {
           largePartitionMb: numberFlag('--large-partition-mb', a.largePartitionMb, 'megabytes'),
           largeRowsCount: wholeFlag('--large-rows-count', a.largeRowsCount, 1),
           flushIntervalMs: durationFlagMs('--flush-interval', a.flushInterval),
+          viewDelayMs: numberFlag('--view-delay-ms', a.viewDelayMs, 'milliseconds'),
+          viewDelayPerPendingMs: numberFlag('--view-delay-per-pending-ms', a.viewDelayPerPendingMs, 'milliseconds'),
         });
       },
     )

@@ -33,6 +33,9 @@ export interface SimFlags {
   largeRowsCount?: number;
   /** how often each node flushes and records large data (ms; 0: never by itself) */
   flushIntervalMs?: number;
+  /** asynchronous view updates: base delay and growth per pending update (ms) */
+  viewDelayMs?: number;
+  viewDelayPerPendingMs?: number;
 }
 
 const KINDS = ['all', 'read', 'write', 'scan', 'batch', 'schema', 'system', 'other'];
@@ -86,6 +89,8 @@ export function simOptionsOf(f: SimFlags): SimCommandOptions {
     nodes: f.nodes, shards: f.shards, host: f.host, port: f.port, shardAwarePort: f.shardAwarePort,
     metricsPort: f.metricsPort, nodeMetricsPort: f.nodeMetricsPort, auth: f.auth, tablets: f.tablets, capacity: f.capacity, costs, faults: faultsOf(f),
     largeData, ...(f.flushIntervalMs !== undefined ? { flushIntervalMs: f.flushIntervalMs } : {}),
+    ...(f.viewDelayMs !== undefined ? { viewDelayMs: f.viewDelayMs } : {}),
+    ...(f.viewDelayPerPendingMs !== undefined ? { viewDelayPerPendingMs: f.viewDelayPerPendingMs } : {}),
   };
 }
 

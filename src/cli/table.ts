@@ -26,6 +26,8 @@ export function renderRunTable(r: RunResult): string {
     const rate = c.rate.target !== null ? `${c.rate.achieved}/${c.rate.target} ops/s ${rateVerdict(c)}` : `${c.rate.achieved} ops/s (closed loop, ${c.concurrency} in flight)`;
     const failed = c.slo.checks.filter((x) => !x.pass).map((x) => `${x.op} ${x.metric} ${x.actual} > ${x.limit}`);
     lines.push(`${cls}: ${rate}; shard imbalance ${c.shards.imbalance.toFixed(2)}${c.slo.checks.length ? `; SLO ${c.slo.pass ? 'pass' : `FAIL (${failed.join(', ')})`}` : ''}`);
+    const v = c.viewLag;
+    if (v) lines.push(`${cls}: view lag (write acknowledged → row in the view; op view-lag): ${v.sampled} writes sampled, ${v.seen} view rows seen, ${v.timeouts} not seen in time, ${v.unresolved} still followed at the end; ${v.polls} polls (${v.pollErrors} failed)`);
   }
   for (const e of Object.entries(phase.classes).flatMap(([cls, c]) => Object.entries(c.ops).flatMap(([op, o]) => Object.entries(o.errorsByKind).map(([k, n]) => `${cls}/${op}: ${n} × ${k}`)))) lines.push(`errors ${e}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);

@@ -458,6 +458,7 @@ export class Coordinator {
         maxInFlight: Math.max(1, Math.ceil(Math.ceil(c.maxInFlight / seg.count) / W)),
         countLimit: ph.count !== undefined ? Math.ceil(ph.count / ph.classes.length) : undefined,
         counters: new SharedArrayBuffer(8),
+        ...(c.viewLag ? { viewLag: c.viewLag } : {}),
       };
     });
     const plans = this.workers.map((_, wi): PhasePlan => ({

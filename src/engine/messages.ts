@@ -6,7 +6,7 @@
 import type { Credentials, TlsOptions } from '../cql/connection.js';
 import type { ReplicationStrategy } from '../routing/ring.js';
 import type { ClusterFacts } from './cluster.js';
-import type { ResolvedProfile } from '../profile/types.js';
+import type { ResolvedProfile, ViewLagSpec } from '../profile/types.js';
 import type { Segment } from '../profile/segment.js';
 import type { WorkerInterval } from '../results/phase.js';
 
@@ -48,6 +48,8 @@ export interface ClassPlan {
    * countLimit); [1] next write cycle (shared so writes across workers enumerate distinct rows).
    */
   counters: SharedArrayBuffer;
+  /** Follow a sample of the class's writes into their views (view-lag.ts). */
+  viewLag?: ViewLagSpec;
 }
 
 export interface PhasePlan {

@@ -26,6 +26,7 @@ import { NodePool, allDownForMs } from '../routing/pool.js';
 import { Router, type KeyspaceRouting } from '../routing/router.js';
 import { TabletCache, TABLETS_PAYLOAD_KEY, parseTabletPayload } from '../routing/tablets.js';
 import { bindOperation, type BoundOp, type GeneratorFactory } from './bind.js';
+import { VIEW_LAG_OP, ViewLagProbe, type ViewLagSample } from './view-lag.js';
 import type { DriverSession } from './driver-session.js';
 import { ringOf } from './cluster.js';
 import type { ClassInterval, ClassPlan, CoordinatorToWorker, NodeHealth, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
@@ -96,6 +97,8 @@ interface ClassState {
   resume: () => void;
   /** router.stats.fallbacks already shipped in an interval report. */
   fallbacksReported: number;
+  /** `view_lag:` follows a sample of the writes into their views (view-lag.ts). */
+  viewLag?: ViewLagProbe;
 }
 
 class LoadWorker {
@@ -259,6 +262,10 @@ class LoadWorker {
       });
       const cs = states[states.length - 1];
       cs.resume = cp.loop === 'open' ? () => this.pump(cs) : () => this.chain(cs);
+      if (cp.viewLag) {
+        cs.viewLag = await ViewLagProbe.create(cp.viewLag, ops, w, (cql) => this.prepareEverywhere(pools, cql), router, ks,
+          init.profile.seed * 31 + init.workerIndex * 7907 + plan.segment.index * 65537 + states.length);
+      }
     }
     // Build keyings and generator pools now, before 'ready': first-use costs must not land
     // inside the timed window as a stall at its start.
@@ -403,7 +410,7 @@ class LoadWorker {
           for (let r = 0; r < Math.max(1, addr.rows); r++) stmts.push(op.values(addr, r, intendedAbsMs));
           values = stmts[0];
           route = op.tokenOf(values, this.halves) ? cs.router.routeHalves(this.halves.hi, this.halves.lo, cs.keyspace, cs.replicaPick++, op.table) : cs.router.routeAny();
-          this.sendBatch(cs, op, stmts, route, intendedAbsMs, next, sendAbs);
+          this.sendBatch(cs, op, stmts, route, intendedAbsMs, next, sendAbs, op.spec.kind === 'write' ? cs.viewLag?.pick(op, op.queryOptions) : undefined);
           return;
         }
         values = op.values(addr, 0, intendedAbsMs);
@@ -429,8 +436,10 @@ class LoadWorker {
     }
     const idx = this.countRoute(cs, route);
     const formulaMisroute = route.ownerShard >= 0 && route.connShard >= 0 && route.ownerShard !== route.connShard;
-    const opts = op.queryOptions;
+    const sample = op.spec.kind === 'write' ? cs.viewLag?.pick(op, op.queryOptions) : undefined;
+    const opts = sample ? sample.options : op.queryOptions;
     route.conn.executeFast(op.stmt, values, opts, (err, frame) => {
+      if (sample && !err) cs.viewLag!.acked(sample, values);
       if (frame && (frame.flags & FrameFlag.CUSTOM_PAYLOAD) !== 0 && this.learnTablet(frame, op.table)) {
         // Scylla attaches the tablet only when this (node, shard) is not a replica: the server's
         // own word that the request was misrouted, whatever our formula guessed
@@ -443,13 +452,14 @@ class LoadWorker {
     });
   }
 
-  private sendBatch(cs: ClassState, op: BoundOp, rows: unknown[][], route: ReturnType<Router['routeAny']>, intendedAbsMs: number, next: () => void, sendAbs: number): void {
+  private sendBatch(cs: ClassState, op: BoundOp, rows: unknown[][], route: ReturnType<Router['routeAny']>, intendedAbsMs: number, next: () => void, sendAbs: number, sample?: ViewLagSample): void {
     this.countRoute(cs, route);
     this.countSend(cs, sendAbs);
     route.conn.batch(rows.map((v) => ({ statement: op.stmt, values: v })), {
       type: op.spec.batchType === 'logged' ? 0 : 1, consistency: consistencyOf(op.spec.consistency),
+      ...(sample ? { timestampUs: sample.timestampUs } : {}),
     }).then(
-      () => { this.complete(cs, op, null, null, intendedAbsMs, sendAbs); next(); },
+      () => { if (sample) cs.viewLag!.acked(sample, rows[rows.length - 1]); this.complete(cs, op, null, null, intendedAbsMs, sendAbs); next(); },
       (e: unknown) => { this.complete(cs, op, e instanceof CqlError ? e : null, null, intendedAbsMs, sendAbs, e); next(); },
     );
   }
@@ -525,6 +535,7 @@ class LoadWorker {
 
   private finishPhase(): void {
     if (this.intervalTimer) clearTimeout(this.intervalTimer);
+    for (const cs of this.classes) cs.viewLag?.close();
     this.report(true, nowAbsMs());
     this.post({ type: 'phase-done', workerIndex: this.init.workerIndex, phaseIndex: this.phase!.phaseIndex });
     this.phase = undefined;
@@ -562,6 +573,8 @@ class LoadWorker {
         st.errors = {};
         st.rows = 0;
       }
+      const viewLag = cs.viewLag?.drain();
+      if (viewLag) ops[VIEW_LAG_OP] = viewLag.op;
       const fallbacks = cs.router.stats.fallbacks - cs.fallbacksReported;
       cs.fallbacksReported = cs.router.stats.fallbacks;
       classes[cs.plan.name] = {
@@ -569,6 +582,7 @@ class LoadWorker {
         sentInWindow: cs.sentInWindow, sentAfterWindow: cs.sentAfterWindow,
         lagWithin1ms: cs.lagWithin1ms, lagWithin10ms: cs.lagWithin10ms,
         scheduleLag: cs.plan.loop === 'open' ? encode(cs.scheduleLag) : undefined,
+        ...(viewLag ? { viewLag: viewLag.counts } : {}),
       };
       cs.requests.fill(0);
       cs.misrouted.fill(0);

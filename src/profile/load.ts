@@ -12,7 +12,7 @@ import { compileKeying } from './keying.js';
 import { classSchema, PHASE_KINDS, ROUTING, withoutExtensions, zodFailure, profileSchema } from './schema.js';
 import { YamlSource, type Path } from './source.js';
 import type {
-  ClassSpec, PhaseSpec, ResolvedProfile, RoutingMode, ServiceLevelSpec, SimCostsSpec, SloSpec, TargetSpec, WorkloadSpec,
+  ClassSpec, PhaseSpec, ResolvedProfile, RoutingMode, ServiceLevelSpec, SimCostsSpec, SloSpec, TargetSpec, ViewLagSpec, WorkloadSpec,
 } from './types.js';
 import { describe, describeKind, parseCount } from './units.js';
 import { checkWorkers } from './limits.js';
@@ -130,6 +130,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
       if (c.slo.max !== undefined) slo.maxMs = c.slo.max;
       spec.slo = slo;
     }
+    if (c.view_lag !== undefined) spec.viewLag = viewLagOf(src, c.view_lag, w, mix, [...path, 'view_lag'], name);
     return spec;
   };
 
@@ -368,6 +369,31 @@ function resolveMix(src: YamlSource, mix: unknown, w: WorkloadSpec, path: Path, 
     src.fail(path, `expected the mix as {op: weight}, an op name or a list of op names, got ${describe(mix)}`);
   }
   return out;
+}
+
+/**
+ * A class's `view_lag:` with its defaults; refused when no write of the mix goes to a table with
+ * (one of the named) views, or a named view is not one of the workload's.
+ */
+function viewLagOf(src: YamlSource, v: NonNullable<ClassInput['view_lag']>, w: WorkloadSpec, mix: Record<string, number>, path: Path, className: string): ViewLagSpec {
+  const views = w.views ?? [];
+  for (const [i, name] of (v.views ?? []).entries()) {
+    if (!views.some((x) => x.name === name)) {
+      src.fail([...path, 'views', i], `workload ${quoted(w.name)} has no view ${quoted(name)}; ${views.length > 0 ? suggestion(name, views.map((x) => x.name), 'one of') : 'its schema creates none'}`, 'value');
+    }
+  }
+  const followed = views.filter((x) => !v.views || v.views.includes(x.name));
+  const writes = Object.keys(mix).map((op) => w.operations[op]).filter((op) => op.kind === 'write');
+  if (!writes.some((op) => followed.some((x) => x.base === op.table))) {
+    src.fail(path, `class ${quoted(className)}: no write of its mix goes to a table with ${v.views ? 'the named views' : 'a materialized view'}; view_lag has nothing to follow`, 'key');
+  }
+  if (v.sample !== undefined && !(v.sample > 0)) src.fail([...path, 'sample'], `the sample must be above 0 (got ${v.sample})`);
+  if (v.poll !== undefined && !(v.poll > 0)) src.fail([...path, 'poll'], 'the poll interval must be above 0');
+  if (v.timeout !== undefined && !(v.timeout > 0)) src.fail([...path, 'timeout'], 'the timeout must be above 0');
+  return {
+    sample: v.sample ?? 0.01, pollMs: v.poll ?? 2, timeoutMs: v.timeout ?? 10_000, consistency: v.consistency ?? 'LOCAL_ONE',
+    ...(v.views ? { views: v.views } : {}),
+  };
 }
 
 /** `count: all` writes every row of the load class's table exactly once. */

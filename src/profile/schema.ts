@@ -180,6 +180,13 @@ export const classSchema = strict('a class', {
   service_level: str('A service level declared in service_levels').optional(),
   routing: oneOf('routing', ROUTING, 'Overrides the profile routing for this class').optional(),
   slo: sloSchema.optional(),
+  view_lag: strict('view_lag', {
+    sample: ratio.optional().meta({ description: "Fraction of the class's writes to a table with views whose view rows are polled (default 0.01)" }),
+    poll: duration('Time between two polls of the view for one row (default 2ms)').optional(),
+    timeout: duration('A row not visible in the view by then counts as a view-lag timeout (default 10s)').optional(),
+    consistency: oneOf('consistency', CONSISTENCY, 'Consistency level of the polls (default LOCAL_ONE)').optional(),
+    views: list('views', z.string({ error: typeError('a view name') })).optional().meta({ description: 'Only these views of the written tables (default: all)' }),
+  }, "Measure view lag: after a sampled write is acknowledged, poll each view of its table by the row's view key until the row is there; `view-lag` (ack → visible) is recorded as an op of the class").optional(),
 }, 'A class of traffic: a workload mix at a rate (open loop) or a concurrency (closed loop)');
 
 const phaseObject = strict('a phase', {

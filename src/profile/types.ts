@@ -190,7 +190,20 @@ export interface ClassSpec {
   serviceLevel?: string;
   routing?: RoutingMode;
   slo?: SloSpec;
+  /** (additive) Poll the views of a sample of this class's writes: `view-lag` (engine/view-lag.ts). */
+  viewLag?: ViewLagSpec;
   pos: SourcePos;
+}
+
+/** (additive) How a class measures view lag (docs/profiles.md `view_lag`). */
+export interface ViewLagSpec {
+  /** Fraction of the class's writes to tables with views that are followed, (0, 1]. */
+  sample: number;
+  pollMs: number;
+  timeoutMs: number;
+  consistency: ConsistencyName;
+  /** Only these views (default: every view of the written table). */
+  views?: string[];
 }
 
 export interface PhaseSpec {

@@ -9,7 +9,7 @@
  * "at least".
  */
 import { z } from 'zod';
-import type { PhaseResult } from './result.js';
+import { isLagOp, type PhaseResult } from './result.js';
 
 export const CAPACITY_SCHEMA = 'scylla-bench/capacity@1';
 
@@ -61,7 +61,8 @@ export function judgeStep(ph: PhaseResult, cls: string, slo: CapacitySlo, maxErr
   const errorsByKind: Record<string, number> = {};
   let latencyMs = 0;
   let p99Ms = 0;
-  for (const o of Object.values(c.ops)) {
+  for (const [op, o] of Object.entries(c.ops)) {
+    if (isLagOp(op)) continue;
     count += o.count;
     errors += o.errors;
     for (const [k, n] of Object.entries(o.errorsByKind)) errorsByKind[k] = (errorsByKind[k] ?? 0) + n;

@@ -20,8 +20,9 @@
  */
 import { decode, mergeInto, newHistogram, summarize, encode, type Histogram } from '../metrics/histogram.js';
 import type { ClassSpec, PhaseSpec } from '../profile/types.js';
-import type {
-  Bottleneck, ClassResult, IntervalRecord, MergedLoader, NodeResult, OpResult, PhaseResult, RunResult, ScheduleResult,
+import {
+  addViewLag, isLagOp,
+  type Bottleneck, type ClassResult, type IntervalRecord, type MergedLoader, type NodeResult, type OpResult, type PhaseResult, type RunResult, type ScheduleResult, type ViewLagCounts,
 } from './result.js';
 import { sloChecks } from './slo.js';
 
@@ -141,8 +142,10 @@ function mergeClass(name: string, phase: string, spec: ClassSpec | undefined, pa
       for (const [k, v] of Object.entries(o.errorsByKind)) errorsByKind[k] = (errorsByKind[k] ?? 0) + v;
     }
     const errors = sum(Object.values(errorsByKind));
-    completed += count + errors;
-    errorsTotal += errors;
+    if (!isLagOp(op)) {
+      completed += count + errors;
+      errorsTotal += errors;
+    }
     ops[op] = { count, errors, errorsByKind, rows, response: latencyOf(response), service: latencyOf(service) };
   }
   const open = c0.loop === 'open';
@@ -193,7 +196,8 @@ function mergeClass(name: string, phase: string, spec: ClassSpec | undefined, pa
   const totalReq = sum(cells);
   const mean = totalReq / Math.max(1, cells.length);
   const latency = c0.latency;
-  const checks = sloChecks(spec?.slo, ops, latency, completed, errorsTotal);
+  const checks = sloChecks(spec?.slo, Object.fromEntries(Object.entries(ops).filter(([op]) => !isLagOp(op))), latency, completed, errorsTotal);
+  const viewLag = parts.reduce<ViewLagCounts | undefined>((a, p) => (p.viewLag ? addViewLag(a, p.viewLag) : a), undefined);
   return {
     workload: c0.workload, serviceLevel: c0.serviceLevel, serviceLevelTimeoutMs: c0.serviceLevelTimeoutMs ?? null,
     routing: c0.routing, loop: c0.loop, latency,
@@ -210,6 +214,7 @@ function mergeClass(name: string, phase: string, spec: ClassSpec | undefined, pa
     scheduleLag,
     schedule,
     slo: { spec: spec?.slo ?? null, checks, pass: checks.every((x) => x.pass) },
+    ...(viewLag ? { viewLag } : {}),
   };
 }
 

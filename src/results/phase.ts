@@ -11,7 +11,7 @@
 import { decode, encode, mergeInto, newHistogram, summarize, type Histogram } from '../metrics/histogram.js';
 import type { ClassSpec } from '../profile/types.js';
 import { slotsOf, type Segment } from '../profile/segment.js';
-import type { ClassResult, IntervalRecord, OpResult } from './result.js';
+import { addViewLag, isLagOp, type ClassResult, type IntervalRecord, type OpResult, type ViewLagCounts } from './result.js';
 import { sloChecks } from './slo.js';
 
 /** One op's second on one worker. */
@@ -45,6 +45,8 @@ export interface ClassInterval {
   lagWithin10ms: number;
   /** Open loop: send time − intended start, encoded (schedule lag). */
   scheduleLag?: string;
+  /** `view_lag:` counts of the second (the lags themselves are the `view-lag` op). */
+  viewLag?: ViewLagCounts;
 }
 
 /** A worker's pools, per node, so far (cumulative). */
@@ -110,6 +112,7 @@ interface ClassAcc {
   lagWithin1ms: number;
   lagWithin10ms: number;
   fallbacks: number;
+  viewLag?: ViewLagCounts;
 }
 
 interface SecondAcc {
@@ -172,6 +175,7 @@ export class PhaseAccumulator {
       ci.misrouted.forEach((v, i) => { acc.misrouted[i] += v; });
       sec.misrouted += sum(ci.misrouted);
       if (ci.scheduleLag) mergeInto(acc.scheduleLag, decode(ci.scheduleLag));
+      if (ci.viewLag) acc.viewLag = addViewLag(acc.viewLag, ci.viewLag);
       let sd = sec.data.get(name);
       if (!sd) { sd = { started: 0, ops: new Map() }; sec.data.set(name, sd); }
       sd.started += ci.started;
@@ -241,8 +245,11 @@ export class PhaseAccumulator {
     let errorsTotal = 0;
     for (const [op, a] of acc.ops) {
       const errors = sum(Object.values(a.errors));
-      completed += a.count + errors;
-      errorsTotal += errors;
+      // lags are measurements of the cluster, not the class's requests
+      if (!isLagOp(op)) {
+        completed += a.count + errors;
+        errorsTotal += errors;
+      }
       ops[op] = {
         count: a.count, errors, errorsByKind: a.errors, rows: a.rows,
         response: { ...summarize(a.response), histogram: encodeOf(a.response) },
@@ -283,7 +290,7 @@ export class PhaseAccumulator {
     const phase = this.o.phase;
     if (rateShort) warnings.push(`phase ${phase}, class ${c.name}: rate not kept: ${achieved} of ${c.rateOpsPerSec} ops/s left inside the window (${unsent ?? 0} scheduled ops unsent)`);
     if (lagLong) warnings.push(`phase ${phase}, class ${c.name}: schedule lag p99 ${lag!.p99Ms} ms: the loader started requests late (response times include it)`);
-    const checks = sloChecks(c.slo, ops, open ? 'response' : 'service', completed, errorsTotal);
+    const checks = sloChecks(c.slo, Object.fromEntries(Object.entries(ops).filter(([op]) => !isLagOp(op))), open ? 'response' : 'service', completed, errorsTotal);
     return {
       workload: c.workload, serviceLevel: c.serviceLevel ?? null, serviceLevelTimeoutMs: acc.cls.serviceLevelTimeoutMs, routing: acc.cls.routing,
       loop: open ? 'open' : 'closed', latency: open ? 'response' : 'service',
@@ -301,6 +308,7 @@ export class PhaseAccumulator {
       scheduleLag: lag ? { ...lag, histogram: encodeOf(acc.scheduleLag) } : null,
       schedule,
       slo: { spec: c.slo ?? null, checks, pass: checks.every((x) => x.pass) },
+      ...(c.viewLag ? { viewLag: acc.viewLag ?? { sampled: 0, seen: 0, timeouts: 0, polls: 0, pollErrors: 0, unresolved: 0 } } : {}),
     };
   }
 }

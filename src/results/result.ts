@@ -124,6 +124,39 @@ export interface ClassResult {
   /** Open loop: how punctually the schedule was kept (from every op's send time − intended start). */
   schedule: ScheduleResult | null;
   slo: { spec: SloSpec | null; checks: SloCheck[]; pass: boolean };
+  /** (additive) With the class's `view_lag:`: how its sampled writes fared (the lags are the `view-lag` op). */
+  viewLag?: ViewLagCounts;
+}
+
+/** (additive) View lag of a class (engine/view-lag.ts): counts; the lag histogram is the `view-lag` op. */
+export interface ViewLagCounts {
+  /** sampled writes acknowledged, each followed into every view it reaches */
+  sampled: number;
+  /** (write, view) rows seen in the view (= the `view-lag` op's count) */
+  seen: number;
+  /** rows not seen within the timeout (the `view-lag` op's `view-lag-timeout` errors) */
+  timeouts: number;
+  /** polls sent, and those that failed (retried at the next poll) */
+  polls: number;
+  pollErrors: number;
+  /** rows still being polled when the phase ended: neither seen nor timed out */
+  unresolved: number;
+}
+
+/**
+ * Ops that measure how far the cluster trails the writes (`view-lag`), recorded next to a
+ * class's ops: outside its SLO checks, error ratio and capacity verdict.
+ */
+export function isLagOp(op: string): boolean {
+  return op === 'view-lag';
+}
+
+export function addViewLag(a: ViewLagCounts | undefined, b: ViewLagCounts): ViewLagCounts {
+  if (!a) return { ...b };
+  return {
+    sampled: a.sampled + b.sampled, seen: a.seen + b.seen, timeouts: a.timeouts + b.timeouts,
+    polls: a.polls + b.polls, pollErrors: a.pollErrors + b.pollErrors, unresolved: a.unresolved + b.unresolved,
+  };
 }
 
 export interface IntervalRecord {

@@ -89,6 +89,14 @@ export const classResultSchema = z.looseObject({
     within10ms: count.optional(),
   }).nullable().optional().describe('open loop: how punctually the schedule was kept'),
   slo: z.looseObject({ spec: z.looseObject({}).nullable(), checks: z.array(sloCheck), pass: z.boolean() }),
+  viewLag: z.looseObject({
+    sampled: count.describe('sampled writes acknowledged, each followed into every view it reaches'),
+    seen: count.describe("(write, view) rows seen in the view: the 'view-lag' op's count"),
+    timeouts: count.describe("rows not seen within view_lag.timeout: the 'view-lag' op's view-lag-timeout errors"),
+    polls: count.describe('reads of the view sent'),
+    pollErrors: count.describe('reads of the view that failed (retried at the next poll)'),
+    unresolved: count.describe('rows still being followed when the phase ended'),
+  }).optional().describe("the class's view_lag: counts; the lags (write acknowledged → row visible in the view) are the 'view-lag' op"),
 });
 
 const intervalOp = z.looseObject({

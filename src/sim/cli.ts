@@ -61,6 +61,8 @@ export function banner(sim: Sim): string[] {
   } else out.push('  capacity model: off');
   const t = c.timeouts;
   if ((Object.keys(t) as (keyof Timeouts)[]).some((x) => t[x] !== DEFAULT_TIMEOUTS[x])) out.push(`  timeouts: read ${t.readMs} ms, write ${t.writeMs} ms, range ${t.rangeMs} ms`);
+  const v = c.viewDelay;
+  out.push(`  view updates: asynchronous, ${v.delayMs} ms + ${v.perPendingMs} ms per pending update (synchronous_updates = true: the base write waits)`);
   if (sim.metricsUrl) out.push(`  metrics ${sim.metricsUrl}/metrics  admin ${sim.metricsUrl}/admin/faults`);
   out.push('ready; Ctrl-C stops');
   return out;

@@ -14,6 +14,7 @@ import { ShardStore } from './storage.js';
 import { ShardQueue, type CostModel, type Timeouts } from './capacity.js';
 import { LatencyHistogram } from './latency.js';
 import { ServiceLevels } from './service-levels.js';
+import { ViewBacklog, type ViewUpdateDelay } from './view-backlog.js';
 import { InvalidRequest } from './values.js';
 
 export interface ClusterOptions {
@@ -39,6 +40,8 @@ export interface ClusterOptions {
   timeouts: Timeouts;
   /** When flushes record large partitions, rows and cells (scylla.yaml; large-data.ts). */
   largeData: LargeDataConfig;
+  /** How long asynchronous view updates take to land (view-backlog.ts). */
+  viewDelay: ViewUpdateDelay;
 }
 
 /** Scylla's large-data warning thresholds (db/config.cc; MB = 2^20 bytes, fractions allowed for tests). */
@@ -136,8 +139,11 @@ export class Cluster {
   replicasMayDiffer = false;
   /** Replica lists per strategy, indexed by vnode range × shard (locator.ts): built once, shared by every request. */
   readonly replicaCache = new Map<string, Replica[][]>();
+  /** View updates made by base writes and not yet applied (asynchronous views). */
+  readonly viewBacklog: ViewBacklog;
 
   constructor(readonly options: ClusterOptions) {
+    this.viewBacklog = new ViewBacklog(options.viewDelay);
     const tokens = generateTokens(options.nodes, options.vnodesPerNode, options.seed);
     this.nodes = tokens.map((ts, i) => new SimNode(i, nodeAddress(options.host, i), options.datacenter, options.racks[i % options.racks.length], ts, options.shards));
     const ringNodes: RingNode[] = this.nodes.map((n) => ({ index: n.index, address: n.address, datacenter: n.datacenter, rack: n.rack, tokens: n.tokens }));

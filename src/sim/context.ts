@@ -2,6 +2,7 @@
  * Shapes shared by the statement planners and the protocol layer: the session a request runs in,
  * its parameters, what a plan returns, and the compiled-plan interface.
  */
+import type { WriteViewUpdates } from './view-backlog.js';
 import type { ColumnSpec, SchemaChange } from '../cql/messages.js';
 import type { Cluster, SimNode, SimShard } from './cluster.js';
 import type { Bound } from './values.js';
@@ -51,6 +52,8 @@ export interface ExecExtras {
   rowsScanned?: number;
   /** shards whose stores a range scan read: they share its work (Scylla's multishard reader) */
   scanShards?: SimShard[];
+  /** view updates of the base writes, handed to the view backlog once the reply time is known */
+  viewUpdates?: WriteViewUpdates[];
 }
 
 /** Kinds of work, for per-kind costs and counters. */

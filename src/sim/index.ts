@@ -10,6 +10,7 @@ import { Executor } from './executor.js';
 import { Faults, type FaultConfig } from './faults.js';
 import { flushLargeData } from './large-data.js';
 import { SimServer } from './server.js';
+import { DEFAULT_VIEW_DELAY, type ViewUpdateDelay } from './view-backlog.js';
 import { startMetricsServer, startNodeMetricsServer } from './metrics.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -53,6 +54,10 @@ export interface SimOptions {
   largeData?: Partial<LargeDataConfig>;
   /** Every node flushes this often, recording large partitions/rows/cells (ms; 0: only on flush()). Default 5000. */
   flushIntervalMs?: number;
+  /** Asynchronous view updates land this long after the base write's reply, ms (default 2). */
+  viewDelayMs?: number;
+  /** ... plus this much per view update already pending on the base replica shard, ms (default 0.01). */
+  viewDelayPerPendingMs?: number;
 }
 
 export interface SimNodeAddress {
@@ -122,7 +127,15 @@ export function resolveClusterOptions(o: SimOptions): ClusterOptions {
     costs: o.capacity === false ? null : { ...DEFAULT_COSTS, ...o.costs },
     timeouts: { ...DEFAULT_TIMEOUTS, ...o.timeouts },
     largeData: { ...DEFAULT_LARGE_DATA, ...o.largeData },
+    viewDelay: viewDelayOf(o),
   };
+}
+
+function viewDelayOf(o: SimOptions): ViewUpdateDelay {
+  const d = { delayMs: o.viewDelayMs ?? DEFAULT_VIEW_DELAY.delayMs, perPendingMs: o.viewDelayPerPendingMs ?? DEFAULT_VIEW_DELAY.perPendingMs };
+  if (!(d.delayMs >= 0) || !Number.isFinite(d.delayMs)) throw new RangeError(`viewDelayMs must be a number of ms ≥ 0, got ${o.viewDelayMs}`);
+  if (!(d.perPendingMs >= 0) || !Number.isFinite(d.perPendingMs)) throw new RangeError(`viewDelayPerPendingMs must be a number of ms ≥ 0, got ${o.viewDelayPerPendingMs}`);
+  return d;
 }
 
 export async function startSim(options: SimOptions = {}): Promise<Sim> {

@@ -48,6 +48,8 @@ export function renderMetrics(cluster: Cluster, scope?: SimNode): string {
   const busy = fam('sim_shard_busy_seconds_total', 'counter', 'Shard time charged by the capacity model, seconds.');
   const up = fam('sim_node_up', 'gauge', '1 when the node is up, 0 when a fault took it down.');
   const rows = fam('sim_shard_rows', 'gauge', 'Rows stored on this shard (all tables).');
+  const viewBacklog = fam('scylla_database_view_update_backlog', 'gauge', 'Holds the current size in bytes of the pending view updates for all tables');
+  const viewPending = fam('sim_view_updates_pending', 'gauge', 'View updates made by base writes on this shard and not yet applied.');
 
   for (const n of scope ? [scope] : cluster.nodes) {
     const instance = scope ? '' : `instance="${n.address}"`;
@@ -69,6 +71,9 @@ export function renderMetrics(cluster: Cluster, scope?: SimNode): string {
       queue.lines.push(`${queue.name}{${l}} ${s.queue.pending}`);
       busy.lines.push(`${busy.name}{${l}} ${(s.queue.busyNs / 1e9).toFixed(6)}`);
       rows.lines.push(`${rows.name}{${l}} ${s.store.rowCount()}`);
+      const vb = cluster.viewBacklog.of(s);
+      viewBacklog.lines.push(`${viewBacklog.name}{${l}} ${vb.bytes}`);
+      viewPending.lines.push(`${viewPending.name}{${l}} ${vb.pending}`);
       for (const [code, count] of c.errors) errors.lines.push(`${errors.name}{${l},type="${ERROR_TYPES[code] ?? `0x${code.toString(16)}`}"} ${count}`);
       histogram(readLat, l, s.readLatency);
       histogram(writeLat, l, s.writeLatency);

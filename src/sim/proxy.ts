@@ -146,8 +146,14 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
     if (g) g.writes[g.writes.indexOf(w)] = owned;
     if (hasViews) {
       const post = imagesOf(cluster, session, reps, owned, keyStr, nowMs, pre);
+      // asynchronous views land later, from the base replicas' backlog (view-backlog.ts); the
+      // scheduler hands them over once the reply time is known
+      const baseShards = [];
+      for (const r of reps) if (r.node.up) baseShards.push(r.node.shards[r.shard]);
+      const { sink, updates } = cluster.viewBacklog.collect(baseShards);
       // components from the owned key: view rows keep them
-      updateViews(cluster, ks, w.table, splitPartitionKey(ownedKey, w.table.partitionKey.length), pre!, post, w.ts);
+      updateViews(cluster, ks, w.table, splitPartitionKey(ownedKey, w.table.partitionKey.length), pre!, post, w.ts, sink);
+      (extras.viewUpdates ??= []).push(updates);
     }
     if (g && g.writes[g.writes.length - 1] === owned) {
       if (g.opts.postimage && g.pre) g.post = imagesOf(cluster, session, reps, owned, keyStr, nowMs, g.pre);

@@ -85,11 +85,18 @@ export class Scheduler {
     let finish = costs ? this.charge(costs, shard, level, kind, extras, shape.statements ?? 1, t0) : q.startAt(t0, lane);
     const extraMs = this.faults.extraLatencyMs(kind);
     finish += extraMs * 1e6;
+    let holdMs = 0;
+    if (extras.viewUpdates) {
+      // view updates land after the reply is ready; a synchronous view holds the reply for its
+      // update (the updates of one request go out together: the longest hold counts)
+      for (const u of extras.viewUpdates) holdMs = Math.max(holdMs, cluster.viewBacklog.schedule(u, finish / 1e6));
+      finish += holdMs * 1e6;
+    }
     if ((finish - t0) / 1e6 > timeoutMs && isTimeoutKind(kind)) {
       return { kind: 'error', error: timeoutError(kind, consistency, target, extras.blockFor ?? 1), atNs: t0 + timeoutMs * 1e6, strict: false, lane, t0: 0 };
     }
     const latency = kind === 'write' || kind === 'batch' ? shard.writeLatency : kind === 'read' || kind === 'scan' ? shard.readLatency : null;
-    return { kind: 'result', result, extras, atNs: finish, strict: extraMs > 0, latency, lane, t0 };
+    return { kind: 'result', result, extras, atNs: finish, strict: extraMs > 0 || holdMs > 0, latency, lane, t0 };
   }
 
   /**

@@ -1,14 +1,21 @@
 /**
  * Materialized-view maintenance: after a base write, each view row whose key changed is deleted
  * and the new one written (cells copied with their timestamps and TTLs), on every live replica
- * of the view's partition. Updates are applied synchronously with the base write, which is what
- * Scylla does for co-located replicas and close enough for a test double.
+ * of the view's partition.
+ *
+ * As Scylla (db/view/view.cc), the updates are computed from the base row before and after the
+ * write, at the base write, but applied asynchronously: the base write is acknowledged first and
+ * each view update lands later, after a delay that grows with the view-update backlog of the base
+ * replicas (view-backlog.ts). A view with `synchronous_updates = true` is updated at once and
+ * the base write waits for it (its reply is held for the same delay). Building a new view from
+ * existing data (CREATE MATERIALIZED VIEW) applies at once.
  */
 import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
 import type { Cluster } from './cluster.js';
 import { replicasOf } from './locator.js';
 import type { ColumnMeta, KeyspaceMeta, TableMeta } from './schema.js';
 import { rowFor, type Cell } from './storage.js';
+import type { ViewUpdate } from './view-backlog.js';
 
 /** A base row as seen before or after a write. */
 export interface RowImage {
@@ -54,8 +61,32 @@ function sameKey(a: ViewKey, b: ViewKey): boolean {
   return a.pk.every((x, i) => x.equals(b.pk[i])) && a.ck.every((x, i) => x.equals(b.ck[i]));
 }
 
-export function updateViews(cluster: Cluster, ks: KeyspaceMeta, base: TableMeta, components: Buffer[], pre: RowImage[], post: RowImage[], ts: number): void {
+/** Whether base writes wait for this view's updates (`WITH synchronous_updates = true`). */
+export function isSynchronous(view: TableMeta): boolean {
+  const v = view.options.get('synchronous_updates');
+  return v === true || (typeof v === 'string' && v.toLowerCase() === 'true');
+}
+
+
+/**
+ * The view updates of one base write. Without `defer` they are applied now (a view being built);
+ * with it, each view's updates are handed over as one `ViewUpdate` to apply now or later.
+ */
+export function updateViews(cluster: Cluster, ks: KeyspaceMeta, base: TableMeta, components: Buffer[], pre: RowImage[], post: RowImage[], ts: number, defer?: (u: ViewUpdate) => void): void {
   for (const view of base.views) {
+    if (!defer) {
+      viewUpdatesOf(cluster, ks, view, base, components, pre, post, ts)();
+      continue;
+    }
+    let bytes = 0;
+    for (const img of post) for (const c of img.cells) if (c?.v) bytes += c.v.length + 8;
+    for (const c of components) bytes += c.length;
+    defer({ view, base, synchronous: isSynchronous(view), bytes, apply: viewUpdatesOf(cluster, ks, view, base, components, pre, post, ts) });
+  }
+}
+
+function viewUpdatesOf(cluster: Cluster, ks: KeyspaceMeta, view: TableMeta, base: TableMeta, components: Buffer[], pre: RowImage[], post: RowImage[], ts: number): () => void {
+  return () => {
     for (let i = 0; i < Math.max(pre.length, post.length); i++) {
       const before = pre[i] ? viewKey(view, base, components, pre[i]) : undefined;
       const afterImg = post[i];
@@ -81,7 +112,7 @@ export function updateViews(cluster: Cluster, ks: KeyspaceMeta, base: TableMeta,
         });
       }
     }
-  }
+  };
 }
 
 function writeView(cluster: Cluster, ks: KeyspaceMeta, view: TableMeta, key: ViewKey, apply: (row: ReturnType<typeof rowFor>) => void): void {

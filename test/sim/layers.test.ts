@@ -16,7 +16,7 @@ const LAYERS: Record<string, number> = {
   'values.ts': 0, 'deadline.ts': 0, 'schema.ts': 0, 'storage.ts': 0, 'mutation.ts': 0, 'delay.ts': 0, 'latency.ts': 0,
   'qos.ts': 0, 'capacity.ts': 0, 'service-levels.ts': 0, 'cdc-options.ts': 0,
   // 1: the cluster's state and where replicas are
-  'cluster.ts': 1, 'locator.ts': 1, 'context.ts': 1, 'tablets.ts': 1, 'views.ts': 1, 'cdc.ts': 1, 'large-data.ts': 1,
+  'cluster.ts': 1, 'locator.ts': 1, 'context.ts': 1, 'tablets.ts': 1, 'views.ts': 1, 'view-backlog.ts': 1, 'cdc.ts': 1, 'large-data.ts': 1,
   // 2: the storage proxy
   'proxy.ts': 2,
   // 3: statements
