@@ -93,4 +93,13 @@ describe('scylla-bench sim (the built CLI as a process)', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--large-partition-mb.*'lots'/);
   });
+
+  it('a bad view delay: one line naming the flag, exit 2', async () => {
+    for (const [flag, v] of [['--view-delay-ms', '-5'], ['--view-delay-per-pending-ms', 'soon']]) {
+      const r = await runCli(['sim', flag, v]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(flag);
+    }
+  });
 });
