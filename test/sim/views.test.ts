@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../src/cql/connection.js';
+import { WriteTimeoutError } from '../../src/cql/errors.js';
 import type { Result } from '../../src/cql/messages.js';
 import { startSim, type Sim } from '../../src/sim/index.js';
 import { simHost } from '../support/sim-host.js';
@@ -74,6 +75,24 @@ describe('asynchronous materialized views', () => {
       expect(await metric(sim, 'sim_view_updates_pending')).toBe(0);
     } finally {
       await c.query('ALTER MATERIALIZED VIEW mv.by_email WITH synchronous_updates = false');
+    }
+  });
+
+  it('synchronous_updates = true with a view delay past the write timeout: the base write times out', async () => {
+    const slow = await startSim({ host: simHost(), shards: 1, vnodesPerNode: 8, viewDelayMs: 800, viewDelayPerPendingMs: 0, timeouts: { writeMs: 300 } });
+    const g = await Connection.connect({ host: slow.nodes[0].host, port: 9042 });
+    try {
+      await g.query("CREATE KEYSPACE k WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+      await g.query('CREATE TABLE k.t (p int PRIMARY KEY, v int)');
+      await g.query('CREATE MATERIALIZED VIEW k.by_v AS SELECT * FROM k.t WHERE v IS NOT NULL AND p IS NOT NULL PRIMARY KEY (v, p) WITH synchronous_updates = true');
+      const e = await g.query('INSERT INTO k.t (p, v) VALUES (1, 1)').then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(WriteTimeoutError);
+      // an asynchronous view with the same delay: the write is acknowledged
+      await g.query('ALTER MATERIALIZED VIEW k.by_v WITH synchronous_updates = false');
+      await g.query('INSERT INTO k.t (p, v) VALUES (2, 2)');
+    } finally {
+      await g.close();
+      await slow.stop();
     }
   });
 
