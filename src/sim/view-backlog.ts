@@ -58,6 +58,8 @@ interface Queued {
 export interface WriteViewUpdates {
   deferred: ViewUpdate[];
   shards: SimShard[];
+  /** handed to the backlog (by the scheduler, or by the fallback below) */
+  scheduled: boolean;
   /** synchronous views were updated: the reply waits for them */
   synchronous: boolean;
 }
@@ -98,7 +100,7 @@ export class ViewBacklog {
    * `schedule` (called when the write's reply time is known).
    */
   collect(shards: SimShard[]): { sink: (u: ViewUpdate) => void; updates: WriteViewUpdates } {
-    const updates: WriteViewUpdates = { deferred: [], shards, synchronous: false };
+    const updates: WriteViewUpdates = { deferred: [], shards, scheduled: false, synchronous: false };
     return {
       updates,
       sink: (u) => {
@@ -108,7 +110,12 @@ export class ViewBacklog {
         } else if (u.synchronous) {
           u.apply();
           updates.synchronous = true;
-        } else updates.deferred.push(u);
+        } else {
+          // a write executed outside the scheduler (tools, benches) has no reply time: its
+          // updates count from the end of its turn instead of being lost
+          if (updates.deferred.length === 0) queueMicrotask(() => { if (!updates.scheduled) this.schedule(updates, performance.now()); });
+          updates.deferred.push(u);
+        }
       },
     };
   }
@@ -119,6 +126,8 @@ export class ViewBacklog {
    * the reply (0 when none).
    */
   schedule(w: WriteViewUpdates, replyMs: number): number {
+    if (w.scheduled) return 0;
+    w.scheduled = true;
     const delayMs = this.delayMsFor(w.shards);
     if (w.deferred.length > 0) {
       // in order: an update never lands before one made earlier

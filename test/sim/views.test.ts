@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../src/cql/connection.js';
 import { WriteTimeoutError } from '../../src/cql/errors.js';
 import type { Result } from '../../src/cql/messages.js';
-import { startSim, type Sim } from '../../src/sim/index.js';
+import { Cluster } from '../../src/sim/cluster.js';
+import { Executor } from '../../src/sim/executor.js';
+import { resolveClusterOptions, startSim, type Sim } from '../../src/sim/index.js';
 import { simHost } from '../support/sim-host.js';
 
 const DELAY_MS = 1000;
@@ -114,6 +116,27 @@ describe('asynchronous materialized views', () => {
       await g.close();
       await grow.stop();
     }
+  });
+});
+
+describe('view updates of a write executed outside the scheduler', () => {
+  it('are not lost: they land after the delay, counted from the end of the write', async () => {
+    const cluster = new Cluster(resolveClusterOptions({ shards: 1, vnodesPerNode: 8, viewDelayMs: 5, viewDelayPerPendingMs: 0 }));
+    const ex = new Executor(cluster);
+    const session = { cluster, node: cluster.nodes[0], shard: cluster.nodes[0].shards[0], lwtMark: false, tabletsRouting: false };
+    const run = (cql: string): ReturnType<Executor['query']> => ex.query(session, cql, [], { consistency: 1 }, {});
+    run("CREATE KEYSPACE k WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+    run('CREATE TABLE k.t (p int PRIMARY KEY, v int)');
+    run('CREATE MATERIALIZED VIEW k.by_v AS SELECT * FROM k.t WHERE v IS NOT NULL AND p IS NOT NULL PRIMARY KEY (v, p)');
+    run('INSERT INTO k.t (p, v) VALUES (1, 7)');
+    const rows = (): number => { const r = run('SELECT * FROM k.by_v WHERE v = 7'); return r.kind === 'rows' ? r.rows.length : -1; };
+    expect(rows()).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(cluster.viewBacklog.pending).toBe(1);
+    const deadline = performance.now() + 10_000;
+    while (rows() === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(rows()).toBe(1);
+    expect(cluster.viewBacklog.pending).toBe(0);
   });
 });
 
