@@ -62,9 +62,10 @@ export async function runCapacity(o: CapacityOptions): Promise<{ capacity: Capac
   const nextPhase = (done: readonly PhaseResult[]): PhaseSpec | undefined => {
     const last = done[done.length - 1];
     if (last && pendingRate !== undefined && last.name === `step${stepNo}-measure`) {
-      const step = judgeStep(last, o.className, o.slo, o.maxErrorRatio, stepNo, pendingRate);
+      const step = judgeStep(last, o.className, o.slo, o.maxErrorRatio, stepNo, pendingRate, swept.maxInFlight);
       search.record(step);
-      o.onStep?.(`step ${step.step}: ${step.rateOpsPerSec} ops/s → ${step.verdict === 'pass' ? 'pass' : `FAIL (${step.why})`}; ${o.slo.metric.replace('Ms', '')} ${step.latencyMs} ms, achieved ${step.achievedOpsPerSec} ops/s`);
+      const lagWords = step.judgedOn === 'service' ? ` (service time: schedule lag p99 ${step.loaderLagMs} ms was the loader's)` : '';
+      o.onStep?.(`step ${step.step}: ${step.rateOpsPerSec} ops/s → ${step.verdict === 'pass' ? 'pass' : `FAIL (${step.why})`}; ${o.slo.metric.replace('Ms', '')} ${step.latencyMs} ms${lagWords}, achieved ${step.achievedOpsPerSec} ops/s`);
       pendingRate = undefined;
     }
     if (queued.length === 0) {
