@@ -95,7 +95,7 @@ function stepsTable(c: CapacityData, sweepAnchor: string | null): string {
     return `<tr class="${s.verdict === 'pass' ? 'pass' : 'fail'}">${cell(k('step'), s.step, String(s.step))}${cell(k('rateOpsPerSec'), s.rateOpsPerSec, String(s.rateOpsPerSec))}${cell(k('achievedOpsPerSec'), s.achievedOpsPerSec, String(s.achievedOpsPerSec))}`
       + `${cell(k('latencyMs'), s.latencyMs, s.latencyMs.toFixed(2), s.latencyMs > c.slo.limitMs ? 'bad' : '')}${c.slo.metric === 'p99Ms' ? '' : cell(k('p99Ms'), s.p99Ms, s.p99Ms.toFixed(2))}`
       + `${cell(k('errorRatio'), s.errorRatio, pct(s.errorRatio, 2), s.errorRatio > c.maxErrorRatio ? 'bad' : '')}<td class="wrap">${esc(kinds)}</td>`
-      + `${cell(k('kept'), s.kept, s.kept === null ? na : s.kept ? 'kept' : 'NOT kept', s.kept === false ? 'bad' : '')}<td>${esc(s.bottleneck ?? 'none')}</td>`
+      + `${cell(k('kept'), s.kept, s.kept === null ? na : s.kept ? 'kept' : s.judgedOn === 'service' ? `NOT kept: the loader's lag (p99 ${ms(s.loaderLagMs ?? 0)} ms), judged on service time` : 'NOT kept', s.kept === false ? 'bad' : '')}<td>${esc(s.bottleneck ?? 'none')}</td>`
       + `<td class="verdict ${bad ? 'bad' : 'good'}" data-k="${esc(k('verdict'))}" data-v="${esc(JSON.stringify(s.verdict))}">${esc(s.verdict === 'pass' ? 'pass' : `FAIL: ${s.why}`)}</td><td>${phase}</td></tr>`;
   }).join('');
   return `<h3>Steps</h3><p class="note">In order of rate (the step number is the order run: a geometric climb, then bisection). A step fails on the cluster's account (the SLO, errors above ${pct(c.maxErrorRatio, 2)}, a schedule the target did not absorb) or on the loader's, which is never taken for the cluster's capacity.${sweepAnchor ? ' The phase links to its row of the sweep\'s self-check.' : ''}</p>`

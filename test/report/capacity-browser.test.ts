@@ -127,7 +127,7 @@ describe('capacity and history reports in headless Chromium', () => {
     expect(curve).toBeDefined();
     expect(curve.data[0]).toEqual(sorted.map((s) => s.rateOpsPerSec));
     expect(curve.data[1]).toEqual(sorted.map((s) => s.latencyMs));
-    expect(curve.hlines).toEqual([{ y: capacity.slo.limitMs, label: 'SLO p99 ≤ 100 ms' }]);
+    expect(curve.hlines).toEqual([{ y: capacity.slo.limitMs, label: `SLO p99 ≤ ${capacity.slo.limitMs} ms` }]);
     const labels = curve.marks!.map((m) => [m.x, m.label.split(' ')[0]]);
     if (capacity.bracket[0] !== null) expect(labels).toContainEqual([capacity.bracket[0], 'last']);
     if (capacity.bracket[1] !== null) expect(labels).toContainEqual([capacity.bracket[1], 'first']);
