@@ -142,22 +142,31 @@ export interface SearchOptions {
   maxSteps: number;
 }
 
+/** How often a step the loader's own stalls cut short is run again before the loader is the limit. */
+export const LOADER_STALL_RETRIES = 2;
+
 /**
  * Geometric climb from the start rate until a step fails (or, if the first one fails, descent
  * until one passes), then bisection between the last pass and the first fail. A loader limit
- * ends the search at once: the cluster was not the limit, there is nothing to bisect.
+ * ends the search: the cluster was not the limit, there is nothing to bisect. A loader whose
+ * machine stalled it (its lag, not the cluster's, cost it the rate: `judgedOn: service`) is given
+ * the same rate again, LOADER_STALL_RETRIES times: a busy machine's stall passes, a loader that
+ * cannot send the rate does not.
  */
 export class CapacitySearch {
   readonly steps: CapacityStep[] = [];
   #lo: number | undefined;
   #hi: number | undefined;
   #loaderLimited = false;
+  #again: number | undefined;
+  readonly #retries = new Map<number, number>();
 
   constructor(readonly o: SearchOptions) {}
 
   /** The next rate to try, or undefined when the answer is known. */
   next(): number | undefined {
     if (this.#loaderLimited || this.steps.length >= this.o.maxSteps) return undefined;
+    if (this.#again !== undefined) return this.#again;
     const lo = this.#lo;
     const hi = this.#hi;
     if (lo === undefined && hi === undefined) return this.o.startOpsPerSec;
@@ -173,7 +182,15 @@ export class CapacitySearch {
 
   record(s: CapacityStep): void {
     this.steps.push(s);
-    if (s.verdict === 'loader') { this.#loaderLimited = true; return; }
+    this.#again = undefined;
+    if (s.verdict === 'loader') {
+      const tried = this.#retries.get(s.rateOpsPerSec) ?? 0;
+      if (s.judgedOn === 'service' && tried < LOADER_STALL_RETRIES) {
+        this.#retries.set(s.rateOpsPerSec, tried + 1);
+        this.#again = s.rateOpsPerSec;
+      } else this.#loaderLimited = true;
+      return;
+    }
     if (s.verdict === 'pass') this.#lo = Math.max(this.#lo ?? 0, s.rateOpsPerSec);
     else this.#hi = Math.min(this.#hi ?? Infinity, s.rateOpsPerSec);
   }
@@ -202,8 +219,9 @@ export function answer(search: CapacitySearch): CapacityAnswer {
   const steps = search.steps;
   const lo = search.lastPass ?? null;
   const hi = search.firstFail ?? null;
-  const failing = steps.filter((s) => s.verdict !== 'pass').sort((a, b) => a.rateOpsPerSec - b.rateOpsPerSec);
-  const stop = search.loaderLimited ? steps.find((s) => s.verdict === 'loader')! : failing.find((s) => s.rateOpsPerSec === hi) ?? failing[0];
+  // a stalled loader's step that was run again decided nothing
+  const failing = steps.filter((s) => s.verdict !== 'pass' && s.verdict !== 'loader').sort((a, b) => a.rateOpsPerSec - b.rateOpsPerSec);
+  const stop = search.loaderLimited ? [...steps].reverse().find((s) => s.verdict === 'loader')! : failing.find((s) => s.rateOpsPerSec === hi) ?? failing[0];
   const passing = steps.filter((s) => s.verdict === 'pass');
   const floor = passing.length > 0 ? Math.min(...passing.map((s) => s.p99Ms)) : null;
   const byRate = [...steps].sort((a, b) => a.rateOpsPerSec - b.rateOpsPerSec);

@@ -106,6 +106,30 @@ describe('CapacitySearch', () => {
     expect(a.stoppedBy?.verdict).toBe('loader');
   });
 
+  it('a step the loader\'s stall cut short is run again; a loader that stays short is the limit', () => {
+    // the stalled loader of the judgeStep test: 900 of 1000 sent, the cluster never held it back
+    const stalled = phase({ p99Ms: 64, kept: false, achieved: 900, serviceP99Ms: 3.4, serviceMaxMs: 12.2, lagP99Ms: 61.8, lagMaxMs: 90.8 });
+    const run = (stallsAt1000: number): CapacitySearch => {
+      const s = new CapacitySearch({ startOpsPerSec: 500, factor: 2, precision: 0.05, maxSteps: 30 });
+      let stalls = stallsAt1000;
+      for (let rate = s.next(), n = 1; rate !== undefined; rate = s.next(), n++) {
+        const ph = rate === 1000 && stalls-- > 0 ? stalled : phase({ p99Ms: rate <= 1500 ? 2 : 50 });
+        s.record(judgeStep(ph, 'app', SLO, 0.01, n, rate, 4096));
+      }
+      return s;
+    };
+    const twice = run(2);
+    expect(twice.steps.slice(0, 4).map((x) => [x.rateOpsPerSec, x.verdict])).toEqual([[500, 'pass'], [1000, 'loader'], [1000, 'loader'], [1000, 'pass']]);
+    const a = answer(twice);
+    expect(a.limitedBy).toBe('cluster');
+    expect(a.stoppedBy?.verdict).toBe('slo');
+    expect(a.capacityOpsPerSec!).toBeGreaterThanOrEqual(1425);
+    // a third time short: the loader is the limit, and the answer "at least" the last pass
+    const thrice = answer(run(3));
+    expect(thrice).toMatchObject({ limitedBy: 'loader', capacityOpsPerSec: 500, bracket: [500, null] });
+    expect(thrice.stoppedBy?.why).toMatch(/^the loader sent only 900 of 1000 ops\/s/);
+  });
+
   it('a first step that fails descends until one passes', () => {
     const s = sweep(300, 100);
     expect(s.steps[0].rateOpsPerSec).toBe(500);
