@@ -102,17 +102,22 @@ function stepsTable(c: CapacityData, sweepAnchor: string | null): string {
     + `<div class="scroll"><table class="figures steps"><thead><tr><th>step</th><th>ops/s asked</th><th>ops/s sent</th><th>${esc(metric)} ms</th>${c.slo.metric === 'p99Ms' ? '' : '<th>p99 ms</th>'}<th>errors</th><th>by kind</th><th>schedule</th><th>bottleneck</th><th>verdict</th><th>phase</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-/** Each step's latency spectrum (the class's response time, its ops merged), from the sweep's measure phases. */
+/**
+ * Each step's latency spectrum (its ops merged), from the sweep's measure phases: the latency the
+ * step was judged on — response time, or service time when its schedule lag was the loader's.
+ */
 function stepSpectra(c: CapacityData, sweep: RunData, charts: Charts): string {
   const colours = stepColours(c);
   const curves = byRate(c).flatMap(({ s }) => {
     const ph = sweep.phases.find((p) => p.name === s.phase);
     const cls = ph?.classes[c.class];
     if (!cls) return [];
-    return [{ label: `${s.rateOpsPerSec} ops/s (step ${s.step}, ${s.verdict})`, color: colours.get(s.step)!, spectrum: spectrumOfEncoded(Object.values(cls.ops).map((o) => o.response.histogram)) }];
+    const service = s.judgedOn === 'service';
+    return [{ label: `${s.rateOpsPerSec} ops/s (step ${s.step}, ${s.verdict}${service ? ', service time' : ''})`, color: colours.get(s.step)!, spectrum: spectrumOfEncoded(Object.values(cls.ops).map((o) => (service ? o.service : o.response).histogram)) }];
   });
   if (curves.every((x) => x.spectrum.count === 0)) return '';
-  return `<h3>Latency spectrum per step</h3><div class="grid1">${charts.figure(spectrumChart(`class ${c.class}: response time by percentile, one curve per step`, curves), 'blue: the lowest rate, red: the highest; where the curves lift off is where the shard queues grow')}</div>`;
+  const anyService = c.steps.some((s) => s.judgedOn === 'service');
+  return `<h3>Latency spectrum per step</h3><div class="grid1">${charts.figure(spectrumChart(`class ${c.class}: ${anyService ? 'latency (response time; service time where the loader\'s lag was its own)' : 'response time'} by percentile, one curve per step`, curves), 'blue: the lowest rate, red: the highest; where the curves lift off is where the shard queues grow')}</div>`;
 }
 
 function meta(c: CapacityData): string {
