@@ -89,6 +89,29 @@ describe('capacity', () => {
     }
   }, 300_000);
 
+  it('the other classes run beside every step at their profile rates', async () => {
+    const host = simHost();
+    const sim = await startSim({ nodes: 1, shards: 1, host, costs: { writeUs: 500, coordinatorUs: 0 } });
+    try {
+      const r = await runCli(['capacity', 'test/fixtures/engine/capacity-held.yaml', '--class', 'app', '--target', `${host}:9042`, '--max-steps', '2', '--json', '--out', 'results/test-capacity'], { timeoutMs: 300_000 });
+      expect([0, 1], r.stderr).toContain(r.code);
+      const c = JSON.parse(r.stdout) as CapacityResult;
+      expect(c.class).toBe('app');
+      expect(c.heldClasses).toEqual(['background']);
+      expect(c.steps.map((s) => s.rateOpsPerSec)).toEqual([200, 400]);
+      const result = JSON.parse(readFileSync(path.join(c.resultDir, 'result.json'), 'utf8')) as RunResult;
+      for (const s of c.steps) {
+        const ph = result.phases.find((p) => p.name === s.phase)!;
+        expect(ph.classes.app.rate.target).toBe(s.rateOpsPerSec);
+        expect(ph.classes.background.rate.target).toBe(150);
+        // it really ran: 2 s at 150/s (the slots a stalled loader left unsent included)
+        expect(ph.classes.background.rate.sent + ph.classes.background.rate.unsent!).toBe(300);
+      }
+    } finally {
+      await sim.stop();
+    }
+  }, 300_000);
+
   it('bad input: an SLO that does not parse, a class that does not exist', async () => {
     for (const [args, re] of [[['--slo', 'p97<=3ms'], /--slo: expected a percentile/], [['--class', 'nope'], /--class: no class nope/]] as const) {
       const r = await runCli(['capacity', 'test/fixtures/engine/capacity.yaml', ...args]);
