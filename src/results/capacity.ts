@@ -74,8 +74,10 @@ export function couldFillInFlight(rateOpsPerSec: number, serviceMaxMs: number, l
 
 /**
  * One step's verdict from its measure phase. Order matters: a loader that could not send the
- * rate says nothing about the cluster, so it is judged first. `maxInFlight` is the class's cap
- * (unknown: no lag is attributed to the loader).
+ * rate says nothing about the cluster, so it is judged first. `maxInFlight` is ONE worker's cap
+ * (the class's max_in_flight ÷ workers): the workers share the schedule and any of them may take
+ * every due slot while the others stall, so the whole rate is held against one worker's cap.
+ * Unknown: no lag is attributed to the loader.
  */
 export function judgeStep(ph: PhaseResult, cls: string, slo: CapacitySlo, maxErrorRatio: number, step: number, rate: number, maxInFlight?: number): CapacityStep {
   const c = ph.classes[cls];
@@ -105,7 +107,7 @@ export function judgeStep(ph: PhaseResult, cls: string, slo: CapacitySlo, maxErr
   const loaderLate = c.rate.kept === false && lag !== null && maxInFlight !== undefined
     && c.loop === 'open' && !couldFillInFlight(rate, serviceMaxMs, lag.maxMs, maxInFlight);
   const inFlightWords = loaderLate
-    ? `at most ${Math.ceil((rate * (serviceMaxMs + lag!.maxMs)) / 1000)} of ${maxInFlight} ops could be in flight, so the cluster never held a send back; schedule lag p99 ${lag!.p99Ms} ms, loader event-loop delay p99 up to ${Math.round(ph.loader.eventLoopDelayP99MsMax * 10) / 10} ms`
+    ? `at most ${Math.ceil((rate * (serviceMaxMs + lag!.maxMs)) / 1000)} ops could be in flight, below a worker's max_in_flight of ${maxInFlight}, so the cluster never held a send back; schedule lag p99 ${lag!.p99Ms} ms, loader event-loop delay p99 up to ${Math.round(ph.loader.eventLoopDelayP99MsMax * 10) / 10} ms`
     : '';
   const latencyMs = loaderLate ? serviceMs : responseMs;
   const base = {

@@ -57,7 +57,7 @@ describe('judgeStep', () => {
     // a stalled loader that also failed to send the rate: a loader limit, naming the in-flight bound
     const short = judgeStep({ ...stalled, classes: { app: { ...stalled.classes.app, rate: { ...stalled.classes.app.rate, achieved: 900 } } } }, 'app', SLO100, 0.01, 2, 1000, 4096);
     expect(short.verdict).toBe('loader');
-    expect(short.why).toMatch(/sent only 900 of 1000 ops\/s and at most 103 of 4096 ops could be in flight/);
+    expect(short.why).toMatch(/sent only 900 of 1000 ops\/s and at most 103 ops could be in flight, below a worker's max_in_flight of 4096/);
     // the loader was late but the cluster was slow too: the SLO fails on service time, said so
     const slow = judgeStep(phase({ p99Ms: 200, kept: false, serviceP99Ms: 184, serviceMaxMs: 213, lagP99Ms: 61.8, lagMaxMs: 90.8 }), 'app', SLO100, 0.01, 2, 1000, 4096);
     expect(slow).toMatchObject({ verdict: 'slo', judgedOn: 'service', latencyMs: 184 });
