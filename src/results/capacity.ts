@@ -114,7 +114,8 @@ export function judgeStep(ph: PhaseResult, cls: string, slo: CapacitySlo, maxErr
     step, rateOpsPerSec: rate, achievedOpsPerSec: c.rate.achieved, latencyMs, p99Ms: loaderLate ? serviceP99Ms : responseP99Ms,
     judgedOn: loaderLate ? 'service' as const : 'response' as const, loaderLagMs: loaderLate ? lag!.p99Ms : null,
     errorRatio: Math.round(errorRatio * 1e6) / 1e6,
-    errorsByKind, kept: c.rate.kept, bottleneck: loaderLate ? 'loader' : ph.bottleneck?.kind ?? null, phase: ph.name,
+    // the loader's lateness: its own, or its machine's (results/bottleneck.ts), never the cluster's
+    errorsByKind, kept: c.rate.kept, bottleneck: loaderLate && ph.bottleneck?.kind !== 'machine' ? 'loader' : ph.bottleneck?.kind ?? null, phase: ph.name,
   };
   if (c.rate.kept === false && ph.bottleneck?.kind === 'loader') {
     return { ...base, verdict: 'loader', why: `the loader could not send ${rate} ops/s (${ph.bottleneck.evidence})` };

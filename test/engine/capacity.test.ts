@@ -80,7 +80,8 @@ describe('capacity', () => {
       const [s] = r.c.steps;
       // the schedule was not kept, and the loader, not the cluster, is why
       expect(s.kept).toBe(false);
-      expect(s).toMatchObject({ verdict: 'pass', judgedOn: 'service', bottleneck: 'loader' });
+      expect(s).toMatchObject({ verdict: 'pass', judgedOn: 'service' });
+      expect(s.bottleneck).toMatch(/^(loader|machine)$/);
       expect(s.loaderLagMs!).toBeGreaterThan(10);
       expect(r.c.capacityOpsPerSec).toBe(1000);
       expect(r.stderr).toMatch(/step 1: 1000 ops\/s → pass; p99 [\d.]+ ms \(service time: schedule lag p99 [\d.]+ ms was the loader's\)/);
