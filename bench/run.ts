@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   failed += node('gate.js') ? 1 : 0;
   failed += node('gate-emulator.js', ['--pairs', '2', '--seconds', '20']) ? 1 : 0;
   failed += node('report.js') ? 1 : 0;
+  failed += node('capacity.js') ? 1 : 0;
   failed += node('startup.js') ? 1 : 0;
   failed += node('soak.js') ? 1 : 0;
   if (failed) {

@@ -3,12 +3,12 @@
  * the search ended on, the knee, and what stopped the climb; `--history DIR` keeps one line per
  * night and flags a night whose bracket lies wholly below the previous one (exit 1).
  */
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Table from 'cli-table3';
 import { runCapacity, sweepClasses } from '../engine/capacity.js';
 import { FlagError } from '../profile/errors.js';
+import { gitSha } from './git.js';
 import { loadProfile } from '../profile/load.js';
 import { historyEntrySchema, parseSlo, trendOf, type CapacityResult, type CapacitySlo, type HistoryEntry } from '../results/capacity.js';
 import { ExitCode, UserError } from './exit.js';
@@ -40,13 +40,6 @@ export interface CapacityFlags {
 }
 
 const HISTORY_FILE = 'capacity-history.jsonl';
-
-function gitSha(): string | null {
-  const env = process.env.GITHUB_SHA ?? process.env.CI_COMMIT_SHA;
-  if (env) return env;
-  const r = spawnSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
 
 /** The history file's entries; a line that is not one is bad input (one line naming it). */
 export function readHistory(dir: string): HistoryEntry[] {

@@ -183,7 +183,8 @@ export async function main(argv: string[]): Promise<number> {
         .option('junit', value({ type: 'string', describe: 'with --baseline: write the gate as JUnit XML here' }))
         .option('markdown', value({ type: 'string', describe: 'with --baseline: write the gate as markdown here' }))
         .option('segment', value({ type: 'string', describe: 'i/n: be loader i (from 0) of n running this profile together: an exact share of every class (merge the n results with `merge`)' }))
-        .option('start-at', value({ type: 'string', describe: 'RFC 3339 time (e.g. 2026-05-01T02:05:00Z): start the timed phases at this instant; schema and load run on segment 0 only, before it' })),
+        .option('start-at', value({ type: 'string', describe: 'RFC 3339 time (e.g. 2026-05-01T02:05:00Z): start the timed phases at this instant; schema and load run on segment 0 only, before it' }))
+        .option('history', value({ type: 'string', describe: 'a directory of nightly results: the result goes to DIR/runs (instead of --out) and the night (date, git sha, profile hash) to DIR/run-history.jsonl; report --history draws p99 at this rate over nights' })),
       async (a) => {
         const target = single('--target', a.target);
         const segText = single('--segment', a.segment);
@@ -208,6 +209,7 @@ export async function main(argv: string[]): Promise<number> {
           ...workersFlags(a), pin: a.pin, seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
           strict: a.strict, teardown: a.teardown, ...gateFlags, prometheus: single('--prometheus', a.prometheus),
           segment: segment || startAtMs !== undefined ? { segment: segment ?? SINGLE, startAtMs } : undefined,
+          history: textFlag('--history', a.history, 'a directory'),
         };
         exitCode = await (await import('./run.js')).runCommand(flags, toolVersion());
       },

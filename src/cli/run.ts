@@ -4,7 +4,7 @@
  * run was stopped) / 2 (bad input).
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, appendFileSync, constants as fsConstants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Coordinator, type SegmentRun, type TargetInfo } from '../engine/coordinator.js';
@@ -25,6 +25,7 @@ import { renderRunTable } from './table.js';
 import { formatProgress } from './progress.js';
 import { loadResult } from './compare.js';
 import { gateResults } from './gate.js';
+import { gitSha } from './git.js';
 import { parseTargets } from './target.js';
 
 export interface RunFlags {
@@ -51,7 +52,12 @@ export interface RunFlags {
   markdown?: string;
   /** `--segment i/n` (parsed) and `--start-at` (ms since the epoch): one loader of n (docs/scale-out.md). */
   segment?: SegmentRun;
+  /** A directory of nightly results: the result goes to DIR/runs, a line to DIR/run-history.jsonl. */
+  history?: string;
 }
+
+/** One line of DIR/run-history.jsonl per night at a fixed rate (`run --history DIR`); `report --history` reads it. */
+export const RUN_HISTORY_FILE = 'run-history.jsonl';
 
 function credentialsOf(p: ResolvedProfile): Credentials | undefined {
   const t = p.target;
@@ -230,7 +236,9 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
   let target: PreparedTarget | undefined;
   let exporter: LoaderExporter | undefined;
   try {
-    checkOutDir(f.out);
+    if (f.history !== undefined) checkOutDir(f.history, '--history');
+    const outDir = f.history !== undefined ? path.join(f.history, 'runs') : f.out;
+    checkOutDir(outDir);
     // a baseline that cannot be read fails now, not after the run
     const baseline = f.baseline !== undefined ? loadResult(f.baseline) : undefined;
     const loaded = await loadProfile(f.profile, profileOverrides(f));
@@ -239,13 +247,19 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
     if (f.segment) checkSegmentable(profile, f.segment);
     exporter = await startExporter(f.prometheus);
     const coordinator = new Coordinator({
-      profile, target: target.info, resultsDir: f.out, runId: segmentRunId(f.segment), toolVersion, signal: sig.signal, observer: exporter,
+      profile, target: target.info, resultsDir: outDir, runId: segmentRunId(f.segment), toolVersion, signal: sig.signal, observer: exporter,
       onProgress: (p) => progress.print(formatProgress(p)), strict: f.strict, teardown: f.teardown, segment: f.segment,
     });
     target.onLost((why) => coordinator.stop(`error: ${why}`));
     const outcome = await coordinator.run().catch(engineToUser);
     progress.clear();
     const summary: RunSummary = summarizeRun(outcome.result, outcome.resultDir);
+    if (f.history !== undefined && !outcome.result.stopped) {
+      // a stopped run is not a night; the result itself carries the profile hash and the date
+      const r = outcome.result;
+      const line = { date: r.endedAt, gitSha: gitSha(), profileHash: r.profileHash, profile: r.profile.name, runId: r.runId, resultDir: outcome.resultDir };
+      appendFileSync(path.join(f.history, RUN_HISTORY_FILE), `${JSON.stringify(line)}\n`);
+    }
     const table = renderRunTable(outcome.result);
     if (f.json) {
       process.stderr.write(`${table}\nresult: ${outcome.resultDir}/result.json\n`);

@@ -58,13 +58,16 @@ export async function runCapacity(o: CapacityOptions): Promise<{ capacity: Capac
       { name: `step${stepNo}-measure`, kind: 'measure', durationMs: o.measureMs, classes: cs, pos },
     ];
   };
+  // each worker holds its share of the class's max_in_flight (coordinator.ts), and may take any due slot
+  const workerInFlightCap = Math.max(1, Math.ceil(swept.maxInFlight / Math.max(1, p.workers)));
   let queued: PhaseSpec[] = [];
   const nextPhase = (done: readonly PhaseResult[]): PhaseSpec | undefined => {
     const last = done[done.length - 1];
     if (last && pendingRate !== undefined && last.name === `step${stepNo}-measure`) {
-      const step = judgeStep(last, o.className, o.slo, o.maxErrorRatio, stepNo, pendingRate);
+      const step = judgeStep(last, o.className, o.slo, o.maxErrorRatio, stepNo, pendingRate, workerInFlightCap);
       search.record(step);
-      o.onStep?.(`step ${step.step}: ${step.rateOpsPerSec} ops/s → ${step.verdict === 'pass' ? 'pass' : `FAIL (${step.why})`}; ${o.slo.metric.replace('Ms', '')} ${step.latencyMs} ms, achieved ${step.achievedOpsPerSec} ops/s`);
+      const lagWords = step.judgedOn === 'service' ? ` (service time: schedule lag p99 ${step.loaderLagMs} ms was the loader's)` : '';
+      o.onStep?.(`step ${step.step}: ${step.rateOpsPerSec} ops/s → ${step.verdict === 'pass' ? 'pass' : `FAIL (${step.why})`}; ${o.slo.metric.replace('Ms', '')} ${step.latencyMs} ms${lagWords}, achieved ${step.achievedOpsPerSec} ops/s`);
       pendingRate = undefined;
     }
     if (queued.length === 0) {

@@ -95,24 +95,29 @@ function stepsTable(c: CapacityData, sweepAnchor: string | null): string {
     return `<tr class="${s.verdict === 'pass' ? 'pass' : 'fail'}">${cell(k('step'), s.step, String(s.step))}${cell(k('rateOpsPerSec'), s.rateOpsPerSec, String(s.rateOpsPerSec))}${cell(k('achievedOpsPerSec'), s.achievedOpsPerSec, String(s.achievedOpsPerSec))}`
       + `${cell(k('latencyMs'), s.latencyMs, s.latencyMs.toFixed(2), s.latencyMs > c.slo.limitMs ? 'bad' : '')}${c.slo.metric === 'p99Ms' ? '' : cell(k('p99Ms'), s.p99Ms, s.p99Ms.toFixed(2))}`
       + `${cell(k('errorRatio'), s.errorRatio, pct(s.errorRatio, 2), s.errorRatio > c.maxErrorRatio ? 'bad' : '')}<td class="wrap">${esc(kinds)}</td>`
-      + `${cell(k('kept'), s.kept, s.kept === null ? na : s.kept ? 'kept' : 'NOT kept', s.kept === false ? 'bad' : '')}<td>${esc(s.bottleneck ?? 'none')}</td>`
+      + `${cell(k('kept'), s.kept, s.kept === null ? na : s.kept ? 'kept' : s.judgedOn === 'service' ? `NOT kept: the loader's lag (p99 ${ms(s.loaderLagMs ?? 0)} ms), judged on service time` : 'NOT kept', s.kept === false ? 'bad' : '')}<td>${esc(s.bottleneck ?? 'none')}</td>`
       + `<td class="verdict ${bad ? 'bad' : 'good'}" data-k="${esc(k('verdict'))}" data-v="${esc(JSON.stringify(s.verdict))}">${esc(s.verdict === 'pass' ? 'pass' : `FAIL: ${s.why}`)}</td><td>${phase}</td></tr>`;
   }).join('');
   return `<h3>Steps</h3><p class="note">In order of rate (the step number is the order run: a geometric climb, then bisection). A step fails on the cluster's account (the SLO, errors above ${pct(c.maxErrorRatio, 2)}, a schedule the target did not absorb) or on the loader's, which is never taken for the cluster's capacity.${sweepAnchor ? ' The phase links to its row of the sweep\'s self-check.' : ''}</p>`
     + `<div class="scroll"><table class="figures steps"><thead><tr><th>step</th><th>ops/s asked</th><th>ops/s sent</th><th>${esc(metric)} ms</th>${c.slo.metric === 'p99Ms' ? '' : '<th>p99 ms</th>'}<th>errors</th><th>by kind</th><th>schedule</th><th>bottleneck</th><th>verdict</th><th>phase</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-/** Each step's latency spectrum (the class's response time, its ops merged), from the sweep's measure phases. */
+/**
+ * Each step's latency spectrum (its ops merged), from the sweep's measure phases: the latency the
+ * step was judged on — response time, or service time when its schedule lag was the loader's.
+ */
 function stepSpectra(c: CapacityData, sweep: RunData, charts: Charts): string {
   const colours = stepColours(c);
   const curves = byRate(c).flatMap(({ s }) => {
     const ph = sweep.phases.find((p) => p.name === s.phase);
     const cls = ph?.classes[c.class];
     if (!cls) return [];
-    return [{ label: `${s.rateOpsPerSec} ops/s (step ${s.step}, ${s.verdict})`, color: colours.get(s.step)!, spectrum: spectrumOfEncoded(Object.values(cls.ops).map((o) => o.response.histogram)) }];
+    const service = s.judgedOn === 'service';
+    return [{ label: `${s.rateOpsPerSec} ops/s (step ${s.step}, ${s.verdict}${service ? ', service time' : ''})`, color: colours.get(s.step)!, spectrum: spectrumOfEncoded(Object.values(cls.ops).map((o) => (service ? o.service : o.response).histogram)) }];
   });
   if (curves.every((x) => x.spectrum.count === 0)) return '';
-  return `<h3>Latency spectrum per step</h3><div class="grid1">${charts.figure(spectrumChart(`class ${c.class}: response time by percentile, one curve per step`, curves), 'blue: the lowest rate, red: the highest; where the curves lift off is where the shard queues grow')}</div>`;
+  const anyService = c.steps.some((s) => s.judgedOn === 'service');
+  return `<h3>Latency spectrum per step</h3><div class="grid1">${charts.figure(spectrumChart(`class ${c.class}: ${anyService ? 'latency (response time; service time where the loader\'s lag was its own)' : 'response time'} by percentile, one curve per step`, curves), 'blue: the lowest rate, red: the highest; where the curves lift off is where the shard queues grow')}</div>`;
 }
 
 function meta(c: CapacityData): string {

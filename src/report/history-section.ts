@@ -178,12 +178,12 @@ function runTrends(input: HistoryInput, charts: Charts): string {
           const others = n.gate?.outcomes.filter((x) => x.verdict === 'fail' && !(x.cls === cls && x.op === op && x.metric === 'p99')).map((x) => `${x.cls}.${x.op} ${x.rule}`) ?? [];
           const v = outcome === null ? (i === 0 ? 'first night' : 'no p99 rule') : outcome.verdict === 'fail' ? 'REGRESSED' : outcome.verdict === 'pass' ? 'held' : 'not judged (no interval)';
           return `<tr class="${failed[i] ? 'regressed' : ''}" data-night-file="${esc(n.run.file)}" data-run-night="${i}" data-gate="${outcome?.verdict ?? ''}">`
-            + `<td>${esc(n.run.result.startedAt.replace('T', ' ').slice(0, 19))}</td><td><code>${esc(n.run.result.runId)}</code></td>`
+            + `<td>${esc(n.run.result.startedAt.replace('T', ' ').slice(0, 19))}</td><td><code>${esc(n.run.result.runId)}</code></td><td data-git-sha="${esc(n.run.gitSha ?? '')}"><code>${esc(n.run.gitSha?.slice(0, 12) ?? na)}</code></td>`
             + (cr ? `${cell(pointer('phases', pi, 'classes', cls, 'rate', 'achieved'), cr.rate.achieved, rate(cr.rate.achieved))}${cell(pointer('phases', pi, 'classes', cls, 'ops', op, c.latency, 'p99Ms'), cr.ops[op]?.[c.latency].p99Ms, ms(cr.ops[op]?.[c.latency].p99Ms))}` : `<td>${na}</td><td>${na}</td>`)
             + `<td data-change>${outcome ? esc(formatChange(outcome.comparison)) : na}</td><td class="${failed[i] ? 'bad' : outcome?.verdict === 'pass' ? 'good' : ''}">${esc(v)}</td><td class="wrap">${esc(outcome?.message ?? '')}${others.length ? ` <span class="bad">also failed: ${esc(others.join(', '))}</span>` : ''}</td></tr>`;
         }).join('');
         out.push(`<h3>${esc(title)}</h3><div class="grid1">${charts.figure({ title, x: { kind: 'date', label: 'night (UTC)' }, y: { label: 'ms' }, series, data, marks }, `rules from ${list[list.length - 1].rulesFrom}`)}</div>`
-          + `<div class="scroll"><table class="figures"><thead><tr><th>night (UTC)</th><th>run</th><th>ops/s achieved</th><th>p99 ms</th><th>change vs previous [99% interval]</th><th>gate (p99)</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>`);
+          + `<div class="scroll"><table class="figures"><thead><tr><th>night (UTC)</th><th>run</th><th>commit</th><th>ops/s achieved</th><th>p99 ms</th><th>change vs previous [99% interval]</th><th>gate (p99)</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>`);
       }
     }
   }

@@ -25,7 +25,11 @@ export type RunData = RunResult;
 export type AbData = z.infer<typeof abShape>;
 export type CapacityData = z.infer<typeof capacityShape>;
 
-export interface RunInput { kind: 'run'; file: string; result: RunData; loaded: LoadedResult }
+export interface RunInput {
+  kind: 'run'; file: string; result: RunData; loaded: LoadedResult;
+  /** A history's night: the commit `run --history` recorded for it (DIR/run-history.jsonl); undefined when not recorded. */
+  gitSha?: string | null;
+}
 
 export interface AbRoundInput { variant: string; round: number; file: string; result: RunData; loaded: LoadedResult }
 
@@ -283,13 +287,34 @@ function historyRuns(dir: string): RunInput[] {
     }
   };
   for (const d of sub(dir)) dirs.push(d, ...sub(d));
+  const shas = runHistoryShas(dir);
   return dirs
     .filter((d) => isFile(path.join(d, 'result.json')) && !isFile(path.join(d, 'capacity.json')))
     .map((d) => {
       const file = path.join(d, 'result.json');
       const loaded = loadRun(file);
-      return { kind: 'run' as const, file, result: loaded.result, loaded };
+      return { kind: 'run' as const, file, result: loaded.result, loaded, gitSha: shas.get(loaded.result.runId) };
     });
+}
+
+/** runId → git sha from DIR/run-history.jsonl (`run --history DIR`), each line checked. */
+function runHistoryShas(dir: string): Map<string, string | null> {
+  const file = path.join(dir, 'run-history.jsonl');
+  const out = new Map<string, string | null>();
+  if (!isFile(file)) return out;
+  readFileSync(file, 'utf8').split('\n').forEach((l, i) => {
+    if (!l.trim()) return;
+    let v: unknown;
+    try {
+      v = JSON.parse(l);
+    } catch {
+      throw new ReportInputError(`${file}:${i + 1}: not a JSON line`);
+    }
+    const e = v as { runId?: unknown; gitSha?: unknown };
+    if (typeof e?.runId !== 'string' || !(typeof e.gitSha === 'string' || e.gitSha === null)) throw new ReportInputError(`${file}:${i + 1}: not a run history line (runId, gitSha)`);
+    out.set(e.runId, e.gitSha);
+  });
+  return out;
 }
 
 export function readHistoryInput(dir: string): HistoryInput {

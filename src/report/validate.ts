@@ -53,6 +53,7 @@ export const capacityShape = z.object({
   steps: z.array(z.object({
     step: num, rateOpsPerSec: num, achievedOpsPerSec: num, latencyMs: num, p99Ms: num, errorRatio: num,
     errorsByKind: z.record(z.string(), num), kept: z.boolean().nullable(), bottleneck: z.string().nullable(),
+    judgedOn: z.enum(['response', 'service']).optional(), loaderLagMs: num.nullable().optional(),
     verdict, why: z.string(), phase: z.string(),
   })),
   resultDir: z.string(),

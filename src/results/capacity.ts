@@ -7,6 +7,13 @@
  * schedule could not be kept because the target did not absorb it) or on the loader's (its own
  * bottleneck): a loader limit is never reported as the cluster's capacity — the answer then says
  * "at least".
+ *
+ * In open loop the cluster can hold the loader back only through the class's max_in_flight: a
+ * send waits for a free slot when that many ops are outstanding. When the step's slowest op could
+ * not have filled it (see `couldFillInFlight`), every millisecond of schedule lag was the loader's
+ * own (a busy machine delaying its event loop), never the cluster's: the step is then judged on
+ * what the cluster did with the ops it was sent (service time), and a rate the loader failed to
+ * send is a loader limit.
  */
 import { z } from 'zod';
 import { isLagOp, type PhaseResult } from './result.js';
@@ -35,9 +42,16 @@ export interface CapacityStep {
   step: number;
   rateOpsPerSec: number;
   achievedOpsPerSec: number;
-  /** The SLO's percentile of the class's response time (all ops merged), ms. */
+  /** The SLO's percentile of the class's latency (the worst op), ms: response time, or service time when `judgedOn` says so. */
   latencyMs: number;
   p99Ms: number;
+  /**
+   * (additive) 'service' when the schedule lag was the loader's own (`loaderLagMs`): the response
+   * time, which counts from the intended start, then holds the loader's lateness too.
+   */
+  judgedOn?: 'response' | 'service';
+  /** (additive) Schedule lag p99 (ms) found to be the loader's, not the cluster's; null when none was. */
+  loaderLagMs?: number | null;
   errorRatio: number;
   errorsByKind: Record<string, number>;
   kept: boolean | null;
@@ -50,42 +64,74 @@ export interface CapacityStep {
 }
 
 /**
- * One step's verdict from its measure phase. Order matters: a loader that could not send the
- * rate says nothing about the cluster, so it is judged first.
+ * Whether the cluster could have held the loader back in this step: ops sent in any window of
+ * length L were intended within L + (max schedule lag), so at most rate × (slowest service time +
+ * max lag) were ever in flight. Below max_in_flight no send ever waited for the cluster.
  */
-export function judgeStep(ph: PhaseResult, cls: string, slo: CapacitySlo, maxErrorRatio: number, step: number, rate: number): CapacityStep {
+export function couldFillInFlight(rateOpsPerSec: number, serviceMaxMs: number, lagMaxMs: number, maxInFlight: number): boolean {
+  return (rateOpsPerSec * (serviceMaxMs + lagMaxMs)) / 1000 + 1 >= maxInFlight;
+}
+
+/**
+ * One step's verdict from its measure phase. Order matters: a loader that could not send the
+ * rate says nothing about the cluster, so it is judged first. `maxInFlight` is ONE worker's cap
+ * (the class's max_in_flight ÷ workers): the workers share the schedule and any of them may take
+ * every due slot while the others stall, so the whole rate is held against one worker's cap.
+ * Unknown: no lag is attributed to the loader.
+ */
+export function judgeStep(ph: PhaseResult, cls: string, slo: CapacitySlo, maxErrorRatio: number, step: number, rate: number, maxInFlight?: number): CapacityStep {
   const c = ph.classes[cls];
   if (!c) throw new Error(`phase ${ph.name} has no class ${cls}`);
   let count = 0;
   let errors = 0;
   const errorsByKind: Record<string, number> = {};
-  let latencyMs = 0;
-  let p99Ms = 0;
+  let responseMs = 0;
+  let responseP99Ms = 0;
+  let serviceMs = 0;
+  let serviceP99Ms = 0;
+  let serviceMaxMs = 0;
   for (const [op, o] of Object.entries(c.ops)) {
     if (isLagOp(op)) continue;
     count += o.count;
     errors += o.errors;
     for (const [k, n] of Object.entries(o.errorsByKind)) errorsByKind[k] = (errorsByKind[k] ?? 0) + n;
     // the worst op decides: an SLO holds for every operation of the class
-    latencyMs = Math.max(latencyMs, o.response[slo.metric]);
-    p99Ms = Math.max(p99Ms, o.response.p99Ms);
+    responseMs = Math.max(responseMs, o.response[slo.metric]);
+    responseP99Ms = Math.max(responseP99Ms, o.response.p99Ms);
+    serviceMs = Math.max(serviceMs, o.service[slo.metric]);
+    serviceP99Ms = Math.max(serviceP99Ms, o.service.p99Ms);
+    serviceMaxMs = Math.max(serviceMaxMs, o.service.maxMs);
   }
   const errorRatio = count + errors > 0 ? errors / (count + errors) : 0;
+  const lag = c.scheduleLag;
+  // the schedule was late and the cluster cannot have caused it: the loader's own lag
+  const loaderLate = c.rate.kept === false && lag !== null && maxInFlight !== undefined
+    && c.loop === 'open' && !couldFillInFlight(rate, serviceMaxMs, lag.maxMs, maxInFlight);
+  const inFlightWords = loaderLate
+    ? `at most ${Math.ceil((rate * (serviceMaxMs + lag!.maxMs)) / 1000)} ops could be in flight, below a worker's max_in_flight of ${maxInFlight}, so the cluster never held a send back; schedule lag p99 ${lag!.p99Ms} ms, loader event-loop delay p99 up to ${Math.round(ph.loader.eventLoopDelayP99MsMax * 10) / 10} ms`
+    : '';
+  const latencyMs = loaderLate ? serviceMs : responseMs;
   const base = {
-    step, rateOpsPerSec: rate, achievedOpsPerSec: c.rate.achieved, latencyMs, p99Ms, errorRatio: Math.round(errorRatio * 1e6) / 1e6,
-    errorsByKind, kept: c.rate.kept, bottleneck: ph.bottleneck?.kind ?? null, phase: ph.name,
+    step, rateOpsPerSec: rate, achievedOpsPerSec: c.rate.achieved, latencyMs, p99Ms: loaderLate ? serviceP99Ms : responseP99Ms,
+    judgedOn: loaderLate ? 'service' as const : 'response' as const, loaderLagMs: loaderLate ? lag!.p99Ms : null,
+    errorRatio: Math.round(errorRatio * 1e6) / 1e6,
+    // the loader's lateness: its own, or its machine's (results/bottleneck.ts), never the cluster's
+    errorsByKind, kept: c.rate.kept, bottleneck: loaderLate && ph.bottleneck?.kind !== 'machine' ? 'loader' : ph.bottleneck?.kind ?? null, phase: ph.name,
   };
   if (c.rate.kept === false && ph.bottleneck?.kind === 'loader') {
     return { ...base, verdict: 'loader', why: `the loader could not send ${rate} ops/s (${ph.bottleneck.evidence})` };
+  }
+  if (loaderLate && c.rate.achieved < 0.99 * rate) {
+    return { ...base, verdict: 'loader', why: `the loader sent only ${c.rate.achieved} of ${rate} ops/s and ${inFlightWords}` };
   }
   if (errorRatio > maxErrorRatio) {
     const kinds = Object.entries(errorsByKind).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`).join(', ');
     return { ...base, verdict: 'errors', why: `error ratio ${(errorRatio * 100).toFixed(2)} % > ${(maxErrorRatio * 100).toFixed(2)} % (${kinds})` };
   }
   if (latencyMs > slo.limitMs) {
-    return { ...base, verdict: 'slo', why: `${slo.metric.replace('Ms', '')} ${latencyMs} ms > ${slo.limitMs} ms` };
+    return { ...base, verdict: 'slo', why: `${slo.metric.replace('Ms', '')} ${latencyMs} ms > ${slo.limitMs} ms${loaderLate ? ` (service time: the schedule lag was the loader's — ${inFlightWords})` : ''}` };
   }
-  if (c.rate.kept === false) {
+  if (c.rate.kept === false && !loaderLate) {
     return { ...base, verdict: 'not-kept', why: `only ${c.rate.achieved} of ${rate} ops/s left inside the window${ph.bottleneck ? ` (${ph.bottleneck.kind}: ${ph.bottleneck.evidence})` : ''}` };
   }
   return { ...base, verdict: 'pass', why: '' };
@@ -100,22 +146,31 @@ export interface SearchOptions {
   maxSteps: number;
 }
 
+/** How often a step the loader's own stalls cut short is run again before the loader is the limit. */
+export const LOADER_STALL_RETRIES = 2;
+
 /**
  * Geometric climb from the start rate until a step fails (or, if the first one fails, descent
  * until one passes), then bisection between the last pass and the first fail. A loader limit
- * ends the search at once: the cluster was not the limit, there is nothing to bisect.
+ * ends the search: the cluster was not the limit, there is nothing to bisect. A loader whose
+ * machine stalled it (its lag, not the cluster's, cost it the rate: `judgedOn: service`) is given
+ * the same rate again, LOADER_STALL_RETRIES times: a busy machine's stall passes, a loader that
+ * cannot send the rate does not.
  */
 export class CapacitySearch {
   readonly steps: CapacityStep[] = [];
   #lo: number | undefined;
   #hi: number | undefined;
   #loaderLimited = false;
+  #again: number | undefined;
+  readonly #retries = new Map<number, number>();
 
   constructor(readonly o: SearchOptions) {}
 
   /** The next rate to try, or undefined when the answer is known. */
   next(): number | undefined {
     if (this.#loaderLimited || this.steps.length >= this.o.maxSteps) return undefined;
+    if (this.#again !== undefined) return this.#again;
     const lo = this.#lo;
     const hi = this.#hi;
     if (lo === undefined && hi === undefined) return this.o.startOpsPerSec;
@@ -131,7 +186,15 @@ export class CapacitySearch {
 
   record(s: CapacityStep): void {
     this.steps.push(s);
-    if (s.verdict === 'loader') { this.#loaderLimited = true; return; }
+    this.#again = undefined;
+    if (s.verdict === 'loader') {
+      const tried = this.#retries.get(s.rateOpsPerSec) ?? 0;
+      if (s.judgedOn === 'service' && tried < LOADER_STALL_RETRIES) {
+        this.#retries.set(s.rateOpsPerSec, tried + 1);
+        this.#again = s.rateOpsPerSec;
+      } else this.#loaderLimited = true;
+      return;
+    }
     if (s.verdict === 'pass') this.#lo = Math.max(this.#lo ?? 0, s.rateOpsPerSec);
     else this.#hi = Math.min(this.#hi ?? Infinity, s.rateOpsPerSec);
   }
@@ -160,8 +223,9 @@ export function answer(search: CapacitySearch): CapacityAnswer {
   const steps = search.steps;
   const lo = search.lastPass ?? null;
   const hi = search.firstFail ?? null;
-  const failing = steps.filter((s) => s.verdict !== 'pass').sort((a, b) => a.rateOpsPerSec - b.rateOpsPerSec);
-  const stop = search.loaderLimited ? steps.find((s) => s.verdict === 'loader')! : failing.find((s) => s.rateOpsPerSec === hi) ?? failing[0];
+  // a stalled loader's step that was run again decided nothing
+  const failing = steps.filter((s) => s.verdict !== 'pass' && s.verdict !== 'loader').sort((a, b) => a.rateOpsPerSec - b.rateOpsPerSec);
+  const stop = search.loaderLimited ? [...steps].reverse().find((s) => s.verdict === 'loader')! : failing.find((s) => s.rateOpsPerSec === hi) ?? failing[0];
   const passing = steps.filter((s) => s.verdict === 'pass');
   const floor = passing.length > 0 ? Math.min(...passing.map((s) => s.p99Ms)) : null;
   const byRate = [...steps].sort((a, b) => a.rateOpsPerSec - b.rateOpsPerSec);

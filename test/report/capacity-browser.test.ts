@@ -7,6 +7,7 @@
  * the SLO line, the knee and the bracket, and the regressed night flagged by the CLI's own rule.
  * Screenshots: results/report-browser/{capacity,history}.png.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { trendOf, type CapacityResult, type HistoryEntry } from '../../src/resul
 import { compareResults } from '../../src/results/compare.js';
 import { DEFAULT_RULES, evaluateGate, formatChange } from '../../src/results/gate.js';
 import { readResult } from '../../src/results/read.js';
+import type { RunResult } from '../../src/results/result.js';
 import { startSim } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
 import { simHost } from '../support/sim-host.js';
@@ -48,7 +50,8 @@ async function runNight(writeUs: number): Promise<string> {
   const host = simHost();
   const sim = await startSim({ nodes: 1, shards: 1, host, costs: { writeUs, coordinatorUs: 0 } });
   try {
-    const r = await runCli(['run', 'test/fixtures/engine/capacity.yaml', '--target', `${host}:9042`, '--rate', '500', '--duration', '10s', '--json', '--out', path.join(history, 'runs')]);
+    // --history: the result goes to history/runs, the night (date, git sha, profile hash) to run-history.jsonl
+    const r = await runCli(['run', 'test/fixtures/engine/capacity.yaml', '--target', `${host}:9042`, '--rate', '500', '--duration', '10s', '--json', '--history', history]);
     // 1: the SLO failed (on a loaded machine the costlier night may well): the result is a night all the same
     expect([0, 1], r.stderr).toContain(r.code);
     return path.join(JSON.parse(r.stdout).resultDir as string, 'result.json');
@@ -127,7 +130,7 @@ describe('capacity and history reports in headless Chromium', () => {
     expect(curve).toBeDefined();
     expect(curve.data[0]).toEqual(sorted.map((s) => s.rateOpsPerSec));
     expect(curve.data[1]).toEqual(sorted.map((s) => s.latencyMs));
-    expect(curve.hlines).toEqual([{ y: capacity.slo.limitMs, label: 'SLO p99 ≤ 100 ms' }]);
+    expect(curve.hlines).toEqual([{ y: capacity.slo.limitMs, label: `SLO p99 ≤ ${capacity.slo.limitMs} ms` }]);
     const labels = curve.marks!.map((m) => [m.x, m.label.split(' ')[0]]);
     if (capacity.bracket[0] !== null) expect(labels).toContainEqual([capacity.bracket[0], 'last']);
     if (capacity.bracket[1] !== null) expect(labels).toContainEqual([capacity.bracket[1], 'first']);
@@ -144,7 +147,8 @@ describe('capacity and history reports in headless Chromium', () => {
     sorted.forEach((s, i) => {
       const ph = result.phases.find((p: { name: string }) => p.name === s.phase);
       const n = Object.values(ph.classes.app.ops as Record<string, { count: number }>).reduce((a, x) => a + x.count, 0);
-      expect(spectrum.series[i].label).toBe(`${s.rateOpsPerSec} ops/s (step ${s.step}, ${s.verdict}) (${n.toLocaleString('en-US')} values)`);
+      // a step whose schedule lag was the loader's was judged on service time: its spectrum is that one
+      expect(spectrum.series[i].label).toBe(`${s.rateOpsPerSec} ops/s (step ${s.step}, ${s.verdict}${s.judgedOn === 'service' ? ', service time' : ''}) (${n.toLocaleString('en-US')} values)`);
       const at2 = spectrum.data[i + 1][spectrum.data[0].indexOf(2)];
       if (n > 100) expect(at2, `step ${s.step} p99`).toBe(s.p99Ms);
     });
@@ -208,6 +212,17 @@ describe('capacity and history reports in headless Chromium', () => {
     // the run nights: p99 per night at 500 ops/s, each judged by the gate against the one before
     const rowsRun = await o.page.$$eval('section#s1 tr[data-run-night]', (trs) => trs.map((t) => ({ file: t.getAttribute('data-night-file')!, gate: t.getAttribute('data-gate'), change: t.querySelector('[data-change]')?.textContent ?? '', text: t.textContent ?? '' })));
     expect(rowsRun.map((x) => x.file)).toEqual(runFiles);
+    // run --history kept each night under runs/ with its commit, profile hash and date; the rows name the commit
+    const runLines = readFileSync(path.join(history, 'run-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { date: string; gitSha: string | null; profileHash: string; runId: string; resultDir: string });
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    expect(runLines.map((l) => path.resolve(l.resultDir, 'result.json'))).toEqual(runFiles.map((f) => path.resolve(f)));
+    for (const [i, l] of runLines.entries()) {
+      const doc = JSON.parse(readFileSync(runFiles[i], 'utf8')) as RunResult;
+      expect(l).toMatchObject({ gitSha: process.env.GITHUB_SHA ?? process.env.CI_COMMIT_SHA ?? head, profileHash: doc.profileHash, runId: doc.runId, date: doc.endedAt });
+      expect(path.dirname(path.resolve(l.resultDir))).toBe(path.resolve(history, 'runs'));
+    }
+    const shas = await o.page.$$eval('section#s1 tr[data-run-night] [data-git-sha]', (els) => els.map((e) => e.getAttribute('data-git-sha')));
+    expect(shas).toEqual(runLines.map((l) => l.gitSha));
     const cmp = compareResults(readResult(runFiles[0]), readResult(runFiles[1]));
     const gate = evaluateGate(cmp, DEFAULT_RULES, 'test');
     const p99 = gate.outcomes.find((x) => x.cls === 'app' && x.op === 'put' && x.metric === 'p99')!;

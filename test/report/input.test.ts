@@ -117,6 +117,13 @@ describe('report: bad input is one line and exit 2', () => {
     await bad(['--history', hist('history-broken', [JSON.stringify(line), '{"date": 2026-01-02}'])], /history-broken\/capacity-history\.jsonl:2:14: invalid JSON: expected ',' or '}', found '-'$/m);
     await bad(['--history', hist('history-field', [JSON.stringify(line), JSON.stringify({ ...line, bracket: 'wide' })])], /history-field\/capacity-history\.jsonl:2: not a capacity history entry: bracket: /);
     await bad(['--history', hist('history-none', ['', ''])], /history-none\/capacity-history\.jsonl: no nights in it yet$/m);
+    // run --history's run-history.jsonl: each line checked too
+    const runsBroken = hist('history-runs-broken', [JSON.stringify(line)]);
+    write('history-runs-broken/run-history.jsonl', '{"runId": "a", "gitSha": null}\n{broken\n');
+    await bad(['--history', runsBroken], /history-runs-broken\/run-history\.jsonl:2: not a JSON line$/m);
+    write('history-runs-field/capacity-history.jsonl', JSON.stringify(line));
+    write('history-runs-field/run-history.jsonl', '{"runId": 7, "gitSha": null}\n');
+    await bad(['--history', path.join(OUT, 'history-runs-field')], /history-runs-field\/run-history\.jsonl:1: not a run history line \(runId, gitSha\)$/m);
     // a history whose nights' results are gone still draws the trends
     const html = path.join(OUT, 'history-alone.html');
     const r = await runCli(['report', '--history', hist('history-alone', [JSON.stringify(line), JSON.stringify({ ...line, date: '2026-01-02T00:00:00Z', capacityOpsPerSec: 50, bracket: [50, 55] })]), '-o', html]);

@@ -10,6 +10,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import hdr from 'hdr-histogram-js';
 import { ConfigMap, PersistentVolumeClaim } from 'kubernetes-models/v1';
 import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { parseAllDocuments } from 'yaml';
@@ -58,6 +59,19 @@ function expand(s: string, env: Record<string, string>): string {
       if (j > 0 && Object.hasOwn(env, name)) { out += env[name]; i = j; continue; }
     }
     out += s[i];
+  }
+  return out;
+}
+
+/** Every interval of an .hlog, read here (not by merge.ts): tag, absolute start (ms), the histogram by hdr-histogram-js. */
+function hlogIntervals(file: string): { tag: string; startMs: number; h: hdr.Histogram }[] {
+  let baseMs = 0;
+  const out: { tag: string; startMs: number; h: hdr.Histogram }[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const b = /^#\[BaseTime: ([0-9.]+) /.exec(line);
+    if (b) baseMs = Number(b[1]) * 1000;
+    const m = /^Tag=([^,]+),([0-9.]+),[^,]+,[^,]+,(\S+)$/.exec(line);
+    if (m) out.push({ tag: m[1], startMs: Math.round(baseMs + Number(m[2]) * 1000), h: hdr.decodeFromCompressedBase64(m[3], 32, false) });
   }
   return out;
 }
@@ -219,6 +233,26 @@ describe('deploy/kubernetes', () => {
       for (const l of merged.merged!.loaders) expect(l.phases.find((p) => p.name === 'measure')!.startOffsetMs).toBe(0);
       const m = merged.phases.find((p) => p.name === 'measure')!;
       expect(m.intervals.length).toBeLessThanOrEqual(7);
+      // per wall-clock second: each interval of the merged .hlog is the four loaders' intervals of
+      // that same second (same tag, same instant) added — counts and every percentile, never averaged
+      const mergedDir = path.join(mounts['/results'], runId, 'merged');
+      for (const cls of ['reads', 'appends']) {
+        const parts = merged.merged!.loaders.map((l) => hlogIntervals(path.join(l.source, `${cls}.hlog`)));
+        const seconds = hlogIntervals(path.join(mergedDir, `${cls}.hlog`));
+        expect(seconds.length, cls).toBeGreaterThanOrEqual(2 * 6); // response and service, 6 s at least
+        let total = 0;
+        for (const sec of seconds) {
+          const sum = hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: true, useWebAssembly: false });
+          let found = 0;
+          for (const p of parts) for (const x of p) if (x.tag === sec.tag && x.startMs === sec.startMs) { sum.add(x.h); found++; }
+          expect(found, `${cls} ${sec.tag} @${sec.startMs}`).toBeGreaterThanOrEqual(1);
+          expect(sec.h.totalCount, `${cls} ${sec.tag} @${sec.startMs}`).toBe(sum.totalCount);
+          for (const q of [50, 90, 99, 100]) expect(sec.h.getValueAtPercentile(q), `${cls} ${sec.tag} @${sec.startMs} p${q}`).toBe(sum.getValueAtPercentile(q));
+          total += sec.h.totalCount;
+        }
+        // and no loader's second was left out: the merged seconds hold every interval of the four
+        expect(total).toBe(parts.flat().reduce((a, x) => a + x.h.totalCount, 0));
+      }
       expect(m.classes.reads.rate.sent + m.classes.reads.rate.unsent!).toBe(2400);
       const c = await Connection.connect({ host, port: 9042 });
       const n = Number(decodeRows((await c.query('SELECT count(*) AS n FROM sb_scale.wide')) as RowsResult)[0].n);
