@@ -119,7 +119,11 @@ describe('4 segments vs 1 loader on the emulator', () => {
       const b = phaseOf(all, 'measure').classes[cls];
       const na = a.ops[op].count + a.ops[op].errors;
       const nb = b.ops[op].count + b.ops[op].errors;
-      expect(Math.abs(nb - na) / na, `${cls}.${op}: ${nb} merged vs ${na} single`).toBeLessThanOrEqual(0.005);
+      // Within 0.5 %, beyond what each side reported as unsent: on a loaded machine a loader
+      // that stalls at the phase's end leaves its last slots unsent (counted, never hidden), and
+      // four loaders stall more than one (seen: 0.59 % apart, all of it in `unsent`).
+      const unsentGap = Math.abs((b.rate.unsent ?? 0) - (a.rate.unsent ?? 0));
+      expect(Math.abs(nb - na), `${cls}.${op}: ${nb} merged vs ${na} single, unsent ${b.rate.unsent} vs ${a.rate.unsent}`).toBeLessThanOrEqual(0.005 * na + unsentGap);
       // the union of the loaders' schedules is the single schedule: 6 s × rate slots in all
       expect(b.rate.sent + b.rate.unsent!).toBe(a.rate.sent + a.rate.unsent!);
       expect(b.rate.target).toBe(a.rate.target);
