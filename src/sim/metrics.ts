@@ -15,6 +15,7 @@
 import http from 'node:http';
 import { ErrorCode } from '../cql/errors.js';
 import type { Cluster, SimNode } from './cluster.js';
+import { cqlStatsOf, reactorUtilization } from './cql-stats.js';
 import type { FaultConfig, Faults, StallSpec } from './faults.js';
 import { flushLargeData } from './large-data.js';
 import { LATENCY_BUCKETS_US, type LatencyHistogram } from './latency.js';
@@ -50,6 +51,13 @@ export function renderMetrics(cluster: Cluster, scope?: SimNode): string {
   const rows = fam('sim_shard_rows', 'gauge', 'Rows stored on this shard (all tables).');
   const viewBacklog = fam('scylla_database_view_update_backlog', 'gauge', 'Holds the current size in bytes of the pending view updates for all tables');
   const viewPending = fam('sim_view_updates_pending', 'gauge', 'View updates made by base writes on this shard and not yet applied.');
+  // cql-stats.ts: Scylla's names, labels and help texts (cql3/query_processor.cc, transport/server.cc, seastar reactor)
+  const parsed = fam('scylla_query_processor_statements_prepared', 'counter', 'Counts the total number of parsed CQL requests.');
+  const perKs = (['reads', 'inserts', 'updates', 'deletes'] as const).map((k) => ({
+    k, f: fam(`scylla_cql_${k}_per_ks`, 'counter', `Counts the number of CQL ${{ reads: 'SELECT', inserts: 'INSERT', updates: 'UPDATE', deletes: 'DELETE' }[k]} requests executed on particular keyspaces. Label \`who' indicates where the reqs come from (clients or DB internals)`),
+  }));
+  const cqlRequests = fam('scylla_transport_cql_requests_count', 'counter', 'Counts the total number of CQL messages of a specific kind.');
+  const utilization = fam('scylla_reactor_utilization', 'gauge', 'CPU utilization');
 
   for (const n of scope ? [scope] : cluster.nodes) {
     const instance = scope ? '' : `instance="${n.address}"`;
@@ -74,6 +82,14 @@ export function renderMetrics(cluster: Cluster, scope?: SimNode): string {
       const vb = cluster.viewBacklog.of(s);
       viewBacklog.lines.push(`${viewBacklog.name}{${l}} ${vb.bytes}`);
       viewPending.lines.push(`${viewPending.name}{${l}} ${vb.pending}`);
+      const cs = cqlStatsOf(s);
+      parsed.lines.push(`${parsed.name}{${l}} ${cs.parsed}`);
+      for (const { k, f } of perKs) f.lines.push(`${f.name}{${instance ? `${instance},` : ''}ks="system",shard="${s.id}",who="user"} ${cs.systemKs[k]}`);
+      for (const [key, count] of [...cs.requests].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const [group, kind] = key.split('\u0000');
+        cqlRequests.lines.push(`${cqlRequests.name}{${instance ? `${instance},` : ''}kind="${kind}",scheduling_group_name="${labelValue(group)}",shard="${s.id}"} ${count}`);
+      }
+      utilization.lines.push(`${utilization.name}{${l}} ${reactorUtilization(s).toFixed(2)}`);
       for (const [code, count] of c.errors) errors.lines.push(`${errors.name}{${l},type="${ERROR_TYPES[code] ?? `0x${code.toString(16)}`}"} ${count}`);
       histogram(readLat, l, s.readLatency);
       histogram(writeLat, l, s.writeLatency);

@@ -19,6 +19,8 @@ import {
   writeSetKeyspaceResult, writeSupported, writeVoidResult, type QueryParameters, type RawValue, type SchemaChange,
 } from '../cql/messages.js';
 import type { Cluster, SimNode, SimShard } from './cluster.js';
+import { registerClient, type ClientRecord } from './clients.js';
+import { countMessage, countParsed, countPrepare, countStatement } from './cql-stats.js';
 import { hashPassword } from './cluster.js';
 import { nowNs } from './capacity.js';
 import type { Lane } from './qos.js';
@@ -117,11 +119,13 @@ export class SimServer {
   private accept(l: ListenerInfo, socket: net.Socket): void {
     const shards = this.cluster.options.shards;
     let shardId: number;
+    // the client's port as this node sees it (system.clients shows it)
+    let seenPort = socket.remotePort ?? 0;
     if (l.shardAware) {
       // target shard = client source port mod smp_count (seastar's port load balancing); a NAT
       // in between rewrites the port, so the connection lands elsewhere (tests: natRewritesSourcePorts)
-      const port = (socket.remotePort ?? 0) + (this.natRewritesSourcePorts ? 1 : 0);
-      shardId = port % shards;
+      seenPort = (socket.remotePort ?? 0) + (this.natRewritesSourcePorts ? 1 : 0);
+      shardId = seenPort % shards;
     } else {
       // fewest open connections accepted through this listener; ties go to the lowest shard
       shardId = 0;
@@ -132,9 +136,11 @@ export class SimServer {
     const shard = l.node.shards[shardId];
     shard.counters.connections++;
     socket.setNoDelay(true);
-    const conn = new SimConnection(this, socket, l.node, shard, l.port);
+    const conn = new SimConnection(this, socket, l.node, shard, l.port, seenPort);
     this.connections.add(conn);
+    const unregister = registerClient(l.node, conn.client);
     socket.once('close', () => {
+      unregister();
       l.perShard[shardId]--;
       shard.counters.connections--;
       this.connections.delete(conn);
@@ -177,8 +183,15 @@ export class SimConnection {
   private slGeneration = -1;
 
   /** `listenerPort`: the port this connection came in on; events name it (transport/event_notifier.cc uses the connection's server port) */
-  constructor(private readonly server: SimServer, private readonly socket: net.Socket, readonly node: SimNode, readonly shard: SimShard, private readonly listenerPort: number) {
+  /** this connection's row of system.clients (clients.ts) */
+  readonly client: ClientRecord;
+
+  constructor(private readonly server: SimServer, private readonly socket: net.Socket, readonly node: SimNode, readonly shard: SimShard, private readonly listenerPort: number, clientPort: number) {
     this.session = { cluster: server.cluster, node, shard, lwtMark: false, tabletsRouting: false };
+    this.client = {
+      address: (socket.remoteAddress ?? '0.0.0.0').replace(/^::ffff:/, ''), port: clientPort, shardId: shard.id, stage: 'ESTABLISHED',
+      protocolVersion: null, options: null, username: undefined, levelName: () => (this.state === 'ready' ? this.level().name : 'default'),
+    };
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => { /* the peer went away; 'close' cleans up */ });
     socket.on('close', () => { this.closed = true; this.clearTimers(); });
@@ -249,6 +262,7 @@ export class SimConnection {
       return;
     }
     this.version = f.version;
+    countMessage(this.shard, this.client.levelName(), f.opcode);
     try {
       switch (f.opcode) {
         case Opcode.OPTIONS: return this.onOptions(f);
@@ -309,17 +323,21 @@ export class SimConnection {
       if (!codec) throw new ResponseError(ErrorCode.PROTOCOL_ERROR, `Unknown compression algorithm: ${comp}`);
       this.parser.compressor = codec;
     }
+    this.client.options = opts;
+    this.client.protocolVersion = f.version;
     // an extension is enabled when its key is present; the value does not matter (transport/cql_protocol_extension.cc)
     this.session.lwtMark = opts.has('SCYLLA_LWT_ADD_METADATA_MARK');
     this.session.tabletsRouting = opts.has('TABLETS_ROUTING_V1');
     if (this.server.cluster.options.auth) {
       this.state = 'authenticating';
+      this.client.stage = 'AUTHENTICATING';
       const w = this.begin();
       w.string(AUTHENTICATOR);
       this.finish(f.stream, Opcode.AUTHENTICATE, 0);
       return;
     }
     this.state = 'ready';
+    this.client.stage = 'READY';
     this.begin();
     this.finish(f.stream, Opcode.READY, 0);
     // responses after READY may be compressed (drivers enable compression once READY arrives)
@@ -339,7 +357,9 @@ export class SimConnection {
     }
     if (!role.canLogin) throw new ResponseError(ErrorCode.BAD_CREDENTIALS, `${user} is not permitted to log in`);
     this.session.user = user;
+    this.client.username = user;
     this.state = 'ready';
+    this.client.stage = 'READY';
     const w = this.begin();
     w.bytes(null);
     this.finish(f.stream, Opcode.AUTH_SUCCESS, 0);
@@ -391,6 +411,8 @@ export class SimConnection {
     const { cql, params } = readQuery(f.body);
     const ex = this.server.executor;
     const parsed = ex.parse(cql);
+    countParsed(this.shard);
+    countStatement(this.shard, parsed.statement, this.session.keyspace);
     const bound = this.bound(params, parsed.bindNames);
     if (bound.length !== parsed.bindCount) throw new InvalidRequest(`There were ${parsed.bindCount} markers(?) in CQL but ${bound.length} bound variables`);
     const plan = ex.planFor(cql, this.session.keyspace);
@@ -402,6 +424,7 @@ export class SimConnection {
     this.requireReady();
     const cql = new Reader(f.body).longString();
     const e = this.server.executor.prepare(this.session, cql);
+    countPrepare(this.shard, e.id);
     const w = this.begin();
     const extraFlags = e.plan.isLwt && this.session.lwtMark ? LWT_FLAG : 0;
     writePreparedResult(w, e.id, e.plan.bindSpecs, e.plan.pkIndexes, e.plan.resultColumns, { extraFlags, version: this.version });
@@ -413,6 +436,7 @@ export class SimConnection {
     this.shard.counters.requests++;
     const { id, params } = readExecute(f.body);
     const e = this.server.executor.preparedEntry(id);
+    countStatement(this.shard, e.parsed.statement, e.keyspace);
     const bound = this.bound(params, e.parsed.bindNames);
     if (bound.length !== e.parsed.bindCount) throw new InvalidRequest(`There were ${e.parsed.bindCount} markers(?) in CQL but ${bound.length} bound variables`);
     const ep = this.params(params);
@@ -428,9 +452,12 @@ export class SimConnection {
     const children = statements.map((s) => {
       if (typeof s.query === 'string') {
         const parsed = ex.parse(s.query);
+        countParsed(this.shard);
+        countStatement(this.shard, parsed.statement, this.session.keyspace);
         return { plan: ex.planFor(s.query, this.session.keyspace), bound: this.bound({ consistency: 0, values: s.values }, parsed.bindNames) };
       }
       const e = ex.preparedEntry(s.query);
+      countStatement(this.shard, e.parsed.statement, e.keyspace);
       return { plan: e.plan, bound: this.bound({ consistency: 0, values: s.values }, e.parsed.bindNames) };
     });
     const type = params.type === 0 ? 'logged' : params.type === 1 ? 'unlogged' : 'counter';

@@ -11,6 +11,7 @@ import { parseType } from '../cql/parser/parser.js';
 import { partitionKeyBytes, type TokenHalves } from '../routing/murmur3.js';
 import type { Cluster, SimNode } from './cluster.js';
 import type { Session } from './context.js';
+import { clientTableRows } from './clients.js';
 import { largeDataRows } from './large-data.js';
 import { CDC_PARTITIONER, generationRows, tabletStreamsOf, type TabletStreams } from './cdc.js';
 import { KeyspaceMeta, SCYLLA_TABLE_OPTIONS, TableMeta, type ColumnMeta, type OptionValue } from './schema.js';
@@ -166,6 +167,12 @@ export function installSystemKeyspaces(cluster: Cluster): void {
   define(system, 'large_cells', `keyspace_name text, table_name text, sstable_name text, cell_size bigint, partition_key text, clustering_key text,
     column_name text, collection_elements bigint, compaction_time timestamp`, ['keyspace_name', 'table_name'],
   ['sstable_name', 'cell_size desc', 'partition_key', 'clustering_key', 'column_name'], (_c, s) => largeDataRows(s.node).cells as unknown as VirtualRow[]);
+
+  // client connections (db/virtual_tables.cc clients_table; node-local: this node's connections, clients.ts)
+  define(system, 'clients', `address inet, port int, client_type text, shard_id int, connection_stage text, driver_name text,
+    driver_version text, hostname text, protocol_version int, ssl_cipher_suite text, ssl_enabled boolean, ssl_protocol text,
+    username text, scheduling_group text, client_options frozen<map<text;text>>`, ['address'], ['port', 'client_type'],
+  (_c, s) => clientTableRows(s.node));
 
   // service levels (service/qos/service_level_controller.cc): the levels and their attachments to roles
   define(system, 'service_levels_v2', 'service_level text, timeout duration, workload_type text, shares int', ['service_level'], [],
