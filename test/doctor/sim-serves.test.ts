@@ -38,7 +38,7 @@ describe('emulator: system.clients', () => {
     const r = await admin.query('SELECT * FROM system.clients');
     expect(r.kind).toBe('rows');
     if (r.kind !== 'rows') return;
-    expect(r.metadata.columns.map((c) => c.name)).toEqual([
+    expect(r.metadata.columns!.map((c) => c.name)).toEqual([
       'address', 'port', 'client_type', 'client_options', 'connection_stage', 'driver_name', 'driver_version', 'hostname',
       'protocol_version', 'scheduling_group', 'shard_id', 'ssl_cipher_suite', 'ssl_enabled', 'ssl_protocol', 'username',
     ]);
