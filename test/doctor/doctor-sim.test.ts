@@ -1,9 +1,10 @@
 /**
- * doctor against the built-in emulator (3 nodes × 2 shards, PasswordAuthenticator, /metrics):
- * each check passing and failing on what the emulator serves today. The checks that read
- * tables the emulator does not serve yet (system.clients, system.large_*, Scylla's
- * non-prepared counters) say so — and the tests of their verdicts on real rows run as soon as
- * the emulator serves them (the `servesClients` / `servesLarge` gates below).
+ * doctor against the built-in emulator (3 nodes × 2 shards, PasswordAuthenticator, /metrics,
+ * large-partition threshold lowered to 10 MB so a test partition is recorded without writing a
+ * gigabyte): each check passing and failing (or warning) on what the emulator serves:
+ * SUPPORTED and the shard-aware port, system.clients (a real cassandra-driver client and
+ * shard-aware connections), system_schema, service levels, system.large_partitions after a
+ * flush, and Scylla's per-shard Prometheus counters.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../src/cql/connection.js';
@@ -11,7 +12,7 @@ import { runDoctor, type DoctorOptions } from '../../src/doctor/index.js';
 import { loadProfile } from '../../src/profile/load.js';
 import { startSim, type Sim } from '../../src/sim/index.js';
 import { simHost } from '../support/sim-host.js';
-import { applySchema, closedPort, evenTraffic, findings, hotTraffic, one } from './support.js';
+import { adHocTraffic, applySchema, closedPort, connectShard, evenTraffic, findings, hotTraffic, one } from './support.js';
 
 const SU = { username: 'cassandra', password: 'cassandra' };
 const WL = 'test/fixtures/doctor/doctor-wl.yaml';
@@ -21,23 +22,21 @@ describe('doctor on the emulator', () => {
   let admin: Connection;
   const host = simHost();
   let hosts: string[];
-  let servesClients = false;
-  let servesLarge = false;
   const base = (): DoctorOptions => ({
     contacts: [{ host, port: 9042 }], credentials: SU, connectTimeoutMs: 5000,
     metricsUrls: [`${sim.metricsUrl}/metrics`], metricsWindowMs: 1,
   });
 
   beforeAll(async () => {
-    sim = await startSim({ nodes: 3, shards: 2, host, auth: true, metricsPort: 0, vnodesPerNode: 16 });
+    sim = await startSim({ nodes: 3, shards: 2, host, auth: true, metricsPort: 0, vnodesPerNode: 16, largeData: { partitionMb: 10, cellMb: 8 } });
     hosts = sim.nodes.map((n) => n.host);
     admin = await Connection.connect({ host, port: 9042, credentials: SU });
     await applySchema(admin, WL);
     // a keyspace and a table doctor must fail: RF 1 SimpleStrategy; a time series with a TTL on LCS
     await admin.query("CREATE KEYSPACE sb_bad WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
     await admin.query("CREATE TABLE sb_bad.ts (dev int, at timestamp, v text, PRIMARY KEY (dev, at)) WITH compaction = {'class': 'LeveledCompactionStrategy'} AND default_time_to_live = 3600");
-    servesClients = await admin.query('SELECT shard_id FROM system.clients').then(() => true, () => false);
-    servesLarge = await admin.query('SELECT partition_size FROM system.large_partitions').then(() => true, () => false);
+    // every shard has prepared the traffic's statement once: later PREPAREs hit its cache (not parsed)
+    await evenTraffic(hosts, 2, 1, SU);
   });
   afterAll(async () => {
     await admin?.close();
@@ -72,7 +71,54 @@ describe('doctor on the emulator', () => {
     const imb = one(r, 'shard-imbalance');
     expect(imb.status).toBe('PASS');
     expect(imb.evidence[0].detail).toMatch(/requests in the 1 ms window/);
+    const prep = one(r, 'prepared-statements');
+    expect(prep.status).toBe('PASS');
+    expect(prep.evidence[0].detail).toMatch(/in the 1 ms window: scylla_query_processor_statements_prepared − system-keyspace queries = 0 non-prepared of 180 CQL requests/);
+    const parts = one(r, 'partitions');
+    expect(parts.status).toBe('PASS');
+    expect(parts.evidence.map((e) => e.source)).toEqual(hosts.map((h) => `${h}:9042 system.large_*`));
+    // the only other client: this test's admin connection, a Scylla-named driver on one shard of one node
+    const cl = one(r, 'clients');
+    expect(cl.status).toBe('WARN');
+    expect(cl.evidence).toEqual([{ source: `${host}:9042 system.clients`, detail: expect.stringMatching(/^\S+:9042: 1 connection on shard \{\d\} of 2; scheduling group sl:default$/) }]);
     expect(r.totals.FAIL).toBe(findings(r, 'compaction').filter((f) => f.status === 'FAIL').length + 2);
+  });
+
+  it('statements sent with literals (QUERY, not prepared) fail prepared statements, from Scylla\'s counters over the window', async () => {
+    const r = await runDoctor({ ...base(), sleep: () => adHocTraffic(hosts, 2, 30, SU) });
+    const f = one(r, 'prepared-statements');
+    expect(f.status).toBe('FAIL');
+    expect(f.summary).toBe('100 % of CQL requests are parsed each time (not prepared)');
+    expect(f.evidence[0].detail).toMatch(/= 180 non-prepared of 180 CQL requests \(100 %\)$/);
+    expect(f.guidance).toBe('practice 1: prepared statements');
+  });
+
+  it('a node down fails shard-aware for that node (not reachable from here)', async () => {
+    await sim.setNodeUp(2, false);
+    try {
+      const r = await runDoctor({ ...base() });
+      const sa = findings(r, 'shard-aware');
+      expect(sa.map((f) => f.status)).toEqual(['PASS', 'PASS', 'FAIL']);
+      expect(sa[2].subject).toBe(`node ${hosts[2]}:9042`);
+      expect(sa[2].summary).toBe('node not reachable from here on its CQL port');
+      expect(sa[2].evidence[0].detail).toMatch(/connection refused/);
+    } finally {
+      await sim.setNodeUp(2, true);
+    }
+  });
+
+  it('a CL needing more replicas than the RF fails replication (every request Unavailable)', async () => {
+    const profile = await loadProfile('test/fixtures/doctor/cl.yaml');
+    await applySchema(admin, 'test/fixtures/doctor/cl-wl.yaml');
+    try {
+      const r = await runDoctor({ ...base(), profile });
+      const f = one(r, 'replication', 'keyspace sb_cl');
+      expect(f.status).toBe('FAIL');
+      expect(f.summary).toMatch(/THREE needs 3 replicas, RF 2 has fewer: every such request is Unavailable \(app\.get3\)/);
+      expect(f.evidence[0].source).toBe(`${host}:9042 system_schema.keyspaces`);
+    } finally {
+      await admin.query('DROP KEYSPACE sb_cl');
+    }
   });
 
   it('one hot shard fails shard imbalance, naming the node and shard', async () => {
@@ -154,55 +200,79 @@ describe('doctor on the emulator', () => {
     await admin.query("CREATE SERVICE LEVEL interactive_sl WITH timeout = 50ms AND workload_type = 'interactive'");
     await admin.query('ATTACH SERVICE LEVEL interactive_sl TO app');
     await admin.query('CREATE SERVICE LEVEL untyped');
+    // a connection of the app's login: system.clients shows it in its level's scheduling group
+    const app = await Connection.connect({ host, port: 9042, credentials: { username: 'app', password: 'x' } });
     try {
       const r = await runDoctor({ ...base(), sleep: () => evenTraffic(hosts, 2, 30, SU) });
       const ok = one(r, 'workload-types', 'service level interactive_sl');
       expect(ok.status).toBe('PASS');
       expect(ok.summary).toBe('interactive, timeout 50 ms, attached to app');
+      expect(ok.evidence).toContainEqual({ source: 'system.clients (every node)', detail: expect.stringMatching(/client connections per scheduling group: .*sl:interactive_sl 1/) });
       expect(one(r, 'workload-types', 'service level untyped').status).toBe('WARN');
     } finally {
+      await app.close();
       await admin.query('DROP SERVICE LEVEL IF EXISTS interactive_sl');
       await admin.query('DROP SERVICE LEVEL IF EXISTS untyped');
       await admin.query('DROP ROLE IF EXISTS app');
     }
   });
 
-  it('today: system.clients and system.large_* are not served, and the checks say so per node', async ({ skip }) => {
-    if (servesClients && servesLarge) skip('the emulator serves them: see the tests below');
-    const r = await runDoctor(base());
-    if (!servesClients) {
-      const cl = findings(r, 'clients');
-      expect(cl.map((f) => f.status)).toEqual(['WARN', 'WARN', 'WARN']);
-      expect(cl[0].evidence[0].source).toBe(`${host}:9042 system.clients`);
-    }
-    if (!servesLarge) {
-      const p = findings(r, 'partitions');
-      expect(p.map((f) => f.status)).toEqual(['WARN', 'WARN', 'WARN']);
-      expect(p[0].summary).toMatch(/cannot read system\.large_partitions, system\.large_rows, system\.large_cells/);
-    }
-  });
-
-  it('system.clients (when the emulator serves it): the stock Node.js driver fails, a shard-aware client passes', async ({ skip }) => {
-    if (!servesClients) skip('the emulator does not serve system.clients yet (docs/doctor.md lists what it must)');
+  it('system.clients: the stock Node.js driver (not shard-aware) fails, named with its version and shards; shard-aware connections pass', async () => {
     const cassandra = await import('cassandra-driver');
     const client = new cassandra.default.Client({
       contactPoints: [host], localDataCenter: 'datacenter1', credentials: SU,
       policies: { loadBalancing: new cassandra.default.policies.loadBalancing.DCAwareRoundRobinPolicy('datacenter1') },
     });
     await client.connect();
-    const aware = await Promise.all(hosts.flatMap((h) => [0, 1].map(async (s) => {
-      const { connectShard } = await import('./support.js');
-      return connectShard(h, s, 2, SU);
-    })));
+    const aware = await Promise.all(hosts.flatMap((h) => [0, 1].map((s) => connectShard(h, s, 2, SU))));
     try {
       const r = await runDoctor(base());
-      const ds = one(r, 'clients', /DataStax Node\.js Driver/);
+      const ds = one(r, 'clients', /Apache Cassandra Node\.js Driver 4\.10\.0, user cassandra/);
       expect(ds.status).toBe('FAIL');
-      expect(ds.guidance).toMatch(/2–4×/);
-      expect(one(r, 'clients', /scylla-bench/).status).toBe('PASS');
+      expect(ds.summary).toMatch(/^not shard-aware: Apache Cassandra Node\.js Driver 4\.10\.0 routes to nodes, never to shards/);
+      expect(ds.guidance).toBe('red line: clients that are not shard-aware (a 2–4× latency penalty)');
+      // one evidence line per node it is connected to, from that node's own system.clients
+      expect(ds.evidence.map((e) => e.source).sort()).toEqual(hosts.map((h) => `${h}:9042 system.clients`).sort());
+      for (const e of ds.evidence) expect(e.detail).toMatch(/^\S+:9042: \d+ connections? on shards? \{[\d, ]+\} of 2; scheduling group sl:default$/);
+      const sb = one(r, 'clients', /scylla-bench/);
+      expect(sb.status).toBe('PASS');
+      expect(sb.evidence).toHaveLength(3);
+      for (const e of sb.evidence) expect(e.detail).toMatch(/: \d+ connections on shards \{0, 1\} of 2;/);
     } finally {
       await client.shutdown();
       await Promise.all(aware.map((c) => c.close()));
+    }
+  });
+
+  it('partitions: none recorded passes, one recorded under 100 MB warns, one over 100 MB fails naming its key, size and node', async () => {
+    await admin.query("CREATE KEYSPACE sb_big WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 1}");
+    await admin.query('CREATE TABLE sb_big.blobs (k int, c int, v blob, PRIMARY KEY (k, c))');
+    const p = await admin.prepare('INSERT INTO sb_big.blobs (k, c, v) VALUES (?, ?, ?)');
+    const chunk = Buffer.alloc(2 * 1024 * 1024, 7);
+    const write = async (from: number, to: number): Promise<void> => {
+      for (let c = from; c < to; c++) await admin.execute(p, [1, c, chunk]);
+    };
+    try {
+      // 6 × 2 MB: over the emulator's lowered 10 MB line, under doctor's 100 MB one
+      await write(0, 6);
+      sim.flush();
+      const warn = one(await runDoctor(base()), 'partitions', 'table sb_big.blobs');
+      expect(warn.status).toBe('WARN');
+      expect(warn.summary).toMatch(/^large data recorded \(largest partition 12\.0 MB, 6 rows\), under the 100 MB line$/);
+
+      // grown to 51 × 2 MB = 102 MB
+      await write(6, 51);
+      sim.flush();
+      const r = await runDoctor(base());
+      const f = one(r, 'partitions', 'table sb_big.blobs');
+      expect(f.status).toBe('FAIL');
+      expect(f.summary).toBe('1 partition over 100 MB (largest 102.0 MB)');
+      expect(f.evidence[0].source).toMatch(/:9042 system\.large_partitions$/);
+      expect(f.evidence[0].detail).toMatch(/^partition 1: 102\.0 MB, 51 rows \(on \S+:9042\)$/);
+      expect(f.guidance).toBe('red line: partitions larger than 100 MB');
+      expect(f.fix).toMatch(/add a bucket/);
+    } finally {
+      await admin.query('DROP KEYSPACE sb_big');
     }
   });
 });

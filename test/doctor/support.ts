@@ -17,8 +17,23 @@ export async function connectShard(host: string, shard: number, n: number, crede
   }
 }
 
-/** `perConnection` requests on every shard of every host: an even load. */
+/** `perConnection` prepared requests on every shard of every host: an even load, as an application sends it. */
 export async function evenTraffic(hosts: string[], shards: number, perConnection: number, credentials?: Credentials): Promise<void> {
+  for (const h of hosts) {
+    for (let s = 0; s < shards; s++) {
+      const c = await connectShard(h, s, shards, credentials);
+      try {
+        const p = await c.prepare('INSERT INTO sb_doc.users (id, v) VALUES (?, ?)');
+        await Promise.all(Array.from({ length: perConnection }, (_, i) => c.execute(p, [i, 'x'])));
+      } finally {
+        await c.close();
+      }
+    }
+  }
+}
+
+/** `perConnection` statements with literals (QUERY, never prepared) on every shard of every host. */
+export async function adHocTraffic(hosts: string[], shards: number, perConnection: number, credentials?: Credentials): Promise<void> {
   for (const h of hosts) {
     for (let s = 0; s < shards; s++) {
       const c = await connectShard(h, s, shards, credentials);
