@@ -17,6 +17,7 @@ const LAYERS: Record<string, number> = {
   'qos.ts': 0, 'capacity.ts': 0, 'service-levels.ts': 0, 'cdc-options.ts': 0,
   // 1: the cluster's state and where replicas are
   'cluster.ts': 1, 'locator.ts': 1, 'context.ts': 1, 'tablets.ts': 1, 'views.ts': 1, 'view-backlog.ts': 1, 'cdc.ts': 1, 'large-data.ts': 1,
+  'clients.ts': 1, 'cql-stats.ts': 1,
   // 2: the storage proxy
   'proxy.ts': 2,
   // 3: statements
