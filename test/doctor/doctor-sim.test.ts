@@ -28,7 +28,7 @@ describe('doctor on the emulator', () => {
   });
 
   beforeAll(async () => {
-    sim = await startSim({ nodes: 3, shards: 2, host, auth: true, metricsPort: 0, vnodesPerNode: 16, largeData: { partitionMb: 10, cellMb: 8 } });
+    sim = await startSim({ nodes: 3, shards: 2, host, auth: true, metricsPort: 0, nodeMetricsPort: 0, vnodesPerNode: 16, largeData: { partitionMb: 10, cellMb: 8 } });
     hosts = sim.nodes.map((n) => n.host);
     admin = await Connection.connect({ host, port: 9042, credentials: SU });
     await applySchema(admin, WL);
@@ -138,6 +138,23 @@ describe('doctor on the emulator', () => {
     expect(m.guidance).toMatch(/no monitoring of shard imbalance/);
     expect(one(r, 'shard-imbalance').status).toBe('WARN');
     expect(one(r, 'prepared-statements').status).toBe('SKIP');
+  });
+
+  it('each node\'s own endpoint (Scylla\'s :9180 shape, no instance label): all of them pass monitoring and judge imbalance per node; one of three warns', async () => {
+    const urls = sim.nodes.map((n) => n.metricsUrl!);
+    const all = await runDoctor({ ...base(), metricsUrls: urls, sleep: () => evenTraffic(hosts, 2, 30, SU) });
+    const m = one(all, 'monitoring');
+    expect(m.status).toBe('PASS');
+    expect(m.summary).toBe('per-shard metrics reachable for all 3 nodes');
+    const imb = one(all, 'shard-imbalance', 'requests per shard (metrics)');
+    expect(imb.status).toBe('PASS');
+    expect(imb.evidence.slice(1).map((e) => e.detail.split(':')[0]).sort()).toEqual([...hosts].sort());
+    expect(one(all, 'prepared-statements').status).toBe('PASS');
+
+    const partial = await runDoctor({ ...base(), metricsUrls: [urls[0]] });
+    const w = one(partial, 'monitoring');
+    expect(w.status).toBe('WARN');
+    expect(w.summary).toBe(`metrics cover 1 of 3 nodes (missing ${hosts.filter((h) => h !== hosts[0]).join(', ')})`);
   });
 
   it('with no --scylla-metrics, Scylla\'s port 9180 on each node is tried', async () => {
