@@ -80,7 +80,7 @@ describe('doctor on the emulator', () => {
     // the only other client: this test's admin connection, a Scylla-named driver on one shard of one node
     const cl = one(r, 'clients');
     expect(cl.status).toBe('WARN');
-    expect(cl.evidence).toEqual([{ source: `${host}:9042 system.clients`, detail: expect.stringMatching(/^\S+:9042: 1 connection on shard \{\d\} of 2; scheduling group sl:default$/) }]);
+    expect(cl.evidence).toEqual([{ source: `${host}:9042 system.clients`, detail: expect.stringMatching(/^\S+:9042: 1 connection, per shard \[(1, 0|0, 1)\] \(1 of 2 shards\); scheduling group sl:default$/) }]);
     expect(r.totals.FAIL).toBe(findings(r, 'compaction').filter((f) => f.status === 'FAIL').length + 2);
   });
 
@@ -250,11 +250,16 @@ describe('doctor on the emulator', () => {
       expect(ds.guidance).toBe('red line: clients that are not shard-aware (a 2–4× latency penalty)');
       // one evidence line per node it is connected to, from that node's own system.clients
       expect(ds.evidence.map((e) => e.source).sort()).toEqual(hosts.map((h) => `${h}:9042 system.clients`).sort());
-      for (const e of ds.evidence) expect(e.detail).toMatch(/^\S+:9042: \d+ connections? on shards? \{[\d, ]+\} of 2; scheduling group sl:default$/);
+      for (const e of ds.evidence) expect(e.detail).toMatch(/^\S+:9042: \d+ connections?, per shard \[\d+, \d+\] \([12] of 2 shards\); scheduling group sl:default$/);
       const sb = one(r, 'clients', /scylla-bench/);
       expect(sb.status).toBe('PASS');
       expect(sb.evidence).toHaveLength(3);
-      for (const e of sb.evidence) expect(e.detail).toMatch(/: \d+ connections on shards \{0, 1\} of 2;/);
+      // one per shard from the shard-aware connections (node 1 also has this test's admin connection)
+      expect(sb.evidence.map((e) => e.detail.replace(/^\S+: /, '')).sort()).toEqual([
+        expect.stringMatching(/^2 connections, per shard \[1, 1\] \(2 of 2 shards\); scheduling group sl:default$/),
+        expect.stringMatching(/^2 connections, per shard \[1, 1\] \(2 of 2 shards\); scheduling group sl:default$/),
+        expect.stringMatching(/^3 connections, per shard \[(2, 1|1, 2)\] \(2 of 2 shards\); scheduling group sl:default$/),
+      ]);
     } finally {
       await client.shutdown();
       await Promise.all(aware.map((c) => c.close()));

@@ -34,13 +34,13 @@ describe('clients: which connected clients are shard-aware', () => {
     expect(ds.status).toBe('FAIL');
     expect(ds.summary).toMatch(/routes to nodes, never to shards, and reaches only some shards of 2 node/);
     expect(ds.evidence.map((e) => e.detail)).toEqual([
-      '10.0.0.1:9042: 1 connection on shard {0} of 4; scheduling group sl:default',
-      '10.0.0.2:9042: 1 connection on shard {0} of 4; scheduling group sl:default',
+      '10.0.0.1:9042: 1 connection, per shard [1, 0, 0, 0] (1 of 4 shards); scheduling group sl:default',
+      '10.0.0.2:9042: 1 connection, per shard [1, 0, 0, 0] (1 of 4 shards); scheduling group sl:default',
     ]);
     expect(ds.guidance).toBe('red line: clients that are not shard-aware (a 2–4× latency penalty)');
     const py = f.find((x) => x.subject.includes('Python'))!;
     expect(py.status).toBe('PASS');
-    expect(py.evidence[0].detail).toBe('10.0.0.1:9042: 4 connections on shards {0, 1, 2, 3} of 4; scheduling group sl:oltp');
+    expect(py.evidence[0].detail).toBe('10.0.0.1:9042: 4 connections, per shard [1, 1, 1, 1] (4 of 4 shards); scheduling group sl:oltp');
   });
 
   it('a Scylla driver missing shards warns (pool not full); a nameless client on some shards fails', () => {

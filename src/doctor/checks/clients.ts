@@ -46,7 +46,7 @@ const SCYLLA_DRIVER = /scylla/i;
 /** The verdict per client (address, driver, version, user) over every node it is connected to. */
 export function judgeClients(nodes: readonly NodeClients[]): Finding[] {
   const check = 'clients' as const;
-  interface Acc { address: string; driver: string | null; version: string | null; user: string | null; perNode: Map<string, { n: number; shards: Set<number>; conns: number; source: string }>; groups: Set<string> }
+  interface Acc { address: string; driver: string | null; version: string | null; user: string | null; perNode: Map<string, { n: number; shards: Set<number>; perShard: number[]; conns: number; source: string }>; groups: Set<string> }
   const clients = new Map<string, Acc>();
   for (const nc of nodes) {
     for (const r of nc.rows) {
@@ -55,9 +55,12 @@ export function judgeClients(nodes: readonly NodeClients[]): Finding[] {
       let a = clients.get(key);
       if (!a) { a = { address: r.address, driver: r.driverName, version: r.driverVersion, user: r.username, perNode: new Map(), groups: new Set() }; clients.set(key, a); }
       let pn = a.perNode.get(nc.node);
-      if (!pn) { pn = { n: nc.nrShards, shards: new Set(), conns: 0, source: nc.source }; a.perNode.set(nc.node, pn); }
+      if (!pn) { pn = { n: nc.nrShards, shards: new Set(), perShard: new Array<number>(nc.nrShards).fill(0), conns: 0, source: nc.source }; a.perNode.set(nc.node, pn); }
       pn.conns++;
-      if (r.shardId !== null) pn.shards.add(r.shardId);
+      if (r.shardId !== null) {
+        pn.shards.add(r.shardId);
+        pn.perShard[r.shardId] = (pn.perShard[r.shardId] ?? 0) + 1;
+      }
       if (r.schedulingGroup) a.groups.add(r.schedulingGroup);
     }
   }
@@ -67,7 +70,7 @@ export function judgeClients(nodes: readonly NodeClients[]): Finding[] {
     const subject = `client ${a.address} (${name}${a.user ? `, user ${a.user}` : ''})`;
     const evidence = [...a.perNode].map(([node, pn]) => ({
       source: pn.source,
-      detail: `${node}: ${pn.conns} connection${pn.conns === 1 ? '' : 's'} on shard${pn.shards.size === 1 ? '' : 's'} {${[...pn.shards].sort((x, y) => x - y).join(', ')}} of ${pn.n}${a.groups.size ? `; scheduling group ${[...a.groups].sort().join(', ')}` : ''}`,
+      detail: `${node}: ${pn.conns} connection${pn.conns === 1 ? '' : 's'}, per shard [${Array.from(pn.perShard, (x) => x ?? 0).join(', ')}] (${pn.shards.size} of ${pn.n} shards)${a.groups.size ? `; scheduling group ${[...a.groups].sort().join(', ')}` : ''}`,
     }));
     const uncovered = [...a.perNode].filter(([, pn]) => pn.shards.size < pn.n);
     const scyllaDriver = a.driver !== null && SCYLLA_DRIVER.test(a.driver);
