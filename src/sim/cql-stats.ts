@@ -20,13 +20,14 @@ import type { SimShard } from './cluster.js';
 export const UTILIZATION_PERIOD_MS = 1000;
 
 const OPCODE_NAMES = new Map<number, string>(Object.entries(Opcode).map(([k, v]) => [v as number, k]));
+const MAX_OPCODE = Math.max(...OPCODE_NAMES.keys());
 
 export interface CqlStats {
   parsed: number;
   /** ids this shard's prepared cache holds (a PREPARE of another id parses) */
   preparedIds: Set<string>;
-  /** `sl:<group>\0KIND` → messages */
-  requests: Map<string, number>;
+  /** level name → messages by opcode (an array: no allocation per message) */
+  requests: Map<string, number[]>;
   /** user statements on system keyspaces, by statement type */
   systemKs: { reads: number; inserts: number; updates: number; deletes: number };
   utilization: { atNs: bigint; busyNs: number; pct: number };
@@ -48,9 +49,25 @@ export function cqlStatsOf(shard: SimShard): CqlStats {
 
 /** One CQL message of `opcode`, received while the connection ran under level `level`. */
 export function countMessage(shard: SimShard, level: string, opcode: number): void {
+  if (opcode > MAX_OPCODE) return; // answered as a protocol error; Scylla has no kind for it
   const m = cqlStatsOf(shard).requests;
-  const key = `sl:${level}\u0000${OPCODE_NAMES.get(opcode) ?? `0x${opcode.toString(16)}`}`;
-  m.set(key, (m.get(key) ?? 0) + 1);
+  let byOpcode = m.get(level);
+  if (!byOpcode) m.set(level, (byOpcode = new Array<number>(MAX_OPCODE + 1).fill(0)));
+  byOpcode[opcode]++;
+}
+
+/** The shard's messages as [scheduling group, kind, count], non-zero only, in a stable order. */
+export function messageCounts(shard: SimShard): [string, string, number][] {
+  const requests = cqlStatsOf(shard).requests;
+  const out: [string, string, number][] = [];
+  for (const level of [...requests.keys()].sort()) {
+    const mine: [string, string, number][] = [];
+    requests.get(level)!.forEach((n, op) => {
+      if (n > 0) mine.push([`sl:${level}`, OPCODE_NAMES.get(op) ?? `0x${op.toString(16)}`, n]);
+    });
+    out.push(...mine.sort((x, y) => (x[1] < y[1] ? -1 : 1)));
+  }
+  return out;
 }
 
 /** A statement parsed on this shard (a QUERY, an unprepared BATCH child). */

@@ -15,7 +15,7 @@
 import http from 'node:http';
 import { ErrorCode } from '../cql/errors.js';
 import type { Cluster, SimNode } from './cluster.js';
-import { cqlStatsOf, reactorUtilization } from './cql-stats.js';
+import { cqlStatsOf, messageCounts, reactorUtilization } from './cql-stats.js';
 import type { FaultConfig, Faults, StallSpec } from './faults.js';
 import { flushLargeData } from './large-data.js';
 import { LATENCY_BUCKETS_US, type LatencyHistogram } from './latency.js';
@@ -85,8 +85,7 @@ export function renderMetrics(cluster: Cluster, scope?: SimNode): string {
       const cs = cqlStatsOf(s);
       parsed.lines.push(`${parsed.name}{${l}} ${cs.parsed}`);
       for (const { k, f } of perKs) f.lines.push(`${f.name}{${instance ? `${instance},` : ''}ks="system",shard="${s.id}",who="user"} ${cs.systemKs[k]}`);
-      for (const [key, count] of [...cs.requests].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        const [group, kind] = key.split('\u0000');
+      for (const [group, kind, count] of messageCounts(s)) {
         cqlRequests.lines.push(`${cqlRequests.name}{${instance ? `${instance},` : ''}kind="${kind}",scheduling_group_name="${labelValue(group)}",shard="${s.id}"} ${count}`);
       }
       utilization.lines.push(`${utilization.name}{${l}} ${reactorUtilization(s).toFixed(2)}`);
