@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/cql/connection.js';
-import { runDoctor, type DoctorOptions } from '../../src/doctor/index.js';
+import { runDoctor, type DoctorOptions, type DoctorReport } from '../../src/doctor/index.js';
 import { loadProfile } from '../../src/profile/load.js';
+import { runCli } from '../support/cli.js';
 import { cassandraInfo, connectCassandra } from '../support/real.js';
 import { applySchema, one } from './support.js';
 
@@ -45,5 +46,19 @@ describe.skipIf(!info)('doctor on the real Cassandra', () => {
       expect(one(r, check).status, check).toBe('SKIP');
     }
     expect(one(r, 'shard-imbalance').status).toBe('WARN'); // no per-shard data
+  });
+
+  it('the built CLI on Cassandra: a good profile passes compaction, its RF 3 on one node exits 1, the service levels it names SKIP', async () => {
+    const env = { SCYLLA_BENCH_USERNAME: info!.username, SCYLLA_BENCH_PASSWORD: info!.password };
+    const r = await runCli(['doctor', '--target', `${info!.host}:${info!.port}`, '--profile', 'test/fixtures/doctor/good.yaml', '--json'], { env, timeoutMs: 120_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const rep = JSON.parse(r.stdout) as DoctorReport;
+    expect(one(rep, 'compaction', 'table sb_doc.users').status).toBe('PASS'); // read-mostly on LCS
+    expect(one(rep, 'compaction', 'table sb_doc.events').status).toBe('PASS');
+    expect(one(rep, 'replication', 'keyspace sb_doc').status).toBe('FAIL');
+    expect(rep.totals.FAIL).toBe(1);
+    expect(one(rep, 'workload-types').status).toBe('SKIP');
+    expect(rep.inputs.metricsUrls).toEqual([]); // Cassandra serves no Prometheus endpoint to guess
   });
 });

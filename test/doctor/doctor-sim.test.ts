@@ -6,11 +6,14 @@
  * shard-aware connections), system_schema, service levels, system.large_partitions after a
  * flush, and Scylla's per-shard Prometheus counters.
  */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../src/cql/connection.js';
 import { runDoctor, type DoctorOptions } from '../../src/doctor/index.js';
 import { loadProfile } from '../../src/profile/load.js';
 import { startSim, type Sim } from '../../src/sim/index.js';
+import { skipPython, venvBin } from '../support/python-venv.js';
 import { simHost } from '../support/sim-host.js';
 import { adHocTraffic, applySchema, closedPort, connectShard, evenTraffic, findings, hotTraffic, one } from './support.js';
 
@@ -263,6 +266,29 @@ describe('doctor on the emulator', () => {
     } finally {
       await client.shutdown();
       await Promise.all(aware.map((c) => c.close()));
+    }
+  });
+
+  it.skipIf(skipPython)('system.clients: Scylla\'s python driver (shard-aware, one connection per shard of every node) passes', async () => {
+    const py = spawn(venvBin('python'), ['test/doctor/hold_connections.py', host, '9042', SU.username, SU.password], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    py.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => py.once('exit', resolve));
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: py.stdout }).once('line', resolve);
+        py.once('exit', (code) => reject(new Error(`hold_connections.py exited ${code}: ${stderr.slice(-2000)}`)));
+      });
+      expect(JSON.parse(line).pools_full).toBe(true);
+      const r = await runDoctor(base());
+      const f = one(r, 'clients', /ScyllaDB Python Driver 3\.29\.\d+, user cassandra/);
+      expect(f.status).toBe('PASS');
+      expect(f.summary).toBe('a Scylla driver with a connection on every shard of every node it uses');
+      expect(f.evidence).toHaveLength(3);
+      for (const e of f.evidence) expect(e.detail).toMatch(/^\S+:9042: \d+ connections, per shard \[[1-9]\d*, [1-9]\d*\] \(2 of 2 shards\); scheduling group sl:default$/);
+    } finally {
+      py.stdin.end();
+      await exited;
     }
   });
 
