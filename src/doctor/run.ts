@@ -10,7 +10,7 @@ import { summaryPhase } from '../results/result.js';
 import { checkClients } from './checks/clients.js';
 import { checkCompaction } from './checks/compaction.js';
 import { checkImbalanceFromMetrics, checkImbalanceFromResult, checkMonitoring, checkPrepared } from './checks/metrics.js';
-import { checkPartitions } from './checks/partitions.js';
+import { checkPartitions, profileEstimates } from './checks/partitions.js';
 import { checkReplication } from './checks/replication.js';
 import { checkShardAware } from './checks/shard-aware.js';
 import { checkWorkloadTypes } from './checks/workload-types.js';
@@ -65,6 +65,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
       ...await checkCompaction(ctx),
       ...await checkWorkloadTypes(ctx, profileLevels),
       ...await checkPartitions(ctx),
+      ...(o.profile ? profileEstimates(o.profile) : []),
       ...imbalanceFindings(ctx),
       ...await checkReplication(ctx),
       ...(metrics && metrics.last.length > 0 ? checkPrepared(metrics) : [{

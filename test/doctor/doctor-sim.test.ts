@@ -110,6 +110,20 @@ describe('doctor on the emulator', () => {
     }
   });
 
+  it('a profile whose partitions would reach ~200 MB fails partitions from its estimate, before a row is written', async () => {
+    const profile = await loadProfile('test/fixtures/doctor/big.yaml');
+    const r = await runDoctor({ ...base(), profile });
+    const f = one(r, 'partitions', 'table sb_wide.readings (profile estimate)');
+    expect(f.status).toBe('FAIL');
+    expect(f.summary).toMatch(/^the profile builds partitions up to (\d+)\.\d MB: over the 100 MB line$/);
+    expect(Number(/up to (\d+)/.exec(f.summary)![1])).toBeGreaterThan(100);
+    expect(f.evidence[0].source).toMatch(/big\.yaml$/);
+    expect(f.evidence[0].detail).toMatch(/max 100000 × 20\d\d bytes per row/);
+    expect(f.guidance).toBe('red line: partitions larger than 100 MB');
+    // the cluster itself recorded nothing large
+    expect(one(r, 'partitions', 'cluster').status).toBe('PASS');
+  });
+
   it('a CL needing more replicas than the RF fails replication (every request Unavailable)', async () => {
     const profile = await loadProfile('test/fixtures/doctor/cl.yaml');
     await applySchema(admin, 'test/fixtures/doctor/cl-wl.yaml');
@@ -201,6 +215,9 @@ describe('doctor on the emulator', () => {
       ]);
       expect(one(r, 'compaction', 'table sb_doc.users').status).toBe('PASS');
       expect(one(r, 'compaction', 'table sb_doc.events').status).toBe('PASS');
+      const est = one(r, 'partitions', 'table sb_doc.events (profile estimate)');
+      expect(est.status).toBe('PASS');
+      expect(est.evidence[0].detail).toMatch(/^workload doctor_wl: rows per partition mean 10, max 10 × \d+ bytes per row/);
       expect(one(r, 'replication', 'keyspace sb_doc').status).toBe('PASS');
 
       // a level of the wrong type is a FAIL naming both

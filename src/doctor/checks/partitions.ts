@@ -6,12 +6,15 @@
  * partitions far past the line, or smaller ones when the node's thresholds were lowered or a
  * partition has more than 100 000 rows).
  */
+import { estimatePartitions, LARGE_PARTITION_BYTES, type PartitionEstimate } from '../../profile/partition-size.js';
+import type { ResolvedProfile } from '../../profile/types.js';
 import { num, str } from '../cluster.js';
 import type { DoctorContext } from '../context.js';
 import { GUIDANCE, type Evidence, type Finding } from '../types.js';
 import { isSystemKeyspace, missingTable } from '../cluster.js';
 
-export const RED_LINE_PARTITION_BYTES = 100 * 1024 * 1024;
+/** The guidance's line (the same one the loader warns at before a run). */
+export const RED_LINE_PARTITION_BYTES = LARGE_PARTITION_BYTES;
 
 export interface LargeRecord {
   kind: 'partition' | 'row' | 'cell';
@@ -128,4 +131,38 @@ export async function checkPartitions(ctx: DoctorContext): Promise<Finding[]> {
   }
   if (asked.length === 0) return out;
   return [...out, ...judgeLarge(records, asked)];
+}
+
+/**
+ * The partitions the profile's workloads will build (profile/partition-size.ts: rows per
+ * partition from the table's distribution × the row size its generators produce; a floor), per
+ * table of the workloads its classes use: over the line FAIL before a single row is written.
+ */
+export function judgeEstimates(file: string, estimates: readonly (PartitionEstimate & { keyspace: string })[]): Finding[] {
+  const check = 'partitions' as const;
+  return estimates.map((e) => {
+    const subject = `table ${e.keyspace}.${e.table} (profile estimate)`;
+    const evidence: Evidence[] = [{
+      source: file,
+      detail: `workload ${e.workload}: rows per partition mean ${Math.round(e.rowsPerPartition.mean)}, max ${Math.round(e.rowsPerPartition.max)} × ${e.meanRowBytes} bytes per row (cells only) → mean ${mb(e.meanPartitionBytes)}, largest ${mb(e.maxPartitionBytes)}`,
+    }];
+    if (e.overRedLine) {
+      return {
+        check, subject, status: 'FAIL' as const, summary: `the profile builds partitions up to ${mb(e.maxPartitionBytes)}: over the 100 MB line`, evidence,
+        fix: 'lower rows_per_partition (or the row size), or add a bucket to the partition key so each partition stays well under 100 MB',
+        guidance: GUIDANCE.redLinePartitions,
+      };
+    }
+    return { check, subject, status: 'PASS' as const, summary: `the profile builds partitions up to ${mb(e.maxPartitionBytes)}`, evidence };
+  });
+}
+
+/** The estimates for the workloads the profile's classes use. */
+export function profileEstimates(p: ResolvedProfile): Finding[] {
+  const used = new Set(p.phases.flatMap((ph) => ph.classes.map((c) => c.workload)));
+  const estimates = [...used].flatMap((name) => {
+    const w = p.workloads[name];
+    return w ? estimatePartitions(w, p.seed).map((e) => ({ ...e, keyspace: w.keyspace })) : [];
+  });
+  return judgeEstimates(p.file, estimates);
 }
