@@ -1,7 +1,8 @@
 /**
- * The checks' verdicts on small fixtures, for what neither the emulator nor Cassandra serves
- * today: system.clients rows with Scylla's columns, system.large_* rows, Scylla's per-shard
- * counters in the Prometheus text format, TWCS window counts Scylla would refuse at CREATE.
+ * The checks' verdicts on small fixtures, for cases the emulator tests (doctor-sim.test.ts) do
+ * not produce: other drivers and shard counts in system.clients, other partition keys in
+ * system.large_*, Scylla's exposition without an instance label, reactor utilization of a busy
+ * cluster, two-DC consistency levels, TWCS window counts Scylla would refuse at CREATE.
  * The rows have exactly the columns Scylla's tables have (db/virtual_tables.cc, §7).
  */
 import { describe, expect, it } from 'vitest';
