@@ -182,10 +182,13 @@ export class SimConnection {
   private sl: EffectiveLevel = DEFAULT_LEVEL;
   private slGeneration = -1;
 
-  /** `listenerPort`: the port this connection came in on; events name it (transport/event_notifier.cc uses the connection's server port) */
   /** this connection's row of system.clients (clients.ts) */
   readonly client: ClientRecord;
 
+  /**
+   * `listenerPort`: the port this connection came in on; events name it (transport/event_notifier.cc uses the connection's server port).
+   * `clientPort`: the client's port as the node sees it.
+   */
   constructor(private readonly server: SimServer, private readonly socket: net.Socket, readonly node: SimNode, readonly shard: SimShard, private readonly listenerPort: number, clientPort: number) {
     this.session = { cluster: server.cluster, node, shard, lwtMark: false, tabletsRouting: false };
     this.client = {
