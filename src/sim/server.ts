@@ -265,8 +265,8 @@ export class SimConnection {
       return;
     }
     this.version = f.version;
-    countMessage(this.shard, this.client.levelName(), f.opcode);
     try {
+      countMessage(this.shard, this.client.levelName(), f.opcode);
       switch (f.opcode) {
         case Opcode.OPTIONS: return this.onOptions(f);
         case Opcode.STARTUP: return this.onStartup(f);
