@@ -173,6 +173,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('max-workers', value({ type: 'string', describe: 'allow more worker threads than 4 per core' }))
         .option('pin', { type: 'boolean', describe: 'pin each worker thread to a core (Linux)' })
         .option('seed', value({ type: 'string', describe: 'seed for generators and op picks (a whole number)' }))
+        .option('validate', { type: 'boolean', describe: 'check every row the reads return against the generators; a mismatch or a missing row fails the run (exit 1)' })
         .option('out', value({ type: 'string', default: 'results', describe: 'results directory' }))
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON on stdout' })
         .option('strict', { type: 'boolean', default: false, describe: 'stop when the cluster cannot apply the service levels' })
@@ -206,7 +207,7 @@ export async function main(argv: string[]): Promise<number> {
         const flags = {
           profile: profileArg(a.profile), target, routing: routingFlag(a.routing),
           duration: durationMs === undefined ? undefined : asMsText(durationMs), rate: rateFlag('--rate', a.rate),
-          ...workersFlags(a), pin: a.pin, seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json,
+          ...workersFlags(a), pin: a.pin, seed: wholeFlag('--seed', a.seed, 0), out: outFlag(a.out), json: a.json, validate: a.validate,
           strict: a.strict, teardown: a.teardown, ...gateFlags, prometheus: single('--prometheus', a.prometheus),
           segment: segment || startAtMs !== undefined ? { segment: segment ?? SINGLE, startAtMs } : undefined,
           history: textFlag('--history', a.history, 'a directory'),
@@ -263,6 +264,8 @@ export async function main(argv: string[]): Promise<number> {
         .option('latency', { type: 'string', array: true, describe: 'extra reply latency, <kind>=<ms> or <kind>=lognormal:p50=<ms>,p99=<ms> (kind: all, read, write, scan, batch, …)' })
         .option('stall', { type: 'string', array: true, describe: 'stall a shard, node:shard:durationMs[:periodMs] (node from 0)' })
         .option('error', { type: 'string', array: true, describe: 'inject errors, <code>@<rate> (e.g. 0x1001@0.01 for Overloaded)' })
+        .option('corrupt', value({ type: 'string', describe: 'serve a flipped cell in a fraction of reads, <rate>[@[ks.]table[:column]] (e.g. 0.05@sb_kv.users:email)' }))
+        .option('lose-writes', value({ type: 'string', describe: 'the acknowledging replica drops this fraction of writes at CL ONE/LOCAL_ONE/ANY (0..1)' }))
         .option('large-partition-mb', value({ type: 'string', describe: 'record partitions above this size in system.large_partitions (Scylla: 1000)' }))
         .option('large-rows-count', value({ type: 'string', describe: 'record partitions with more rows (Scylla: 100000)' }))
         .option('flush-interval', value({ type: 'string', describe: 'how often nodes flush and record large data, a duration (default 5s; 0s: never)' }))
@@ -282,6 +285,7 @@ export async function main(argv: string[]): Promise<number> {
           crossShardUs: numberFlag('--cross-shard-us', a.crossShardUs, 'microseconds'), readUs: numberFlag('--read-us', a.readUs, 'microseconds'),
           writeUs: numberFlag('--write-us', a.writeUs, 'microseconds'),
           latency: listFlag('--latency', a.latency), stall: listFlag('--stall', a.stall), error: listFlag('--error', a.error),
+          corrupt: single('--corrupt', a.corrupt), loseWrites: single('--lose-writes', a.loseWrites),
           largePartitionMb: numberFlag('--large-partition-mb', a.largePartitionMb, 'megabytes'),
           largeRowsCount: wholeFlag('--large-rows-count', a.largeRowsCount, 1),
           flushIntervalMs: durationFlagMs('--flush-interval', a.flushInterval),

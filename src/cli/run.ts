@@ -36,6 +36,8 @@ export interface RunFlags {
   rate?: number;
   workers?: number;
   pin?: boolean;
+  /** check every read's rows against the generators; a mismatch or a missing row fails the run */
+  validate?: boolean;
   seed?: number;
   /** Raises the worker limit (4 per core). */
   maxWorkers?: number;
@@ -271,7 +273,9 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
       if (outcome.result.stopped !== 'signal') process.stderr.write(`scylla-bench: run stopped: ${outcome.result.stopped.replace(/^error: /, '')}\n`);
       return ExitCode.CHECKS_FAILED;
     }
-    const sloPass = Object.values(summary.classes).every((c) => c.slo.pass);
+    const validationFailed = summary.validation !== null && summary.validation.mismatch + summary.validation.missing > 0;
+    if (validationFailed) process.stderr.write(`scylla-bench: --validate: ${summary.validation!.mismatch} mismatch, ${summary.validation!.missing} missing of ${summary.validation!.checked} rows checked\n`);
+    const sloPass = Object.values(summary.classes).every((c) => c.slo.pass) && !validationFailed;
     if (!baseline) return sloPass ? ExitCode.OK : ExitCode.CHECKS_FAILED;
     // run then gate in one step: the gate's report goes where the table went
     const gate = gateResults(baseline, loadResult(outcome.resultDir), {
@@ -334,5 +338,6 @@ export function profileOverrides(f: Omit<RunFlags, 'profile' | 'out' | 'json' | 
     maxWorkers: f.maxWorkers,
     pin: f.pin,
     seed: f.seed,
+    validate: f.validate,
   };
 }

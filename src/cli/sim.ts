@@ -27,6 +27,10 @@ export interface SimFlags {
   stall?: string[];
   /** `code@rate`, e.g. `0x1001@0.01` */
   error?: string[];
+  /** `rate[@[ks.]table[:column]]`: a flipped cell in a fraction of reads */
+  corrupt?: string;
+  /** a fraction of CL ONE writes acknowledged and not stored */
+  loseWrites?: string;
   /** compaction_large_partition_warning_threshold_mb (MB; fractions allowed) */
   largePartitionMb?: number;
   /** compaction_rows_count_warning_threshold */
@@ -40,7 +44,7 @@ export interface SimFlags {
 
 const KINDS = ['all', 'read', 'write', 'scan', 'batch', 'schema', 'system', 'other'];
 
-export function faultsOf(f: Pick<SimFlags, 'latency' | 'stall' | 'error'>): FaultConfig | undefined {
+export function faultsOf(f: Pick<SimFlags, 'latency' | 'stall' | 'error' | 'corrupt' | 'loseWrites'>): FaultConfig | undefined {
   const c: FaultConfig = {};
   for (const l of f.latency ?? []) {
     const num = String.raw`(\d+(?:\.\d+)?)`;
@@ -64,6 +68,15 @@ export function faultsOf(f: Pick<SimFlags, 'latency' | 'stall' | 'error'>): Faul
     const m = /^(0x[0-9a-fA-F]+|\d+)@(0(?:\.\d+)?|1(?:\.0+)?)$/.exec(e);
     if (!m) throw new UserError(`--error: expected <code>@<rate>, e.g. 0x1001@0.01, got '${e}'`);
     (c.errors ??= []).push({ code: Number(m[1]), rate: Number(m[2]) });
+  }
+  if (f.corrupt !== undefined) {
+    const m = /^(0(?:\.\d+)?|1(?:\.0+)?)(?:@([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)(?::([A-Za-z_]\w*))?)?$/.exec(f.corrupt);
+    if (!m) throw new UserError(`--corrupt: expected <rate>[@[ks.]table[:column]] with rate in 0..1, e.g. 0.05@sb_kv.users:email, got '${f.corrupt}'`);
+    c.corrupt = { rate: Number(m[1]), ...(m[2] ? { table: m[2] } : {}), ...(m[3] ? { column: m[3] } : {}) };
+  }
+  if (f.loseWrites !== undefined) {
+    if (!/^(0(?:\.\d+)?|1(?:\.0+)?)$/.test(f.loseWrites)) throw new UserError(`--lose-writes: expected a fraction of writes in 0..1, got '${f.loseWrites}'`);
+    c.loseWrites = { rate: Number(f.loseWrites) };
   }
   return Object.keys(c).length > 0 ? c : undefined;
 }

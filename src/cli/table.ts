@@ -1,7 +1,7 @@
 /** The final table of a run: a rendering of the result file, nothing computed here. */
 import Table from 'cli-table3';
 import type { ClassResult, RunResult } from '../results/result.js';
-import { summaryPhase } from '../results/result.js';
+import { summaryPhase, validationTotals } from '../results/result.js';
 
 export function renderRunTable(r: RunResult): string {
   const phase = summaryPhase(r);
@@ -30,6 +30,10 @@ export function renderRunTable(r: RunResult): string {
     if (v) lines.push(`${cls}: view lag (write acknowledged → row in the view; op view-lag): ${v.sampled} writes sampled, ${v.seen} view rows seen, ${v.timeouts} not seen in time, ${v.unresolved} still followed at the end; ${v.polls} polls (${v.pollErrors} failed)`);
   }
   for (const e of Object.entries(phase.classes).flatMap(([cls, c]) => Object.entries(c.ops).flatMap(([op, o]) => Object.entries(o.errorsByKind).map(([k, n]) => `${cls}/${op}: ${n} × ${k}`)))) lines.push(`errors ${e}`);
+  const v = validationTotals(r.phases);
+  if (v) {
+    for (const [op, x] of Object.entries(v.byOp)) lines.push(`validate ${op}: ${x.checked} rows checked, ${x.mismatch} mismatch, ${x.missing} missing${x.mismatch + x.missing > 0 ? ' — FAIL' : ''}`);
+  }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

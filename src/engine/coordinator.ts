@@ -26,6 +26,7 @@ import { EngineError, StoppedError } from './errors.js';
 import { CROSS_SHARD_METRIC, nodeMetricsUrls, scrapeSum } from './target-metrics.js';
 import { SINGLE, segmentLabel, shareOf, type Segment } from '../profile/segment.js';
 import { clusterClock, missingSchema, schemaObjects, type ClusterClock } from './segment.js';
+import { MAX_TRACKED_ROWS, planValidation, validationWarnings, type ValidationPlan } from './validate.js';
 
 const nowAbsMs = (): number => performance.timeOrigin + performance.now();
 
@@ -143,9 +144,15 @@ export class Coordinator {
   /** What --pin did per worker. */
   private readonly pinning: string[] = [];
   private serviceLevels: ServiceLevelOutcome | undefined;
+  /** --validate: the shared row states every worker marks and reads (undefined: nothing validates). */
+  private readonly validation: ValidationPlan | undefined;
 
   constructor(private readonly o: RunOptions) {
     this.resultDir = path.join(o.resultsDir, o.runId);
+    this.validation = planValidation(o.profile);
+    for (const t of this.validation?.untracked ?? []) {
+      this.warnings.push(`--validate: table ${t} has more than ${MAX_TRACKED_ROWS} rows to track: its rows' values are compared, but no read of it can be judged missing`);
+    }
   }
 
   async run(): Promise<RunOutcome> {
@@ -185,6 +192,7 @@ export class Coordinator {
       }
       await this.shutdown();
     }
+    this.warnings.push(...validationWarnings(phases));
     const result: RunResult = {
       schema: RESULT_SCHEMA,
       runId: this.o.runId,
@@ -385,6 +393,7 @@ export class Coordinator {
         defaultCredentials: this.target.credentials, tls: this.target.tls,
         connectTimeoutMs: p.target.connectTimeoutMs, requestTimeoutMs: p.target.requestTimeoutMs,
         pinCore: p.pin ? i % os.availableParallelism() : undefined,
+        ...(this.validation ? { validation: this.validation } : {}),
       };
       const w = new Worker(script, { workerData: init });
       w.on('message', (m: WorkerToCoordinator) => {
@@ -456,6 +465,7 @@ export class Coordinator {
         intervalMs: open ? 1000 / c.rateOpsPerSec! : undefined,
         concurrency: undefined,
         maxInFlight: Math.max(1, Math.ceil(Math.ceil(c.maxInFlight / seg.count) / W)),
+        ...(c.validate ? { validate: true } : {}),
         countLimit: ph.count !== undefined ? Math.ceil(ph.count / ph.classes.length) : undefined,
         counters: new SharedArrayBuffer(8),
         ...(c.viewLag ? { viewLag: c.viewLag } : {}),

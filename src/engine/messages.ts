@@ -9,6 +9,7 @@ import type { ClusterFacts } from './cluster.js';
 import type { ResolvedProfile, ViewLagSpec } from '../profile/types.js';
 import type { Segment } from '../profile/segment.js';
 import type { WorkerInterval } from '../results/phase.js';
+import type { ValidationPlan } from './validate.js';
 
 export type ClassRouting = 'shard-aware' | 'token-aware' | 'round-robin' | 'driver';
 
@@ -27,6 +28,8 @@ export interface WorkerInit {
   requestTimeoutMs: number;
   /** --pin: the core this worker's thread is pinned to. */
   pinCore?: number;
+  /** --validate: the run's shared row states (absent: nothing is validated or tracked). */
+  validation?: ValidationPlan;
 }
 
 export interface ClassPlan {
@@ -41,6 +44,8 @@ export interface ClassPlan {
   /** Closed loop: chains this worker runs. */
   concurrency?: number;
   maxInFlight: number;
+  /** --validate / `validate: true`: check what this class's reads return. */
+  validate?: boolean;
   /** Stop after this many ops across all workers (load phases); with a segment, across all loaders (a global count). */
   countLimit?: number;
   /**

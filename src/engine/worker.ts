@@ -20,7 +20,7 @@ import type { Connection, PreparedStatement } from '../cql/connection.js';
 import { Consistency, parseConsistency } from '../cql/consistency.js';
 import { AuthenticationError, CqlError, NoHostAvailableError, describeError } from '../cql/errors.js';
 import { FrameFlag, type Frame } from '../cql/frame.js';
-import { readResponseExtras, readResult } from '../cql/messages.js';
+import { readResponseExtras, readResult, type RowsResult } from '../cql/messages.js';
 import { encode, newHistogram, recordNs, type Histogram } from '../metrics/histogram.js';
 import { NodePool, allDownForMs } from '../routing/pool.js';
 import { Router, type KeyspaceRouting } from '../routing/router.js';
@@ -31,6 +31,7 @@ import type { DriverSession } from './driver-session.js';
 import { ringOf } from './cluster.js';
 import type { ClassInterval, ClassPlan, CoordinatorToWorker, NodeHealth, PhasePlan, WorkerInit, WorkerToCoordinator } from './messages.js';
 import { compileGenerator, generatorName } from '../profile/generators.js';
+import { WorkerValidation, type ReadValidator, type ValidationCounts, type WriteTracker } from './validate.js';
 import { compileKeying, type Keying, type RowRef } from '../profile/keying.js';
 import { blockRowsOf, globalCycle, globalSlot } from '../profile/segment.js';
 import type { TableModel, WorkloadSpec } from '../profile/types.js';
@@ -60,6 +61,14 @@ interface OpStats {
   errors: Record<string, number>;
   /** Rows the replies carried (reads and scans: the first page). */
   rows: number;
+  /** --validate: rows checked against the generators, mismatches, missing rows. */
+  validation?: ValidationCounts;
+}
+
+/** --validate: what an op's replies are checked against, and what its acknowledgements mark. */
+interface OpChecks {
+  write?: WriteTracker;
+  read?: ReadValidator;
 }
 
 interface ClassState {
@@ -107,6 +116,9 @@ class LoadWorker {
   private readonly drivers = new Map<string, DriverSession>();
   private readonly keyings = new Map<BoundOp, Keying | null>();
   private readonly rowRef: RowRef = { partition: 0, row: 0, rows: 1 };
+  /** --validate only (undefined otherwise: the request path then never looks further). */
+  private readonly validation: WorkerValidation | undefined;
+  private readonly opChecks = new Map<BoundOp, OpChecks>();
   private readonly halves = { hi: 0, lo: 0 };
 
   private keyingOf(cs: ClassState, op: BoundOp): Keying | null {
@@ -136,6 +148,7 @@ class LoadWorker {
   constructor(init: WorkerInit) {
     this.init = init;
     this.nrShards = init.facts.nrShards ?? 1;
+    this.validation = init.validation ? new WorkerValidation(init.validation, init.profile.seed) : undefined;
     if (init.pinCore !== undefined) this.pinned = pinThisThread(init.pinCore);
   }
 
@@ -248,6 +261,7 @@ class LoadWorker {
       }
       const stats = new Map<string, OpStats>();
       for (const o of cp.ops) stats.set(o.name, { response: newHistogram(), service: newHistogram(), count: 0, errors: {}, rows: 0 });
+      if (this.validation) this.bindChecks(this.validation, cp, w, ops, stats, gens);
       states.push({
         plan: cp, router, keyspace: ks, ops, cumWeights: cum.map((c) => c / total),
         tables: new Map(w.tables.map((t) => [t.name, t])), stats,
@@ -279,6 +293,22 @@ class LoadWorker {
     this.classes = states;
     this.phase = plan;
     this.stopping = false;
+  }
+
+  /** --validate: the trackers of write ops (every class) and validators of a validating class's reads. */
+  private bindChecks(v: WorkerValidation, cp: ClassPlan, w: WorkloadSpec, ops: BoundOp[], stats: Map<string, OpStats>, gens: GeneratorFactory): void {
+    for (const op of ops) {
+      const t = w.tables.find((x) => x.name === op.baseTable);
+      if (!t || op.spec.kind === 'scan') continue;
+      const checks: OpChecks = {};
+      if (op.spec.kind === 'write') checks.write = v.writer(w, t, op.spec);
+      else if (cp.validate) {
+        checks.read = v.reader(w, t, op.spec, op.stmt, gens);
+        stats.get(op.spec.name)!.validation = { checked: 0, mismatch: 0, missing: 0 };
+      }
+      if (checks.write || checks.read) this.opChecks.set(op, checks);
+      else this.opChecks.delete(op);
+    }
   }
 
   runPhase(): void {
@@ -410,11 +440,15 @@ class LoadWorker {
           for (let r = 0; r < Math.max(1, addr.rows); r++) stmts.push(op.values(addr, r, intendedAbsMs));
           values = stmts[0];
           route = op.tokenOf(values, this.halves) ? cs.router.routeHalves(this.halves.hi, this.halves.lo, cs.keyspace, cs.replicaPick++, op.table) : cs.router.routeAny();
-          this.sendBatch(cs, op, stmts, route, intendedAbsMs, next, sendAbs, op.spec.kind === 'write' ? cs.viewLag?.pick(op, op.queryOptions) : undefined);
+          this.sendBatch(cs, op, stmts, route, intendedAbsMs, next, sendAbs, op.spec.kind === 'write' ? cs.viewLag?.pick(op, op.queryOptions) : undefined, addr.partition, addr.row, Math.max(1, addr.rows));
           return;
         }
         values = op.values(addr, 0, intendedAbsMs);
         route = op.tokenOf(values, this.halves) ? cs.router.routeHalves(this.halves.hi, this.halves.lo, cs.keyspace, cs.replicaPick++, op.table) : cs.router.routeAny();
+        if (this.validation && !cs.driver) {
+          const checks = this.opChecks.get(op);
+          if (checks) { this.sendChecked(cs, op, values, route, intendedAbsMs, next, sendAbs, checks, addr.partition, addr.row); return; }
+        }
       }
     } catch (e) {
       this.recordError(cs, op.spec.name, e);
@@ -452,16 +486,51 @@ class LoadWorker {
     });
   }
 
-  private sendBatch(cs: ClassState, op: BoundOp, rows: unknown[][], route: ReturnType<Router['routeAny']>, intendedAbsMs: number, next: () => void, sendAbs: number, sample?: ViewLagSample): void {
+  private sendBatch(cs: ClassState, op: BoundOp, rows: unknown[][], route: ReturnType<Router['routeAny']>, intendedAbsMs: number, next: () => void, sendAbs: number, sample: ViewLagSample | undefined, p: number, r: number, n: number): void {
     this.countRoute(cs, route);
     this.countSend(cs, sendAbs);
+    const tracker = this.validation ? this.opChecks.get(op)?.write : undefined;
     route.conn.batch(rows.map((v) => ({ statement: op.stmt, values: v })), {
       type: op.spec.batchType === 'logged' ? 0 : 1, consistency: consistencyOf(op.spec.consistency),
       ...(sample ? { timestampUs: sample.timestampUs } : {}),
     }).then(
-      () => { if (sample) cs.viewLag!.acked(sample, rows[rows.length - 1]); this.complete(cs, op, null, null, intendedAbsMs, sendAbs); next(); },
-      (e: unknown) => { this.complete(cs, op, e instanceof CqlError ? e : null, null, intendedAbsMs, sendAbs, e); next(); },
+      () => { if (sample) cs.viewLag!.acked(sample, rows[rows.length - 1]); tracker?.acked(p, r, n); this.complete(cs, op, null, null, intendedAbsMs, sendAbs); next(); },
+      (e: unknown) => { tracker?.failed(p, r, n); this.complete(cs, op, e instanceof CqlError ? e : null, null, intendedAbsMs, sendAbs, e); next(); },
     );
+  }
+
+  /**
+   * --validate: a single-row op whose acknowledgement marks its row, or whose reply is checked
+   * against the generators (the row's state is taken now, as the read leaves).
+   */
+  private sendChecked(cs: ClassState, op: BoundOp, values: unknown[], route: ReturnType<Router['routeAny']>, intendedAbsMs: number, next: () => void, sendAbs: number, checks: OpChecks, p: number, r: number): void {
+    this.countSend(cs, sendAbs);
+    const idx = this.countRoute(cs, route);
+    const formulaMisroute = route.ownerShard >= 0 && route.connShard >= 0 && route.ownerShard !== route.connShard;
+    const state = checks.read ? checks.read.snapshot(p, r) : 0;
+    const sample = checks.write ? cs.viewLag?.pick(op, op.queryOptions) : undefined;
+    route.conn.executeFast(op.stmt, values, sample ? sample.options : op.queryOptions, (err, frame) => {
+      if (sample && !err) cs.viewLag!.acked(sample, values);
+      if (frame && (frame.flags & FrameFlag.CUSTOM_PAYLOAD) !== 0 && this.learnTablet(frame, op.table) && !formulaMisroute) cs.misrouted[idx]++;
+      if (checks.write) {
+        if (err) checks.write.failed(p, r, 1);
+        else checks.write.acked(p, r, 1);
+      } else if (!err && frame && checks.read) {
+        const st = cs.stats.get(op.spec.name)!;
+        const res = rowsOf(frame);
+        if (res) {
+          st.rows += res.rowCount;
+          try {
+            checks.read.check(res, p, r, state, st.validation!);
+          } catch {
+            st.validation!.checked++;
+            st.validation!.mismatch++; // a reply whose cells do not parse holds no row we wrote
+          }
+        }
+      }
+      this.complete(cs, op, err, null, intendedAbsMs, sendAbs);
+      next();
+    });
   }
 
   private countSend(cs: ClassState, sendAbs: number): void {
@@ -567,6 +636,10 @@ class LoadWorker {
       const ops: ClassInterval['ops'] = {};
       for (const [name, st] of cs.stats) {
         ops[name] = { count: st.count, errors: st.errors, response: encode(st.response), service: encode(st.service), rows: st.rows };
+        if (st.validation) {
+          ops[name].validation = { ...st.validation };
+          st.validation.checked = st.validation.mismatch = st.validation.missing = 0;
+        }
         st.response.reset();
         st.service.reset();
         st.count = 0;
@@ -674,6 +747,18 @@ function pinThisThread(core: number): string {
   if (r.error) return `not pinned: taskset not found (${r.error.message})`;
   if (r.status !== 0) return `not pinned: taskset failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`;
   return `pinned thread ${tid} to cpu ${core}`;
+}
+
+/** The ROWS result of a frame (undefined for any other result, or one that does not parse). */
+function rowsOf(frame: Frame): RowsResult | undefined {
+  try {
+    const r = new Reader(frame.body);
+    readResponseExtras(r, frame.flags);
+    const res = readResult(r);
+    return res.kind === 'rows' ? res : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Rows in a RESULT frame (0 for any other result); a reply that does not parse counts none. */

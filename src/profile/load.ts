@@ -38,6 +38,8 @@ export interface ProfileOverrides {
   maxWorkers?: number;
   pin?: boolean;
   seed?: number;
+  /** --validate: every class checks what its reads return (docs/results.md). */
+  validate?: boolean;
 }
 
 type ClassInput = z.output<typeof classSchema>;
@@ -121,6 +123,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
     if (c.concurrency !== undefined) spec.concurrency = c.concurrency;
     if (c.service_level !== undefined) spec.serviceLevel = c.service_level;
     if (c.routing !== undefined) spec.routing = c.routing;
+    if (c.validate === true) spec.validate = true;
     if (c.slo !== undefined) {
       const slo: SloSpec = {};
       if (c.slo.p50 !== undefined) slo.p50Ms = c.slo.p50;
@@ -258,6 +261,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
     for (const ph of phases) if (ph.kind === 'measure') ph.durationMs = overrides.durationMs;
   }
   if (overrides.rateOpsPerSec !== undefined) applyRate(phases, overrides.rateOpsPerSec);
+  if (overrides.validate) for (const ph of phases) ph.classes = ph.classes.map((c) => ({ ...c, validate: true }));
   return profile;
 }
 

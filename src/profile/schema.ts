@@ -187,6 +187,7 @@ export const classSchema = strict('a class', {
     consistency: oneOf('consistency', CONSISTENCY, 'Consistency level of the polls (default LOCAL_ONE)').optional(),
     views: list('views', z.string({ error: typeError('a view name') })).optional().meta({ description: 'Only these views of the written tables (default: all)' }),
   }, "Measure view lag: after a sampled write is acknowledged, poll each view of its table by the row's view key until the row is there; `view-lag` (ack → visible) is recorded as an op of the class").optional(),
+  validate: bool('Check every row the reads return against the generators (mismatch/missing counts; run --validate sets it on every class)').optional(),
 }, 'A class of traffic: a workload mix at a rate (open loop) or a concurrency (closed loop)');
 
 const phaseObject = strict('a phase', {

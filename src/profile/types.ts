@@ -192,6 +192,8 @@ export interface ClassSpec {
   slo?: SloSpec;
   /** (additive) Poll the views of a sample of this class's writes: `view-lag` (engine/view-lag.ts). */
   viewLag?: ViewLagSpec;
+  /** Check every row this class's reads return against the generators (`--validate` sets it on every class). */
+  validate?: boolean;
   pos: SourcePos;
 }
 

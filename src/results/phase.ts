@@ -11,7 +11,7 @@
 import { decode, encode, mergeInto, newHistogram, summarize, type Histogram } from '../metrics/histogram.js';
 import type { ClassSpec } from '../profile/types.js';
 import { slotsOf, type Segment } from '../profile/segment.js';
-import { addViewLag, isLagOp, type ClassResult, type IntervalRecord, type OpResult, type ViewLagCounts } from './result.js';
+import { addViewLag, isLagOp, type ClassResult, type IntervalRecord, type OpResult, type ValidationResult, type ViewLagCounts } from './result.js';
 import { sloChecks } from './slo.js';
 
 /** One op's second on one worker. */
@@ -24,6 +24,8 @@ export interface OpInterval {
   service: string;
   /** Rows the replies carried (reads and scans). */
   rows?: number;
+  /** --validate: rows compared with the generators, and the ones that differ or are missing. */
+  validation?: ValidationResult;
 }
 
 /** One class's second on one worker. */
@@ -98,6 +100,7 @@ interface OpAcc {
   count: number;
   errors: Record<string, number>;
   rows: number;
+  validation?: ValidationResult;
 }
 
 interface ClassAcc {
@@ -189,6 +192,12 @@ export class PhaseAccumulator {
           mergeInto(a.service, service);
           a.count += oi.count;
           a.rows += oi.rows ?? 0;
+          if (oi.validation) {
+            const v = (a.validation ??= { checked: 0, mismatch: 0, missing: 0 });
+            v.checked += oi.validation.checked;
+            v.mismatch += oi.validation.mismatch;
+            v.missing += oi.validation.missing;
+          }
           for (const [kind, n] of Object.entries(oi.errors)) a.errors[kind] = (a.errors[kind] ?? 0) + n;
         }
       }
@@ -252,6 +261,7 @@ export class PhaseAccumulator {
       }
       ops[op] = {
         count: a.count, errors, errorsByKind: a.errors, rows: a.rows,
+        ...(a.validation ? { validation: { ...a.validation } } : {}),
         response: { ...summarize(a.response), histogram: encodeOf(a.response) },
         service: { ...summarize(a.service), histogram: encodeOf(a.service) },
       };

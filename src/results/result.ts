@@ -42,10 +42,22 @@ export interface OpResult {
   errorsByKind: Record<string, number>;
   /** Rows the replies carried (reads and scans: the first page of each); 0 for writes. */
   rows: number;
+  /** --validate (reads of a validating class): rows checked against the generators. */
+  validation?: ValidationResult;
   /** Response time: from the intended start (open loop); equals service time in closed loop. */
   response: LatencySummary & { histogram: string };
   /** Service time: send → reply. */
   service: LatencySummary & { histogram: string };
+}
+
+/** What --validate found in one op's replies (docs/results.md: what it can and cannot know). */
+export interface ValidationResult {
+  /** rows compared with the values the generators give them */
+  checked: number;
+  /** rows with a cell that differs (or a row deleted before the read that came back) */
+  mismatch: number;
+  /** reads of a row this run wrote (acknowledged before the read left) that returned nothing */
+  missing: number;
 }
 
 export interface ShardResult {
@@ -326,6 +338,27 @@ export interface RunSummary {
   warnings: string[];
   /** Tables whose estimated partitions pass ScyllaDB's 100 MB red line (empty: none). */
   largePartitions: { workload: string; table: string; maxPartitionBytes: number }[];
+  /** --validate: totals over every phase (null when nothing was validated); any mismatch or missing fails the run. */
+  validation: (ValidationResult & { byOp: Record<string, ValidationResult> }) | null;
+}
+
+/**
+ * --validate over the whole run, per `class/op` (every phase: a load's reads count too); null
+ * when no op was validated.
+ */
+export function validationTotals(phases: PhaseResult[]): (ValidationResult & { byOp: Record<string, ValidationResult> }) | null {
+  const byOp: Record<string, ValidationResult> = {};
+  const total: ValidationResult = { checked: 0, mismatch: 0, missing: 0 };
+  for (const ph of phases) {
+    for (const [cls, c] of Object.entries(ph.classes)) {
+      for (const [op, o] of Object.entries(c.ops)) {
+        if (!o.validation) continue;
+        const v = (byOp[`${cls}/${op}`] ??= { checked: 0, mismatch: 0, missing: 0 });
+        for (const k of ['checked', 'mismatch', 'missing'] as const) { v[k] += o.validation[k]; total[k] += o.validation[k]; }
+      }
+    }
+  }
+  return Object.keys(byOp).length > 0 ? { ...total, byOp } : null;
 }
 
 /** The phase a summary reports: the last measure phase, else the last phase with classes. */
@@ -346,5 +379,5 @@ export function summarizeRun(r: RunResult, resultDir: string): RunSummary {
     classes[name] = { serviceLevel: c.serviceLevel, serviceLevelTimeoutMs: c.serviceLevelTimeoutMs ?? null, routing: c.routing, rate: c.rate, misrouteRatio: c.shards.misrouteRatio, slo: { pass: c.slo.pass }, ops };
   }
   const largePartitions = (r.partitions ?? []).filter((p) => p.overRedLine).map((p) => ({ workload: p.workload, table: p.table, maxPartitionBytes: p.maxPartitionBytes }));
-  return { runId: r.runId, resultDir, stopped: r.stopped, classes, warnings: r.warnings, largePartitions };
+  return { runId: r.runId, resultDir, stopped: r.stopped, classes, warnings: r.warnings, largePartitions, validation: validationTotals(r.phases) };
 }

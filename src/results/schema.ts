@@ -34,6 +34,11 @@ export const opResultSchema = z.looseObject({
   errors: count,
   errorsByKind: z.record(z.string(), count),
   rows: count.optional().describe('rows the replies carried (reads and scans: the first page of each)'),
+  validation: z.looseObject({
+    checked: count.describe('rows compared with the values the generators give them'),
+    mismatch: count.describe('rows with a cell that differs, or a row deleted before the read that came back'),
+    missing: count.describe('reads of a row this run wrote (acknowledged before the read left) that returned nothing'),
+  }).optional().describe('--validate: what the replies of a validating class held (reads only)'),
   response: latencyWithHistogram.describe('response time: from the intended start (open loop)'),
   service: latencyWithHistogram.describe('service time: send → reply'),
 });

@@ -15,6 +15,7 @@ import { ShardQueue, type CostModel, type Timeouts } from './capacity.js';
 import { LatencyHistogram } from './latency.js';
 import { ServiceLevels } from './service-levels.js';
 import { ViewBacklog, type ViewUpdateDelay } from './view-backlog.js';
+import type { DataFaults } from './data-faults.js';
 import { InvalidRequest } from './values.js';
 
 export interface ClusterOptions {
@@ -137,6 +138,8 @@ export class Cluster {
   private lastTimestampUs = 0;
   /** Set once a write skipped a down replica: from then on multi-replica reads reconcile copies. */
   replicasMayDiffer = false;
+  /** Corrupted reads and lost writes (faults.ts sets them; undefined: none). */
+  dataFaults: DataFaults | undefined;
   /** Replica lists per strategy, indexed by vnode range × shard (locator.ts): built once, shared by every request. */
   readonly replicaCache = new Map<string, Replica[][]>();
   /** View updates made by base writes and not yet applied (asynchronous views). */

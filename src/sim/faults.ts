@@ -11,6 +11,7 @@ import { nowNs } from './capacity.js';
 import type { Cluster } from './cluster.js';
 import type { OpKind } from './context.js';
 import { checkDelaySpec, DelaySampler, type DelaySpec } from './delay.js';
+import { checkDataFaults, DataFaults, type CorruptSpec, type LoseWritesSpec } from './data-faults.js';
 
 export interface ErrorInjection {
   /** fraction of matching requests, 0..1 */
@@ -36,6 +37,10 @@ export interface FaultConfig {
   seed?: number;
   errors?: ErrorInjection[];
   stalls?: StallSpec[];
+  /** serve a flipped cell in a fraction of reads (data-faults.ts) */
+  corrupt?: CorruptSpec;
+  /** the acknowledging replica drops a fraction of writes at CL ONE / LOCAL_ONE / ANY */
+  loseWrites?: LoseWritesSpec;
 }
 
 const DATA_KINDS: OpKind[] = ['read', 'write', 'scan', 'batch'];
@@ -67,7 +72,11 @@ export class Faults {
       if (!Number.isInteger(e.code)) throw new RangeError(`errors: code must be an integer, got ${e.code}`);
     }
     for (const s of c.stalls ?? []) this.checkStall(s);
+    checkDataFaults(c.corrupt, c.loseWrites);
     this.clearStalls();
+    this.cluster.dataFaults = c.corrupt || c.loseWrites
+      ? new DataFaults(c.corrupt ? { ...c.corrupt } : undefined, c.loseWrites ? { ...c.loseWrites } : undefined, (...a) => this.random(...a))
+      : undefined;
     this.latencyMs = latency;
     // a new configuration restarts the draws, so the same config and requests give the same delays
     this.seed = c.seed;
@@ -76,8 +85,12 @@ export class Faults {
     for (const s of c.stalls ?? []) this.stall(s);
   }
 
-  state(): FaultConfig & { nodesDown: number[] } {
+  state(): FaultConfig & { nodesDown: number[]; dataFaultCounts?: { corruptedReads: number; lostWrites: number } } {
+    const d = this.cluster.dataFaults;
     return {
+      ...(d?.corrupt ? { corrupt: d.corrupt } : {}),
+      ...(d?.loseWrites ? { loseWrites: d.loseWrites } : {}),
+      ...(d ? { dataFaultCounts: { ...d.counts } } : {}),
       latencyMs: Object.fromEntries(this.latencyMs),
       ...(this.seed !== undefined ? { seed: this.seed } : {}),
       errors: this.errors,

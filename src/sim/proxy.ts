@@ -116,6 +116,9 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
     extras.blockFor = Math.max(extras.blockFor ?? 0, need);
     if (first && singlePartition) noteSinglePartition(cluster, session, w.table, token, reps, extras);
     first = false;
+    // a lost write: the replica that acknowledges it at CL ONE does not keep it
+    const dropped = cluster.dataFaults?.losesWrite(cl) ? readReplica(reps, session.node) : undefined;
+    if (dropped) cluster.replicasMayDiffer = true;
     const owned = w.owned ? w : ownWrite(w, nowMs);
     const ownedKey = w.owned ? key : Buffer.from(key);
     const hasViews = w.table.views.length > 0;
@@ -135,6 +138,7 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
         cluster.replicasMayDiffer = true;
         continue;
       }
+      if (r === dropped) continue;
       const shard = r.node.shards[r.shard];
       shard.counters.replicaOps++;
       (extras.replicaShards ??= []).push(shard);

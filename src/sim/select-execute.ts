@@ -48,6 +48,8 @@ export function executeSelect(cluster: Cluster, c: CompiledSelect, session: Sess
     b.writeBigInt64BE(BigInt(run.count));
     return { kind: 'rows', columns, rows: [[b]] };
   }
+  const df = cluster.dataFaults;
+  if (df?.corrupt && !c.virtualStore) df.corruptRows(c.table.keyspace, c.table.name, columns, c.selection.out.map((o) => o.kind === 'regular' || o.kind === 'static'), run.rows);
   return run.pagingState ? { kind: 'rows', columns, rows: run.rows, pagingState: run.pagingState } : { kind: 'rows', columns, rows: run.rows };
 }
 

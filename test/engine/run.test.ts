@@ -24,8 +24,9 @@ describe('scylla-bench run', () => {
     const r = await runCli(['run', `${FIX}/open-rate.yaml`, '--target', `sim:${simHost()}`, '--json', '--out', OUT]);
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(Object.keys(s).sort()).toEqual(['classes', 'largePartitions', 'resultDir', 'runId', 'stopped', 'warnings'].sort());
+    expect(Object.keys(s).sort()).toEqual(['classes', 'largePartitions', 'resultDir', 'runId', 'stopped', 'validation', 'warnings'].sort());
     expect(s.largePartitions).toEqual([]);
+    expect(s.validation).toBeNull();
     expect(s.stopped).toBeNull();
     const app = s.classes.app;
     expect(app.serviceLevel).toBeNull();
