@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   failed += node('sim.js', [], ['--expose-gc']) ? 1 : 0;
   failed += (await withEmulator((target) => node('client.js', ['--target', target, '--seconds', '4', '--rounds', '2']))) ? 1 : 0;
   failed += node('engine.js') ? 1 : 0;
+  failed += node('validate.js') ? 1 : 0;
   failed += node('loader.js') ? 1 : 0;
   failed += node('gate.js') ? 1 : 0;
   failed += node('gate-emulator.js', ['--pairs', '2', '--seconds', '20']) ? 1 : 0;

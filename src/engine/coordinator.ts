@@ -17,7 +17,7 @@ import type { PhaseSpec, ResolvedProfile } from '../profile/types.js';
 import type { ReplicationStrategy } from '../routing/ring.js';
 import { findBottleneck, targetFigures } from '../results/bottleneck.js';
 import { PhaseAccumulator, type CompletedSecond, type WorkerInterval } from '../results/phase.js';
-import { RESULT_SCHEMA, type ClassResult, type IntervalRecord, type NodeResult, type PhaseResult, type RunResult } from '../results/result.js';
+import { RESULT_SCHEMA, type LargePartitionRecord, type ClassResult, type IntervalRecord, type NodeResult, type PhaseResult, type RunResult } from '../results/result.js';
 import { profileHash } from '../results/profile-hash.js';
 import { discoverCluster, keyspaceStrategy, type ClusterFacts } from './cluster.js';
 import { ServiceLevelsUnsupported, setupServiceLevels, teardownServiceLevels, type ServiceLevelOutcome } from './service-levels.js';
@@ -26,6 +26,7 @@ import { EngineError, StoppedError } from './errors.js';
 import { CROSS_SHARD_METRIC, nodeMetricsUrls, scrapeSum } from './target-metrics.js';
 import { SINGLE, segmentLabel, shareOf, type Segment } from '../profile/segment.js';
 import { clusterClock, missingSchema, schemaObjects, type ClusterClock } from './segment.js';
+import { largePartitionWarnings, readLargePartitions } from './large-partitions.js';
 import { MAX_TRACKED_ROWS, planValidation, validationWarnings, type ValidationPlan } from './validate.js';
 
 const nowAbsMs = (): number => performance.timeOrigin + performance.now();
@@ -183,6 +184,7 @@ export class Coordinator {
         if (!r) break;
         phases.push(r);
       }
+      if (!this.stopped && this.facts) await this.untilStopped(this.recordLargePartitions());
     } catch (e) {
       if (!(e instanceof StoppedError)) throw e;
     } finally {
@@ -207,6 +209,7 @@ export class Coordinator {
         cpuModel: os.cpus()[0]?.model ?? 'unknown', workers: p.workers, pinned: p.pin ? this.pinning.join('; ') || 'requested' : false, seed: p.seed,
       },
       partitions: this.partitionEstimates,
+      ...(this.largePartitionRecords ? { largePartitionRecords: this.largePartitionRecords } : {}),
       cluster: this.facts ?? UNKNOWN_CLUSTER,
       targetLabel: this.target?.label ?? null,
       serviceLevels: this.serviceLevels && this.serviceLevels.applied
@@ -228,6 +231,23 @@ export class Coordinator {
   }
 
   private partitionEstimates: PartitionEstimate[] = [];
+  private largePartitionRecords: LargePartitionRecord[] | undefined;
+
+  /** The run's partitions each node recorded in system.large_partitions, with a warning per table. */
+  private async recordLargePartitions(): Promise<void> {
+    const p = this.o.profile;
+    const used = new Set(p.phases.flatMap((ph) => ph.classes.map((c) => c.workload)));
+    const tables = [...used].flatMap((name) => {
+      const w = p.workloads[name];
+      return w ? w.tables.map((t) => ({ keyspace: w.keyspace, table: t.name })) : [];
+    });
+    if (tables.length === 0) return;
+    this.largePartitionRecords = await readLargePartitions({
+      nodes: this.facts.nodes, credentials: this.target.credentials, tls: this.target.tls,
+      connectTimeoutMs: p.target.connectTimeoutMs, requestTimeoutMs: p.target.requestTimeoutMs, tables,
+    });
+    this.warnings.push(...largePartitionWarnings(this.largePartitionRecords ?? []));
+  }
 
   /**
    * Partition sizes the workloads will build, before anything runs: over ScyllaDB's 100 MB red

@@ -50,6 +50,19 @@ export interface OpResult {
   service: LatencySummary & { histogram: string };
 }
 
+/** A partition a node recorded in system.large_partitions (engine/large-partitions.ts). */
+export interface LargePartitionRecord {
+  keyspace: string;
+  table: string;
+  /** As Scylla records it: `{key: pk{000400000001}, token:…}`. */
+  partitionKey: string;
+  /** The largest partition_size a replica recorded, bytes. */
+  partitionBytes: number;
+  rows: number | null;
+  /** host:port of the nodes that recorded it. */
+  nodes: string[];
+}
+
 /** What --validate found in one op's replies (docs/results.md: what it can and cannot know). */
 export interface ValidationResult {
   /** rows compared with the values the generators give them */
@@ -259,6 +272,11 @@ export interface RunResult {
   cluster: ClusterFacts;
   /** Partition sizes the workloads build, estimated from their generators before the run (cells only: a floor). */
   partitions: PartitionEstimate[];
+  /**
+   * After the run: the run's tables' partitions every node recorded in system.large_partitions
+   * (over the cluster's threshold); absent when the target has no such table (Cassandra).
+   */
+  largePartitionRecords?: LargePartitionRecord[];
   /** What the target was when the CLI started it (e.g. "built-in emulator (3 nodes × 4 shards at 127.0.0.1)"); null for named hosts. */
   targetLabel: string | null;
   /** Service levels as the cluster lists them after setup (LIST ALL [ATTACHED] SERVICE LEVELS). */

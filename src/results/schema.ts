@@ -218,6 +218,11 @@ export const resultSchema = z.looseObject({
     workload: z.string(), table: z.string(), meanRowBytes: num,
     rowsPerPartition: z.looseObject({ mean: num, max: num }), meanPartitionBytes: num, maxPartitionBytes: num, overRedLine: z.boolean(),
   })).optional().describe('partition sizes the workloads build, estimated from their generators before the run (cells only: a floor)'),
+  largePartitionRecords: z.array(z.looseObject({
+    keyspace: z.string(), table: z.string(), partitionKey: z.string().describe("as Scylla records it: '{key: pk{…}, token:…}'"),
+    partitionBytes: num.describe('the largest partition_size a replica recorded'), rows: num.nullable(),
+    nodes: z.array(z.string()).describe('host:port of the nodes whose system.large_partitions holds it'),
+  })).optional().describe("after the run: the run's partitions the cluster recorded in system.large_partitions (every node; absent when the target has none, e.g. Cassandra)"),
   profileHash: z.string().optional().describe('sha256 of the resolved profile without where it ran (profileHash() in src/results/profile-hash.ts)'),
   profile: z.looseObject({ name: z.string(), phases: z.array(z.unknown()), workloads: z.record(z.string(), z.unknown()) })
     .describe('the resolved profile (env var NAMES for credentials, never values)'),
