@@ -81,6 +81,9 @@ const SIM: Case[] = [
   { args: ['--latency', 'bogus'], flag: '--latency' },
   { args: ['--stall', '1:2'], flag: '--stall' },
   { args: ['--error', '0x1001@7'], flag: '--error' },
+  { args: ['--corrupt', '2'], flag: '--corrupt' },
+  { args: ['--corrupt', '0.1@'], flag: '--corrupt' },
+  { args: ['--lose-writes', 'lots'], flag: '--lose-writes' },
 ];
 
 const PROBE: Case[] = [
