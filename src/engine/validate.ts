@@ -273,7 +273,7 @@ export class WorkerValidation {
       rowIndexCache.set(p, m);
       return m;
     };
-    /** Does the row hold the generators' values? `scope` limits the comparison to partition-wide columns. */
+    /** Does the row hold the generators' values? `partitionOnly`: only the partition-wide columns (the row is not recognised). */
     const matches = (cells: (Buffer | null)[], p: number, r: number, partitionOnly: boolean): boolean => {
       for (const c of checks) {
         if (partitionOnly && c.role !== 'partition' && c.role !== 'static') continue;
