@@ -24,7 +24,7 @@ const LAYERS: Record<string, number> = {
   'select.ts': 3, 'select-restrictions.ts': 3, 'select-selection.ts': 3, 'select-execute.ts': 3, 'paging.ts': 3,
   'modify.ts': 3, 'ddl.ts': 3, 'system.ts': 3, 'sl-statements.ts': 3, 'executor.ts': 3, 'describe.ts': 3,
   // 4: the scheduler: admission, shares, capacity, faults, timeouts, shedding
-  'faults.ts': 4, 'scheduler.ts': 4,
+  'faults.ts': 4, 'data-faults.ts': 4, 'scheduler.ts': 4,
   // 5: the protocol server, and what starts and observes it
   'server.ts': 5, 'metrics.ts': 5, 'index.ts': 6, 'spawn.ts': 6, 'cli.ts': 7, 'child.ts': 7,
 };
