@@ -14,7 +14,7 @@ const DIR = process.env.SIM_DIR ?? path.resolve(path.dirname(fileURLToPath(impor
 const LAYERS: Record<string, number> = {
   // 0: values, schema and storage; the scheduler's primitives; no knowledge of the cluster
   'values.ts': 0, 'deadline.ts': 0, 'schema.ts': 0, 'storage.ts': 0, 'mutation.ts': 0, 'delay.ts': 0, 'latency.ts': 0,
-  'qos.ts': 0, 'capacity.ts': 0, 'service-levels.ts': 0, 'cdc-options.ts': 0,
+  'qos.ts': 0, 'capacity.ts': 0, 'service-levels.ts': 0, 'cdc-options.ts': 0, 'data-faults.ts': 0,
   // 1: the cluster's state and where replicas are
   'cluster.ts': 1, 'locator.ts': 1, 'context.ts': 1, 'tablets.ts': 1, 'views.ts': 1, 'view-backlog.ts': 1, 'cdc.ts': 1, 'large-data.ts': 1,
   'clients.ts': 1, 'cql-stats.ts': 1,
@@ -24,7 +24,7 @@ const LAYERS: Record<string, number> = {
   'select.ts': 3, 'select-restrictions.ts': 3, 'select-selection.ts': 3, 'select-execute.ts': 3, 'paging.ts': 3,
   'modify.ts': 3, 'ddl.ts': 3, 'system.ts': 3, 'sl-statements.ts': 3, 'executor.ts': 3, 'describe.ts': 3,
   // 4: the scheduler: admission, shares, capacity, faults, timeouts, shedding
-  'faults.ts': 4, 'data-faults.ts': 4, 'scheduler.ts': 4,
+  'faults.ts': 4, 'scheduler.ts': 4,
   // 5: the protocol server, and what starts and observes it
   'server.ts': 5, 'metrics.ts': 5, 'index.ts': 6, 'spawn.ts': 6, 'cli.ts': 7, 'child.ts': 7,
 };
