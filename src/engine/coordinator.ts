@@ -538,6 +538,10 @@ export class Coordinator {
     // the window (every worker would begin with a backlog of late slots)
     const hops0 = await this.targetCrossShardOps();
     const targetCpu0 = await this.targetCpu();
+    // A stop during those scrapes already ended the workers' phase (set up, never started: they
+    // answered 'phase-done' at once, before anyone listened for it): sending 'go' now would wait
+    // for a second 'phase-done' that never comes. The phase did not begin, as when stopped before 'ready'.
+    if (this.stopped) return undefined;
     const startAbs = fixedStart ?? nowAbsMs() + 200;
     if (fixedStart !== undefined && fixedStart < nowAbsMs()) {
       this.warnings.push(`phase ${ph.name}: segment ${segmentLabel(seg)} was ready ${((nowAbsMs() - fixedStart) / 1000).toFixed(1)} s after the phase's fixed start (--start-at): its schedule still counts from that start, so the late slots went out at once and their lag is in the response times`);

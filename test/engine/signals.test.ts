@@ -4,10 +4,12 @@
  * is 1, and the emulator child started for the run does not outlive it.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/results/result.js';
+import { startSim } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
 import { simHost } from '../support/sim-host.js';
 
@@ -85,6 +87,36 @@ describe('signals at every moment', () => {
     }
     writeFileSync(path.join(out, 'signals.log'), `${log.join('\n')}\n`);
   }, 600_000);
+
+  it('a signal while the coordinator reads the target\'s counters before a phase\'s start: the run ends, no hang', async () => {
+    // Found by stress under load: a stop between the workers' 'ready' and 'go' (while the
+    // coordinator scraped the cluster's metrics) ended the workers' phase at once, and the
+    // coordinator then sent 'go' and waited for a 'phase-done' that had already gone by.
+    // A node's :9180 that answers slowly holds the coordinator in that window on purpose.
+    const host = simHost();
+    const sim = await startSim({ nodes: 1, shards: 2, host });
+    let runPid = 0;
+    let scrapes = 0;
+    const slow = http.createServer((req, res) => {
+      scrapes++;
+      if (scrapes === 1) process.kill(runPid, 'SIGINT');
+      setTimeout(() => { res.end('# nothing\n'); }, 3000);
+    });
+    await new Promise<void>((r) => slow.listen(9180, host, r));
+    try {
+      const r = await runCli(['run', 'test/fixtures/engine/signals.yaml', '--target', host, '--json', '--out', 'results/test-signals'], {
+        onSpawn: (c) => { runPid = c.pid!; }, timeoutMs: 30_000,
+      });
+      expect(scrapes).toBeGreaterThan(0);
+      expect(r.code, r.stderr).toBe(1);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.stopped).toBe('signal');
+      expect(validate(JSON.parse(readFileSync(path.join(summary.resultDir, 'result.json'), 'utf8'))), JSON.stringify(validate.errors)).toBe(true);
+    } finally {
+      slow.close();
+      await sim.stop();
+    }
+  });
 
   it('a killed loader (SIGKILL) takes its emulator child with it', async () => {
     let pid = 0;
