@@ -19,7 +19,7 @@
  * Each log row goes to `onRows` as raw cells with the time it was read; nothing is decoded here
  * beyond what the loop needs.
  */
-import type { PreparedStatement } from '../cql/connection.js';
+import type { Connection, PreparedStatement } from '../cql/connection.js';
 import { Consistency, parseConsistency } from '../cql/consistency.js';
 import { describeError } from '../cql/errors.js';
 import type { ColumnSpec, RowsResult } from '../cql/messages.js';
@@ -68,7 +68,7 @@ export interface ReaderHooks {
   onQueryError(kind: string): void;
 }
 
-type Control = { query(cql: string, values?: unknown[], opts?: { consistency?: Consistency }): Promise<unknown> };
+type Control = Pick<Connection, 'query'>;
 
 const rowsOf = (r: unknown): Record<string, unknown>[] => ((r as RowsResult).kind === 'rows' ? decodeRows(r as RowsResult) : []);
 
@@ -97,7 +97,7 @@ export class GenerationSource {
     if (this.kind === 'tablets') {
       const r = rowsOf(await this.control.query(
         'SELECT stream_id FROM system.cdc_streams WHERE keyspace_name = ? AND table_name = ? AND timestamp = ? AND stream_state = ?',
-        [this.keyspace, this.table, new Date(startMs), 0],
+        [this.keyspace, this.table, new Date(startMs), 0], { types: [{ kind: 'text' }, { kind: 'text' }, { kind: 'timestamp' }, { kind: 'tinyint' }] },
       ));
       // tablets: each stream its own group (its vnode index means nothing), as topology.go
       return { startMs, groups: r.map((x) => [x.stream_id as Buffer]) };
