@@ -14,7 +14,6 @@ import { YamlSource, type Path } from './source.js';
 import type {
   CdcConsumerSpec, ClassSpec, PhaseSpec, ResolvedProfile, RoutingMode, ServiceLevelSpec, SimCostsSpec, SloSpec, TargetSpec, ViewLagSpec, WorkloadSpec,
 } from './types.js';
-import { CDC_LAG_OP } from './types.js';
 import { describe, describeKind, parseCount } from './units.js';
 import { checkWorkers } from './limits.js';
 import { parseHosts, parseTarget } from './target.js';
@@ -167,8 +166,8 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
       pageSize: d.page_size ?? 5000,
     };
     if (cdc.queryWindowMs <= 0) src.fail([...path, 'cdc', 'query_window'], 'query_window must be above 0');
-    // one op, the lag: the class's results, intervals and .hlog carry it like any op's latency
-    const spec: ClassSpec = { name, kind: 'cdc', cdc, workload: w.name, mix: { [CDC_LAG_OP]: 1 }, maxInFlight: 1, pos: src.pos(path, 'key') };
+    // no operation of the workload: its one op, `cdc-lag`, is the consumer's (engine/cdc.ts)
+    const spec: ClassSpec = { name, kind: 'cdc', cdc, workload: w.name, mix: {}, maxInFlight: 1, pos: src.pos(path, 'key') };
     if (c.routing !== undefined) spec.routing = c.routing;
     if (c.slo !== undefined) {
       const slo: SloSpec = {};

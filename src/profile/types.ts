@@ -214,7 +214,7 @@ export interface ClassSpec {
   kind?: 'cdc';
   cdc?: CdcConsumerSpec;
   workload: string;
-  /** op name → weight (> 0). */
+  /** op name → weight (> 0); empty for a cdc class (its one op is `cdc-lag`). */
   mix: Record<string, number>;
   /** Open loop: target ops/s for this class across all workers. */
   rateOpsPerSec?: number;
