@@ -394,7 +394,7 @@ function resolveMix(src: YamlSource, mix: unknown, w: WorkloadSpec, path: Path, 
   const ops = Object.keys(w.operations);
   const unknownOp = (op: string, at: Path, which: 'key' | 'value'): never =>
     src.fail(at, `workload ${quoted(w.name)} has no operation ${quoted(op)}; ${suggestion(op, ops, 'one of')}`, which);
-  if (mix === undefined) src.fail(path.slice(0, -1), `class ${quoted(className)} needs mix: (operation weights, e.g. {read: 9, write: 1})`);
+  if (mix === undefined) src.fail(path.slice(0, -1), `missing required key 'mix' in class ${quoted(className)}: operation weights, e.g. {read: 9, write: 1} (or kind: cdc for a CDC consumer)`);
   const out: Record<string, number> = {};
   if (typeof mix === 'string') {
     if (!(mix in w.operations)) unknownOp(mix, path, 'value');
