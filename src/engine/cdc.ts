@@ -116,6 +116,8 @@ export class CdcPhase {
     for (const spec of o.classes) {
       const cdc = spec.cdc!;
       const w = o.profile.workloads[spec.workload];
+      const log = await o.control.query('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?', [w.keyspace, `${cdc.table}_scylla_cdc_log`]);
+      if (log.kind !== 'rows' || log.rowCount === 0) throw new Error(`class ${spec.name}: table ${w.keyspace}.${cdc.table} has no CDC log (create or alter it WITH cdc = {'enabled': true})`);
       const source = new GenerationSource(o.control, w.keyspace, cdc.table);
       const times = await source.times();
       if (times.length === 0) throw new Error(`class ${spec.name}: table ${w.keyspace}.${cdc.table} has no CDC generation (is cdc enabled on it?)`);

@@ -92,6 +92,14 @@ describe('kind: cdc on the emulator (vnodes)', () => {
     expect(readFileSync(path.join(JSON.parse(r.stdout).resultDir, 'follower.hlog'), 'utf8')).toContain('measure.cdc-lag.service');
   });
 
+  it('a consumer of a table without cdc is one line and exit 2, before the phase starts', async () => {
+    const r = await runCli(['run', `${FIX}/no-cdc.yaml`, '--target', `${host}:9042`, '--json', '--out', out], { timeoutMs: 60_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      "scylla-bench: phase measure: class follower: table sb_no_cdc.kv has no CDC log (create or alter it WITH cdc = {'enabled': true})",
+    ]);
+  });
+
   it('log rows deleted before the consumer reads them are missing, and the run fails (exit 1)', async () => {
     const c = await Connection.connect({ host, port: 9042 });
     const deleted = new Set<string>();
