@@ -90,6 +90,8 @@ describe('kind: cdc on the emulator (vnodes)', () => {
     expect(f.shards.requests.flat().reduce((a, b) => a + b, 0)).toBe(cdc.queries);
     expect(f.shards.misrouted.flat().every((x) => x === 0)).toBe(true);
     expect(readFileSync(path.join(JSON.parse(r.stdout).resultDir, 'follower.hlog'), 'utf8')).toContain('measure.cdc-lag.service');
+    // the table (on stderr with --json) sums the consumer up
+    expect(r.stderr).toContain(`follower: CDC consumer of sb_cdc.orders: ${cdc.changes} changes read of ${written} written, 0 missing, 0 duplicate, caught up ${cdc.drainMs} ms after the writers`);
   });
 
   it('a consumer of a table without cdc is one line and exit 2, before the phase starts', async () => {
