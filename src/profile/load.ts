@@ -142,7 +142,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
   const resolveCdcClass = (name: string, c: ClassInput, w: WorkloadSpec, path: Path): ClassSpec => {
     if (c.kind !== 'cdc') src.fail([...path, 'cdc'], `class ${quoted(name)} has cdc: but no kind: cdc`, 'key');
     if (c.cdc === undefined) src.fail(path, `class ${quoted(name)} of kind cdc needs cdc: {table: <a table of ${w.name} with cdc enabled>}`);
-    for (const key of ['mix', 'rate', 'concurrency', 'max_in_flight', 'service_level'] as const) {
+    for (const key of ['mix', 'rate', 'concurrency', 'max_in_flight', 'service_level', 'view_lag', 'validate'] as const) {
       if (c[key] !== undefined) src.fail([...path, key], `a cdc class takes no ${key}: it reads the log of what the other classes write`, 'key');
     }
     const d = c.cdc;
