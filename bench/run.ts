@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   failed += node('capacity.js') ? 1 : 0;
   failed += node('startup.js') ? 1 : 0;
   failed += node('soak.js') ? 1 : 0;
+  failed += node('cdc.js') ? 1 : 0;
   if (failed) {
     console.error(`\n${failed} benchmark(s) failed`);
     process.exitCode = 1;

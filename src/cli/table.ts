@@ -23,7 +23,8 @@ export function renderRunTable(r: RunResult): string {
   }
   const lines = [`phase ${phase.name} (${(phase.durationMs / 1000).toFixed(1)} s), routing ${Object.values(phase.classes)[0]?.routing ?? '?'}`, t.toString()];
   for (const [cls, c] of Object.entries(phase.classes)) {
-    const rate = c.rate.target !== null ? `${c.rate.achieved}/${c.rate.target} ops/s ${rateVerdict(c)}` : `${c.rate.achieved} ops/s (closed loop, ${c.concurrency} in flight)`;
+    const rate = c.cdc ? `CDC consumer of ${c.cdc.table}: ${c.cdc.changes} changes read${c.cdc.expected !== null ? ` of ${c.cdc.expected} written, ${c.cdc.missing} missing, ${c.cdc.duplicate} duplicate` : ''}, ${c.cdc.caughtUp ? `caught up ${c.cdc.drainMs} ms after the writers` : 'NOT caught up'}; ${c.rate.achieved} log queries/s`
+      : c.rate.target !== null ? `${c.rate.achieved}/${c.rate.target} ops/s ${rateVerdict(c)}` : `${c.rate.achieved} ops/s (closed loop, ${c.concurrency} in flight)`;
     const failed = c.slo.checks.filter((x) => !x.pass).map((x) => `${x.op} ${x.metric} ${x.actual} > ${x.limit}`);
     lines.push(`${cls}: ${rate}; shard imbalance ${c.shards.imbalance.toFixed(2)}${c.slo.checks.length ? `; SLO ${c.slo.pass ? 'pass' : `FAIL (${failed.join(', ')})`}` : ''}`);
     const v = c.viewLag;

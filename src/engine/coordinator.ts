@@ -28,6 +28,7 @@ import { SINGLE, segmentLabel, shareOf, type Segment } from '../profile/segment.
 import { clusterClock, missingSchema, schemaObjects, type ClusterClock } from './segment.js';
 import { largePartitionWarnings, readLargePartitions } from './large-partitions.js';
 import { MAX_TRACKED_ROWS, planValidation, validationWarnings, type ValidationPlan } from './validate.js';
+import { CdcPhase } from './cdc.js';
 
 const nowAbsMs = (): number => performance.timeOrigin + performance.now();
 
@@ -466,8 +467,11 @@ export class Coordinator {
   private phaseSeq = 0;
 
   /** Runs one load/warmup/measure phase; undefined when the run was stopped before it began. */
-  private async loadPhase(ph: PhaseSpec): Promise<PhaseResult | undefined> {
+  private async loadPhase(whole: PhaseSpec): Promise<PhaseResult | undefined> {
     const p = this.o.profile;
+    // kind: cdc classes run here, on this thread (engine/cdc.ts); the workers run the others
+    const cdcClasses = whole.classes.filter((c) => c.kind === 'cdc');
+    const ph = cdcClasses.length > 0 ? { ...whole, classes: whole.classes.filter((c) => c.kind !== 'cdc') } : whole;
     this.phaseSeq++;
     const W = this.workers.length;
     if (ph.kind === 'load' && this.followsSegment0()) {
@@ -520,6 +524,22 @@ export class Coordinator {
       }
     }
 
+    let cdc: CdcPhase | undefined;
+    if (cdcClasses.length > 0) {
+      cdc = new CdcPhase({
+        profile: p, classes: cdcClasses, facts: this.facts, control: this.control, keyspaces: await this.keyspaces(),
+        credentials: this.target.credentials, tls: this.target.tls, reporterIndex: W, stopped: () => this.stopped !== null,
+        emit: (r) => { for (const l of this.listeners) l({ ...r, type: 'interval', phaseIndex: this.phaseSeq }); },
+      });
+      try {
+        await this.untilStopped(cdc.setup());
+      } catch (e) {
+        await cdc.finish();
+        if (e instanceof StoppedError) return undefined;
+        throw new EngineError(`phase ${ph.name}: ${describeError(e)}`);
+      }
+    }
+
     if (this.o.segment && !this.clock) this.clock = await this.untilStopped(clusterClock(this.control)).catch((e: unknown) => { if (e instanceof StoppedError) throw e; return undefined; });
     const fixedStart = this.fixedStartMs(ph);
     if (fixedStart !== undefined && fixedStart - nowAbsMs() > PRE_START_MS) {
@@ -548,8 +568,8 @@ export class Coordinator {
     }
     const endAbs = ph.durationMs !== undefined ? startAbs + ph.durationMs : Infinity;
     const acc = new PhaseAccumulator({
-      phase: ph.name, startAbsMs: startAbs, workers: W, nodes: this.facts.nodes.length, nrShards: this.facts.nrShards ?? 1,
-      classes: planClasses.map((cp, i) => {
+      phase: ph.name, startAbsMs: startAbs, workers: W + (cdc ? 1 : 0), nodes: this.facts.nodes.length, nrShards: this.facts.nrShards ?? 1,
+      classes: [...cdcClasses.map((spec) => ({ spec, routing: routingOf(spec.routing ?? p.routing, this.facts.scylla), serviceLevelTimeoutMs: null })), ...planClasses.map((cp, i) => {
         const whole = ph.classes[i];
         // this loader's result states its own share (the merge states the whole)
         const spec = seg.count === 1 ? whole : {
@@ -560,7 +580,7 @@ export class Coordinator {
           spec, routing: cp.routing, intervalMs: cp.intervalMs, countLimit: cp.countLimit, segment: seg,
           serviceLevelTimeoutMs: spec.serviceLevel ? p.serviceLevels[spec.serviceLevel]?.timeoutMs ?? null : null,
         };
-      }),
+      })],
     });
     // node health at the phase start: the phase reports what happened during it
     const healthAtStart = new Map([...this.nodeHealth].map(([w, h]) => [w, h.map((x) => ({ ...x }))]));
@@ -596,9 +616,13 @@ export class Coordinator {
     this.listeners.add(onInterval);
     const done = this.awaitAll((m) => m.type === 'phase-done');
     this.broadcast({ type: 'go', startAbsMs: startAbs, endAbsMs: endAbs });
+    cdc?.start(startAbs, endAbs);
     try {
       await done;
+      // the consumers read on until they caught up with what the writers wrote (bounded)
+      await cdc?.drain(nowAbsMs());
     } finally {
+      await cdc?.finish();
       this.listeners.delete(onInterval);
     }
     write(acc.flush());
@@ -611,6 +635,7 @@ export class Coordinator {
     const hops1 = hops0 === null ? null : await this.targetCrossShardOps();
 
     const { classes, warnings } = acc.classResults(windowMs, { countBound: ph.durationMs === undefined, stopped: this.stopped !== null });
+    cdc?.annotate(classes, planClasses.map((cp, i) => ({ cls: ph.classes[i], rowsWritten: new Int32Array(cp.counters)[1] })), seg, warnings, ph.name);
     this.warnings.push(...warnings);
     const totalOps = Object.values(classes).reduce((a, c) => a + Object.values(c.ops).reduce((x, o) => x + o.count + o.errors, 0), 0);
     const cores = os.availableParallelism();

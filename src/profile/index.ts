@@ -16,3 +16,4 @@ export { MAX_FILE_BYTES, MAX_NESTING, WORKERS_PER_CORE, checkWorkers, workerLimi
 export { forFlag, parseCount, parseDurationMs, parseRateOpsPerSec, parseRatio, parseSizeBytes, type Parsed } from './units.js';
 export { profileJsonSchema, workloadJsonSchema } from './json-schema.js';
 export type * from './types.js';
+export { CDC_LAG_OP } from './types.js';

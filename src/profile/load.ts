@@ -12,7 +12,7 @@ import { compileKeying } from './keying.js';
 import { classSchema, PHASE_KINDS, ROUTING, withoutExtensions, zodFailure, profileSchema } from './schema.js';
 import { YamlSource, type Path } from './source.js';
 import type {
-  ClassSpec, PhaseSpec, ResolvedProfile, RoutingMode, ServiceLevelSpec, SimCostsSpec, SloSpec, TargetSpec, ViewLagSpec, WorkloadSpec,
+  CdcConsumerSpec, ClassSpec, PhaseSpec, ResolvedProfile, RoutingMode, ServiceLevelSpec, SimCostsSpec, SloSpec, TargetSpec, ViewLagSpec, WorkloadSpec,
 } from './types.js';
 import { describe, describeKind, parseCount } from './units.js';
 import { checkWorkers } from './limits.js';
@@ -100,6 +100,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
 
   const resolveClass = async (name: string, c: ClassInput, path: Path): Promise<ClassSpec> => {
     const w = await workloadOf(c.workload, [...path, 'workload']);
+    if (c.kind === 'cdc' || c.cdc !== undefined) return resolveCdcClass(name, c, w, path);
     const mix = resolveMix(src, c.mix, w, [...path, 'mix'], name);
     if (c.rate !== undefined && c.concurrency !== undefined) {
       src.fail([...path, 'concurrency'], `class ${quoted(name)} has both rate (open loop) and concurrency (closed loop); choose one`, 'key');
@@ -134,6 +135,49 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
       spec.slo = slo;
     }
     if (c.view_lag !== undefined) spec.viewLag = viewLagOf(src, c.view_lag, w, mix, [...path, 'view_lag'], name);
+    return spec;
+  };
+
+  /** `kind: cdc`: a consumer of the table's CDC log; no mix, rate or concurrency (it follows the writers). */
+  const resolveCdcClass = (name: string, c: ClassInput, w: WorkloadSpec, path: Path): ClassSpec => {
+    if (c.kind !== 'cdc') src.fail([...path, 'cdc'], `class ${quoted(name)} has cdc: but no kind: cdc`, 'key');
+    if (c.cdc === undefined) src.fail(path, `class ${quoted(name)} of kind cdc needs cdc: {table: <a table of ${w.name} with cdc enabled>}`);
+    for (const key of ['mix', 'rate', 'concurrency', 'max_in_flight', 'service_level', 'view_lag', 'validate'] as const) {
+      if (c[key] !== undefined) src.fail([...path, key], `a cdc class takes no ${key}: it reads the log of what the other classes write`, 'key');
+    }
+    const d = c.cdc;
+    if (!w.tables.some((t) => t.name === d.table)) {
+      src.fail([...path, 'cdc', 'table'], `table ${quoted(d.table)} is not a table of workload ${w.name}; ${suggestion(d.table, w.tables.map((t) => t.name), 'one of')}`);
+    }
+    const confidenceWindowMs = d.confidence_window ?? 30_000;
+    const postEmptyQueryDelayMs = d.post_empty_query_delay ?? 30_000;
+    const cdc: CdcConsumerSpec = {
+      table: d.table,
+      confidenceWindowMs,
+      queryWindowMs: d.query_window ?? 30_000,
+      postNonEmptyQueryDelayMs: d.post_nonempty_query_delay ?? 10_000,
+      postEmptyQueryDelayMs,
+      postFailedQueryDelayMs: d.post_failed_query_delay ?? 1000,
+      maxPostFailedQueryDelayMs: d.max_post_failed_query_delay ?? 30_000,
+      postGenerationFetchDelayMs: d.post_generation_fetch_delay ?? 15_000,
+      maxPostGenerationFetchDelayMs: d.max_post_generation_fetch_delay ?? 300_000,
+      drainMs: d.drain ?? confidenceWindowMs + postEmptyQueryDelayMs + 5000,
+      consistency: d.consistency ?? 'ONE',
+      pageSize: d.page_size ?? 5000,
+    };
+    if (cdc.queryWindowMs <= 0) src.fail([...path, 'cdc', 'query_window'], 'query_window must be above 0');
+    // no operation of the workload: its one op, `cdc-lag`, is the consumer's (engine/cdc.ts)
+    const spec: ClassSpec = { name, kind: 'cdc', cdc, workload: w.name, mix: {}, maxInFlight: 1, pos: src.pos(path, 'key') };
+    if (c.routing !== undefined) spec.routing = c.routing;
+    if (c.slo !== undefined) {
+      const slo: SloSpec = {};
+      if (c.slo.p50 !== undefined) slo.p50Ms = c.slo.p50;
+      if (c.slo.p99 !== undefined) slo.p99Ms = c.slo.p99;
+      if (c.slo.p999 !== undefined) slo.p999Ms = c.slo.p999;
+      if (c.slo.max !== undefined) slo.maxMs = c.slo.max;
+      if (c.slo.max_error_ratio !== undefined) slo.maxErrorRatio = c.slo.max_error_ratio;
+      spec.slo = slo;
+    }
     return spec;
   };
 
@@ -202,6 +246,9 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
       src.fail([...path, 'classes'], `expected class names or a map of classes, got ${describe(classesRaw)}`);
     }
 
+    const consumer = phase.classes.find((c) => c.kind === 'cdc');
+    if (consumer && kind === 'load') src.fail(path, `class ${quoted(consumer.name)} (kind cdc) runs in warmup and measure phases, not in a load phase; list the load phase's classes`);
+    if (consumer && phase.classes.every((c) => c.kind === 'cdc')) src.fail(path, `phase ${quoted(name)} has only cdc classes: a consumer follows writer classes of the same phase`);
     if (kind === 'load') phase.count = resolveCount(src, raw.count, [...path, 'count'], phase, workloads, p.seed ?? 1);
     phases.push(phase);
   }
@@ -347,7 +394,7 @@ function resolveMix(src: YamlSource, mix: unknown, w: WorkloadSpec, path: Path, 
   const ops = Object.keys(w.operations);
   const unknownOp = (op: string, at: Path, which: 'key' | 'value'): never =>
     src.fail(at, `workload ${quoted(w.name)} has no operation ${quoted(op)}; ${suggestion(op, ops, 'one of')}`, which);
-  if (mix === undefined) src.fail(path.slice(0, -1), `class ${quoted(className)} needs mix: (operation weights, e.g. {read: 9, write: 1})`);
+  if (mix === undefined) src.fail(path.slice(0, -1), `missing required key 'mix' in class ${quoted(className)}: operation weights, e.g. {read: 9, write: 1} (or kind: cdc for a CDC consumer)`);
   const out: Record<string, number> = {};
   if (typeof mix === 'string') {
     if (!(mix in w.operations)) unknownOp(mix, path, 'value');

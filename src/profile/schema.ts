@@ -171,9 +171,26 @@ const sloSchema = strict('slo', {
   max_error_ratio: ratio.optional(),
 }, 'Service level objectives checked by gate and capacity');
 
+const cdcConsumerSchema = strict('cdc', {
+  table: str('The base table (with cdc enabled) whose <table>_scylla_cdc_log the consumer follows'),
+  confidence_window: duration("Minimal age of a change before it is read (scylla-cdc-go's ConfidenceWindowSize, default 30s)").optional(),
+  query_window: duration('Width of one query\'s cdc$time window (QueryTimeWindowSize, default 30s)').optional(),
+  post_nonempty_query_delay: duration('Sleep after a window that returned changes (PostNonEmptyQueryDelay, default 10s)').optional(),
+  post_empty_query_delay: duration('Sleep after a window that returned none (PostEmptyQueryDelay, default 30s)').optional(),
+  post_failed_query_delay: duration('First back-off after a failed query, doubling (PostFailedQueryDelay, default 1s)').optional(),
+  max_post_failed_query_delay: duration('Back-off limit (MaxPostFailedQueryDelay, default 30s)').optional(),
+  post_generation_fetch_delay: duration('Poll for new generations (PostGenerationFetchDelay, default 15s)').optional(),
+  max_post_generation_fetch_delay: duration('Generation poll back-off limit (MaxPostGenerationFetchDelay, default 5m)').optional(),
+  drain: duration('After the writers stop, read on at most this long to catch up (default confidence_window + post_empty_query_delay + 5s)').optional(),
+  consistency: oneOf('consistency', CONSISTENCY, 'Consistency of the log queries (default ONE, as scylla-cdc-go)').optional(),
+  page_size: int(1, 1_000_000, 'Rows per page of a log query (default 5000)').optional(),
+}, 'kind: cdc: how the consumer follows the log (scylla-cdc-go\'s reader; defaults are its own)');
+
 export const classSchema = strict('a class', {
+  kind: oneOf('class kind', ['cdc'] as const, "Absent: a load class (mix at a rate or concurrency); 'cdc': a consumer following a table's CDC log (needs cdc:)").optional(),
+  cdc: cdcConsumerSchema.optional(),
   workload: str('Workload file, relative to this profile'),
-  mix: z.any().meta({ type: ['object', 'string', 'array'], description: 'Operation weights {op: weight}, or one op name, or a list of op names (equal weights)' }),
+  mix: z.any().optional().meta({ type: ['object', 'string', 'array'], description: 'Operation weights {op: weight}, or one op name, or a list of op names (equal weights); required except for kind: cdc' }),
   rate: rate.optional(),
   concurrency: int(1, 1_000_000, 'Closed loop: requests kept in flight across all workers').optional(),
   max_in_flight: int(1, 1_000_000, 'Cap on requests in flight for an open-loop class (default 1024, or the concurrency)').optional(),

@@ -177,10 +177,44 @@ export interface SloSpec {
   maxErrorRatio?: number;
 }
 
+/** The one op of a `kind: cdc` class: time a change was read − its `cdc$time`. */
+export const CDC_LAG_OP = 'cdc-lag';
+
+/**
+ * (additive) A `kind: cdc` class: a consumer following one table's CDC log as scylla-cdc-go
+ * does (docs/profiles.md). Durations in ms; the defaults are scylla-cdc-go's
+ * (`AdvancedReaderConfig.setDefaults`).
+ */
+export interface CdcConsumerSpec {
+  /** The base table (of the class's workload) whose `<table>_scylla_cdc_log` is followed. */
+  table: string;
+  /** A change is read once it is at least this old (30 s). */
+  confidenceWindowMs: number;
+  /** Width of one query's `cdc$time` window (30 s). */
+  queryWindowMs: number;
+  /** Sleep after a window that returned changes (10 s) / none (30 s), from the window's start. */
+  postNonEmptyQueryDelayMs: number;
+  postEmptyQueryDelayMs: number;
+  /** Back-off after a failed query: from 1 s, doubling, up to 30 s. */
+  postFailedQueryDelayMs: number;
+  maxPostFailedQueryDelayMs: number;
+  /** Polls for a new generation every 15 s (backing off to 5 min on errors). */
+  postGenerationFetchDelayMs: number;
+  maxPostGenerationFetchDelayMs: number;
+  /** After the writers stop: read on for at most this long to catch up (default confidence + empty delay + 5 s). */
+  drainMs: number;
+  consistency: ConsistencyName;
+  /** Rows per page of a log query. */
+  pageSize: number;
+}
+
 export interface ClassSpec {
   name: string;
+  /** (additive) Absent: a load class (mix at a rate or concurrency); 'cdc': a CDC consumer (`cdc`). */
+  kind?: 'cdc';
+  cdc?: CdcConsumerSpec;
   workload: string;
-  /** op name → weight (> 0). */
+  /** op name → weight (> 0); empty for a cdc class (its one op is `cdc-lag`). */
   mix: Record<string, number>;
   /** Open loop: target ops/s for this class across all workers. */
   rateOpsPerSec?: number;

@@ -88,7 +88,8 @@ export interface ShardResult {
 
 export interface SloCheck {
   op: string | '*';
-  metric: 'p50Ms' | 'p99Ms' | 'p999Ms' | 'errorRatio';
+  /** (additive) `cdcMissing` / `cdcDuplicate`: a cdc class's validation (limit 0). */
+  metric: 'p50Ms' | 'p99Ms' | 'p999Ms' | 'errorRatio' | 'cdcMissing' | 'cdcDuplicate';
   limit: number;
   actual: number;
   pass: boolean;
@@ -151,6 +152,8 @@ export interface ClassResult {
   slo: { spec: SloSpec | null; checks: SloCheck[]; pass: boolean };
   /** (additive) With the class's `view_lag:`: how its sampled writes fared (the lags are the `view-lag` op). */
   viewLag?: ViewLagCounts;
+  /** (additive) A `kind: cdc` class: what the consumer read and how it matched the writers' changes. */
+  cdc?: CdcResult;
 }
 
 /** (additive) View lag of a class (engine/view-lag.ts): counts; the lag histogram is the `view-lag` op. */
@@ -182,6 +185,44 @@ export function addViewLag(a: ViewLagCounts | undefined, b: ViewLagCounts): View
     sampled: a.sampled + b.sampled, seen: a.seen + b.seen, timeouts: a.timeouts + b.timeouts,
     polls: a.polls + b.polls, pollErrors: a.pollErrors + b.pollErrors, unresolved: a.unresolved + b.unresolved,
   };
+}
+
+/**
+ * A CDC consumer's phase (engine/cdc*.ts): the changes it read from the phase start until it
+ * caught up with the writers (or its drain ran out), matched against the changes the writer
+ * classes of the phase made (their write cycles are known: every row key they wrote).
+ */
+export interface CdcResult {
+  /** `ks.table`: the base table whose log was followed. */
+  table: string;
+  /** 'vnodes' (system_distributed) or 'tablets' (system.cdc_streams). */
+  generationSource: 'vnodes' | 'tablets';
+  generations: number;
+  streams: number;
+  /** Stream groups (one reader each: a vnode's streams, or one tablet stream). */
+  groups: number;
+  /** Log queries sent (one per group per window and page), and those that failed. */
+  queries: number;
+  failedQueries: number;
+  /** Log rows read (delta, pre- and post-images) and, of them, changes (delta rows). */
+  rows: number;
+  changes: number;
+  /** Changes the writer classes made in the phase (one per row written), or null when unknown. */
+  expected: number | null;
+  /** Written changes never read. */
+  missing: number;
+  /** Log rows delivered more than once (same stream, cdc$time, batch_seq_no). */
+  duplicate: number;
+  /** Changes read that no writer class of the phase made (another client, or a write that failed after it was applied). */
+  unexpected: number;
+  /** Write errors of the validated writer ops: a failed write may have left no change. */
+  writeErrors: number;
+  /** Every reader's window passed the writers' end before the drain ran out. */
+  caughtUp: boolean;
+  /** From the writers' end to caught up (or to the drain's end). */
+  drainMs: number;
+  /** Why the changes could not be validated (null when they were). */
+  notValidated: string | null;
 }
 
 export interface IntervalRecord {

@@ -102,6 +102,22 @@ export const classResultSchema = z.looseObject({
     pollErrors: count.describe('reads of the view that failed (retried at the next poll)'),
     unresolved: count.describe('rows still being followed when the phase ended'),
   }).optional().describe("the class's view_lag: counts; the lags (write acknowledged → row visible in the view) are the 'view-lag' op"),
+  cdc: z.looseObject({
+    table: z.string().describe('ks.table: the base table whose CDC log was followed'),
+    generationSource: z.enum(['vnodes', 'tablets']),
+    generations: count, streams: count, groups: count.describe('stream groups, one reader each (a vnode, or a tablet stream)'),
+    queries: count, failedQueries: count,
+    rows: count.describe('log rows read (deltas and images)'),
+    changes: count.describe('delta rows read'),
+    expected: count.nullable().describe('changes the writer classes of the phase made; null when not known'),
+    missing: count.describe('written changes never read'),
+    duplicate: count.describe('log rows delivered more than once'),
+    unexpected: count.describe('changes read that no writer class of the phase made'),
+    writeErrors: count.describe('errors of the validated writer ops (a failed write may leave no change)'),
+    caughtUp: z.boolean().describe("every reader passed the writers' end before the drain ran out"),
+    drainMs: num,
+    notValidated: z.string().nullable(),
+  }).optional().describe('kind: cdc classes: the consumer\'s reading and its validation against the writers'),
 });
 
 const intervalOp = z.looseObject({
