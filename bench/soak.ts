@@ -19,10 +19,14 @@ function arg(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
 }
 
-function sample(pid: number): { rssMb: number; fds: number } | undefined {
+interface Sample { rssMb: number; anonMb: number; fileMb: number; fds: number }
+
+function sample(pid: number): Sample | undefined {
   try {
-    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-    return { rssMb: rss, fds: readdirSync(`/proc/${pid}/fd`).length };
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+    // RssFile is mostly the node binary's own code pages, shared with every other node process
+    return { rssMb: kb('VmRSS'), anonMb: kb('RssAnon'), fileMb: kb('RssFile'), fds: readdirSync(`/proc/${pid}/fd`).length };
   } catch {
     return undefined;
   }
@@ -36,12 +40,14 @@ export async function main(): Promise<void> {
   try {
     const profile = path.join(dir, 'soak.yaml');
     writeFileSync(profile, `name: soak\ntarget: {hosts: ['${sim.nodes[0].host}:${sim.nodes[0].port}']}\nworkers: 1\nclasses:\n  app: {workload: ${JSON.stringify(path.join(ROOT, 'bench/profiles/kv-bench.yaml'))}, mix: {put: 1, get: 1}, rate: ${rate}/s, max_in_flight: 4096}\nphases:\n  - schema\n  - {kind: measure, duration: ${seconds}s}\n`);
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/scylla-bench.js'), 'run', profile, '--json', '--out', path.join(dir, 'results')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // --node-options '…' runs the loader under other V8 flags (to compare memory settings side by side)
+    const nodeOptions = arg('node-options', '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeOptions, path.join(ROOT, 'bin/scylla-bench.js'), 'run', profile, '--json', '--out', path.join(dir, 'results')], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    const samples: { t: number; rssMb: number; fds: number }[] = [];
+    const samples: ({ t: number } & Sample)[] = [];
     const t0 = Date.now();
-    const timer = setInterval(() => { const s = sample(child.pid!); if (s) samples.push({ t: (Date.now() - t0) / 1000, ...s }); }, 5000);
+    const timer = setInterval(() => { const s = sample(child.pid!); if (s) samples.push({ t: (Date.now() - t0) / 1000, ...s }); }, 1000);
     const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
     clearInterval(timer);
     const summary = JSON.parse(out) as { resultDir: string; classes: { app: { rate: { achieved: number } } } };
@@ -49,9 +55,11 @@ export async function main(): Promise<void> {
     const m = result.phases.find((p) => p.kind === 'measure')!;
     const first = samples[0];
     const last = samples[samples.length - 1];
-    const peak = Math.max(...samples.map((s) => s.rssMb));
-    console.log(`soak on ${os.availableParallelism()} cores: ${rate} ops/s for ${seconds} s, 1 worker (exit ${code}), achieved ${summary.classes.app.rate.achieved} ops/s, loader ${m.loader.cpuUsPerOp.toFixed(1)} µs CPU/op`);
-    console.log(`soak: RSS ${first?.rssMb.toFixed(0)} MiB at ${first?.t.toFixed(0)} s → ${last?.rssMb.toFixed(0)} MiB at ${last?.t.toFixed(0)} s, peak ${peak.toFixed(0)} MiB (result loader.maxRssMb ${m.loader.maxRssMb}; target ≤ 64 MiB); open fds ${first?.fds} → ${last?.fds}`);
+    const peak = (k: 'rssMb' | 'anonMb' | 'fileMb'): string => Math.max(...samples.map((s) => s[k])).toFixed(0);
+    // the second half of the run against the first: flat means no growth once warmed up
+    const half = (from: number, to: number): string => Math.max(...samples.filter((s) => s.t > from && s.t <= to).map((s) => s.rssMb)).toFixed(0);
+    console.log(`soak on ${os.availableParallelism()} cores (load average ${os.loadavg()[0].toFixed(2)}): ${rate} ops/s for ${seconds} s, 1 worker${nodeOptions.length ? ` (node ${nodeOptions.join(' ')})` : ''} (exit ${code}), achieved ${summary.classes.app.rate.achieved} ops/s, loader ${m.loader.cpuUsPerOp.toFixed(1)} µs CPU/op`);
+    console.log(`soak: RSS ${first?.rssMb.toFixed(0)} MiB at ${first?.t.toFixed(0)} s → ${last?.rssMb.toFixed(0)} MiB at ${last?.t.toFixed(0)} s, peak ${peak('rssMb')} MiB = anonymous ${peak('anonMb')} + file-backed ${peak('fileMb')} (node's code); peak in the first half ${half(0, seconds / 2)} MiB, second half ${half(seconds / 2, Infinity)} MiB (result loader.maxRssMb ${m.loader.maxRssMb}; target ≤ 64 MiB); open fds ${first?.fds} → ${last?.fds}`);
   } finally {
     await sim.stop();
   }
