@@ -10,21 +10,21 @@ import path from 'node:path';
 import { Coordinator, type SegmentRun, type TargetInfo } from '../engine/coordinator.js';
 import { segmentLabel } from '../profile/segment.js';
 import { EngineError } from '../engine/errors.js';
-import { LoaderExporter, parseListen } from '../metrics/prometheus.js';
+// prom-client, the emulator launcher and the result reader/gate load only when a flag asks for
+// them: a run pays for neither their start-up CPU nor their heap (issue 17)
+import type { LoaderExporter } from '../metrics/prometheus.js';
 import { FlagError } from '../profile/errors.js';
 import { loadProfile } from '../profile/load.js';
 import { parseTarget } from '../profile/target.js';
 import { forFlag, parseDurationMs } from '../profile/units.js';
 import type { ResolvedProfile, RoutingMode } from '../profile/types.js';
 import { summarizeRun, type RunSummary } from '../results/result.js';
-import { spawnSim, type SpawnedSim } from '../sim/spawn.js';
+import type { SpawnedSim } from '../sim/spawn.js';
 import type { Credentials, TlsOptions } from '../cql/connection.js';
 import { credentialsFromEnv, DEFAULT_CREDENTIAL_ENV, tlsFromFiles } from './credentials.js';
 import { ExitCode, UserError } from './exit.js';
 import { renderRunTable } from './table.js';
 import { formatProgress } from './progress.js';
-import { loadResult } from './compare.js';
-import { gateResults } from './gate.js';
 import { gitSha } from './git.js';
 import { parseTargets } from './target.js';
 
@@ -110,7 +110,7 @@ export function prepareTarget(profile: ResolvedProfile, target: string | undefin
     const candidates = explicit ? [explicit] : Array.from({ length: 8 }, (_, i) => `127.0.${i}.1`);
     let lastError = '';
     for (const host of candidates) {
-      spawned = spawnSim({ nodes, shards, host, port: 9042, shardAwarePort: 19042, auth, costs, metricsPort: 0 });
+      spawned = import('../sim/spawn.js').then(({ spawnSim }) => spawnSim({ nodes, shards, host, port: 9042, shardAwarePort: 19042, auth, costs, metricsPort: 0 }));
       try {
         const s = await spawned;
         s.onExit((why) => { for (const cb of lost) cb(why); });
@@ -144,6 +144,7 @@ export function prepareTarget(profile: ResolvedProfile, target: string | undefin
  */
 export async function startExporter(spec: string | undefined): Promise<LoaderExporter | undefined> {
   if (spec === undefined) return undefined;
+  const { LoaderExporter, parseListen } = await import('../metrics/prometheus.js');
   let listen: { host: string; port: number };
   try {
     listen = parseListen(spec);
@@ -242,7 +243,7 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
     const outDir = f.history !== undefined ? path.join(f.history, 'runs') : f.out;
     checkOutDir(outDir);
     // a baseline that cannot be read fails now, not after the run
-    const baseline = f.baseline !== undefined ? loadResult(f.baseline) : undefined;
+    const baseline = f.baseline !== undefined ? (await import('./compare.js')).loadResult(f.baseline) : undefined;
     const loaded = await loadProfile(f.profile, profileOverrides(f));
     target = prepareTarget(loaded, f.target);
     const profile = defaultWorkers(loaded, target.local);
@@ -278,6 +279,7 @@ export async function runCommand(f: RunFlags, toolVersion: string): Promise<numb
     const sloPass = Object.values(summary.classes).every((c) => c.slo.pass) && !validationFailed;
     if (!baseline) return sloPass ? ExitCode.OK : ExitCode.CHECKS_FAILED;
     // run then gate in one step: the gate's report goes where the table went
+    const [{ gateResults }, { loadResult }] = await Promise.all([import('./gate.js'), import('./compare.js')]);
     const gate = gateResults(baseline, loadResult(outcome.resultDir), {
       rules: f.rules, junit: f.junit, markdown: f.markdown,
       out: (t) => { (f.json ? process.stderr : process.stdout).write(t); },
