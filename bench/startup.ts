@@ -14,7 +14,7 @@ import { spawnSim } from '../src/sim/spawn.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
-const BIN = path.join(ROOT, 'bin/scylla-bench.js');
+
 const PRELOAD = path.join(HERE, 'cpu-at-exit.js');
 const FIRST_REQUEST = path.join(HERE, 'cpu-at-first-request.js');
 
@@ -30,6 +30,9 @@ function measure(args: string[]): { cpuMs: number; rssMb: number; firstRequestCp
   const first = /CPU_AT_FIRST_REQUEST_US=(\d+)/.exec(r.stderr);
   return { cpuMs: Number(m[1]) / 1000, rssMb: Number(m[2]) / 1024, firstRequestCpuMs: first ? Number(first[1]) / 1000 : NaN };
 }
+
+// --bin /other/checkout/bin/scylla-bench.js measures another build the same way (before/after)
+const BIN = arg('bin', path.join(ROOT, 'bin/scylla-bench.js'));
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 

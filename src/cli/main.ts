@@ -7,7 +7,6 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { readFileSync } from 'node:fs';
-import v8 from 'node:v8';
 import { CqlError, describeError } from '../cql/errors.js';
 import { FlagError, printable, quoted, suggestion } from '../profile/errors.js';
 import { checkWorkers } from '../profile/limits.js';
@@ -125,19 +124,7 @@ function outFlag(raw: unknown): string {
 const value = <T extends object>(o: T) => ({ ...o, requiresArg: true });
 
 /** Runs the CLI; resolves to the exit code (the launcher sets process.exitCode). */
-/**
- * A loader's coordinator thread allocates little per op (a second's histograms), yet V8 grows its
- * young generation to 16–32 MiB a semi-space on the start-up burst (module loading, profile
- * parsing) and keeps it, holding dead buffers until a scavenge: at its initial size the loader
- * stays 15–30 MiB leaner for the whole run, at no CPU per op we could measure (bench/soak.ts,
- * bench/engine.ts). V8's flags are the process's: workers started later keep their initial young
- * generation too (under their own cap, WORKER_YOUNG_GENERATION_MB). Set before anything loads;
- * not for `sim`, whose emulator allocates per request.
- */
-const LOADER_COMMANDS = new Set(['run', 'ab', 'capacity']);
-
 export async function main(argv: string[]): Promise<number> {
-  if (LOADER_COMMANDS.has(argv[0])) v8.setFlagsFromString('--semi-space-growth-factor=1');
   let exitCode: number = ExitCode.OK;
   const parser: Argv = yargs(argv)
     .scriptName('scylla-bench')
