@@ -20,6 +20,8 @@ import type { SimOptions } from '../src/sim/index.js';
 import { spawnSim, type SpawnedSim } from '../src/sim/spawn.js';
 import { loadProfile } from '../src/profile/load.js';
 import type { PhaseResult, RunResult } from '../src/results/result.js';
+import { LatencyRecorder, newHistogram, recordNs } from '../src/metrics/histogram.js';
+import { loopbackFloor } from './floor.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -52,8 +54,51 @@ function measure(r: RunResult): PhaseResult {
 
 const opsOf = (ph: PhaseResult): number => Object.values(ph.classes).reduce((a, c) => a + Object.values(c.ops).reduce((x, o) => x + o.count + o.errors, 0), 0);
 
+/**
+ * What HDR recording costs per op, measured in this process: the worker's LatencyRecorder
+ * (recordNs on the hot path, plus its flush into the histogram and the encoding it ships once a
+ * second: here every second's worth of values at the run's rate, over 4 histograms — 2 ops ×
+ * service and response), fed latencies spread
+ * like the run's (log-normal around its p50), as many records per op as the worker makes (closed
+ * loop: service + response). Beside it, recording straight into hdr-histogram-js (the old path).
+ */
+function recordCostNsPerOp(p50Ms: number, opsPerSec: number, recordsPerOp = 2, n = 2_000_000): { recorder: number; direct: number } {
+  const values = new Float64Array(1 << 16);
+  let seed = 12345;
+  const rnd = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return (seed + 1) / 0x80000000; };
+  for (let i = 0; i < values.length; i++) {
+    const g = Math.sqrt(-2 * Math.log(rnd())) * Math.cos(2 * Math.PI * rnd());
+    values[i] = Math.max(1000, p50Ms * 1e6 * Math.exp(g));
+  }
+  const recs = [new LatencyRecorder(), new LatencyRecorder(), new LatencyRecorder(), new LatencyRecorder()];
+  const hs = [newHistogram(), newHistogram(), newHistogram(), newHistogram()];
+  let shipped = 0;
+  const perSecond = Math.max(1000, Math.round(opsPerSec * recordsPerOp));
+  const viaRecorder = (count: number): void => {
+    for (let i = 0; i < count; i++) {
+      recs[i & 3].recordNs(values[i & 0xffff]);
+      if ((i + 1) % perSecond === 0) for (const r of recs) { shipped += r.encode().length; r.reset(); }
+    }
+  };
+  const direct = (count: number): void => { for (let i = 0; i < count; i++) recordNs(hs[i & 3], values[i & 0xffff]); };
+  const cost = (f: (count: number) => void): number => {
+    f(200_000); // JIT and histogram growth outside the measured loop
+    const c0 = process.cpuUsage();
+    f(n);
+    const c = process.cpuUsage(c0);
+    return ((c.user + c.system) * 1000 / n) * recordsPerOp;
+  };
+  const r = { recorder: cost(viaRecorder), direct: cost(direct) };
+  if (shipped === 0) throw new Error('recorder shipped nothing');
+  return r;
+}
+
 async function cpu(rounds: number, workers: number): Promise<void> {
   const totals: Record<string, { ops: number; cpuUs: number; wallMs: number; p99: number[] }> = {};
+  const floors: number[] = [];
+  const floorsUnpaced: number[] = [];
+  const records: number[] = [];
+  const recordsDirect: number[] = [];
   for (let r = 1; r <= rounds; r++) {
     for (const routing of ['shard-aware', 'driver'] as const) {
       const ph = await run('saturate.yaml', { routing, workers });
@@ -62,10 +107,26 @@ async function cpu(rounds: number, workers: number): Promise<void> {
       const t = (totals[routing] ??= { ops: 0, cpuUs: 0, wallMs: 0, p99: [] });
       t.ops += ops; t.cpuUs += cpuUs; t.wallMs += ph.durationMs; t.p99.push(ph.classes.app.ops.get.service.p99Ms);
       console.log(`cpu round ${r} ${routing.padEnd(12)} ${(ops / (ph.durationMs / 1000)).toFixed(0).padStart(7)} ops/s  ${ph.loader.cpuUsPerOp.toFixed(1).padStart(6)} µs CPU/op  get p99 ${ph.classes.app.ops.get.service.p99Ms} ms`);
+      if (routing !== 'shard-aware') continue;
+      // the floor in the same round, with the same pipelining (256 in flight over one connection
+      // per shard) and its server paced to the throughput the engine just reached
+      const opsPerSec = ops / (ph.durationMs / 1000);
+      const f = await loopbackFloor({ seconds: 3, inFlight: 256, connections: 2, rateOpsPerSec: Math.round(opsPerSec) });
+      const fu = await loopbackFloor({ seconds: 2, inFlight: 256, connections: 2 });
+      const recCost = recordCostNsPerOp(ph.classes.app.ops.get.service.p50Ms, opsPerSec);
+      const rec = recCost.recorder;
+      floors.push(f.cpuUsPerOp); floorsUnpaced.push(fu.cpuUsPerOp); records.push(rec); recordsDirect.push(recCost.direct);
+      console.log(`cpu round ${r} floor        ${f.opsPerSec.toFixed(0).padStart(7)} ops/s  ${f.cpuUsPerOp.toFixed(2).padStart(6)} µs CPU/op  (Node framed loopback, server paced to the engine's rate; unpaced ${fu.cpuUsPerOp.toFixed(2)} µs/op at ${(fu.opsPerSec / 1e6).toFixed(1)} M ops/s); HDR record ${rec.toFixed(0)} ns/op (${(rec / 10 / ph.loader.cpuUsPerOp).toFixed(2)}% of this round's CPU/op; straight into hdr-histogram-js ${recCost.direct.toFixed(0)} ns/op)`);
     }
   }
   const per = (k: string): number => totals[k].cpuUs / totals[k].ops;
-  console.log(`cpu: engine ${per('shard-aware').toFixed(1)} µs/op, cassandra-driver ${per('driver').toFixed(1)} µs/op, ratio ${(per('shard-aware') / per('driver')).toFixed(3)} (target <= 0.25); concurrency 256, ${workers} worker(s), ${rounds} rounds`);
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const engine = per('shard-aware');
+  const floor = mean(floors);
+  const recordNsPerOp = mean(records);
+  console.log(`cpu: engine ${engine.toFixed(1)} µs/op, cassandra-driver ${per('driver').toFixed(1)} µs/op, ratio ${(engine / per('driver')).toFixed(3)} (target <= 0.25); concurrency 256, ${workers} worker(s), ${rounds} rounds, ${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(2)}`);
+  console.log(`cpu: Node framed-loopback floor ${floor.toFixed(2)} µs/op at the engine's rate (unpaced ${mean(floorsUnpaced).toFixed(2)}); engine − floor ${(engine - floor).toFixed(1)} µs/op, engine / floor ${(engine / floor).toFixed(1)}×`);
+  console.log(`cpu: HDR recording ${recordNsPerOp.toFixed(0)} ns/op (2 records per op, microbenchmark in this process) = ${(recordNsPerOp / 10 / engine).toFixed(2)}% of the engine's CPU/op (target <= 2%); straight into hdr-histogram-js it would be ${mean(recordsDirect).toFixed(0)} ns/op = ${(mean(recordsDirect) / 10 / engine).toFixed(2)}%`);
 }
 
 async function rate(seconds: number): Promise<void> {

@@ -21,7 +21,7 @@ import { Consistency, parseConsistency } from '../cql/consistency.js';
 import { AuthenticationError, CqlError, NoHostAvailableError, describeError } from '../cql/errors.js';
 import { FrameFlag, type Frame } from '../cql/frame.js';
 import { readResponseExtras, readResult, type RowsResult } from '../cql/messages.js';
-import { encode, newHistogram, recordNs, type Histogram } from '../metrics/histogram.js';
+import { LatencyRecorder } from '../metrics/histogram.js';
 import { NodePool, allDownForMs } from '../routing/pool.js';
 import { Router, type KeyspaceRouting } from '../routing/router.js';
 import { TabletCache, TABLETS_PAYLOAD_KEY, parseTabletPayload } from '../routing/tablets.js';
@@ -55,8 +55,8 @@ function xorshift(seed: number): () => number {
 }
 
 interface OpStats {
-  response: Histogram;
-  service: Histogram;
+  response: LatencyRecorder;
+  service: LatencyRecorder;
   count: number;
   errors: Record<string, number>;
   /** Rows the replies carried (reads and scans: the first page). */
@@ -81,7 +81,7 @@ interface ClassState {
   stats: Map<string, OpStats>;
   requests: number[];
   misrouted: number[];
-  scheduleLag: Histogram;
+  scheduleLag: LatencyRecorder;
   started: number;
   /** Ops handed to a connection before the phase end / at or after it (count-bound phases: all "in"). */
   sentInWindow: number;
@@ -260,14 +260,14 @@ class LoadWorker {
         cum.push(total);
       }
       const stats = new Map<string, OpStats>();
-      for (const o of cp.ops) stats.set(o.name, { response: newHistogram(), service: newHistogram(), count: 0, errors: {}, rows: 0 });
+      for (const o of cp.ops) stats.set(o.name, { response: new LatencyRecorder(), service: new LatencyRecorder(), count: 0, errors: {}, rows: 0 });
       if (this.validation) this.bindChecks(this.validation, cp, w, ops, stats, gens);
       states.push({
         plan: cp, router, keyspace: ks, ops, cumWeights: cum.map((c) => c / total),
         tables: new Map(w.tables.map((t) => [t.name, t])), stats,
         requests: new Array(init.facts.nodes.length * this.nrShards).fill(0),
         misrouted: new Array(init.facts.nodes.length * this.nrShards).fill(0),
-        scheduleLag: newHistogram(), started: 0, sentInWindow: 0, sentAfterWindow: 0, lagWithin1ms: 0, lagWithin10ms: 0,
+        scheduleLag: new LatencyRecorder(), started: 0, sentInWindow: 0, sentAfterWindow: 0, lagWithin1ms: 0, lagWithin10ms: 0,
         counters: new Int32Array(cp.counters), inFlight: 0,
         blockRows: blockRowsOf(ops.filter((o) => o.spec.kind === 'write').map((o) => o.rows)),
         // loaders of other segments draw other picks (segment 0 keeps the lone loader's stream)
@@ -385,7 +385,7 @@ class LoadWorker {
       }
       cs.pendingSlot = undefined;
       const lagMs = now - intended;
-      recordNs(cs.scheduleLag, lagMs * 1e6);
+      cs.scheduleLag.recordNs(lagMs * 1e6);
       if (lagMs <= 1) cs.lagWithin1ms++;
       if (lagMs <= 10) cs.lagWithin10ms++;
       this.issue(cs, intended, slot, cs.resume, now);
@@ -558,8 +558,8 @@ class LoadWorker {
       this.recordError(cs, op.spec.name, err ?? other);
     } else {
       st.count++;
-      recordNs(st.service, (done - sendAbs) * 1e6);
-      recordNs(st.response, (done - intendedAbsMs) * 1e6);
+      st.service.recordNs((done - sendAbs) * 1e6);
+      st.response.recordNs((done - intendedAbsMs) * 1e6);
     }
     if (cs.done || this.stopping) this.maybePhaseDone();
   }
@@ -636,7 +636,7 @@ class LoadWorker {
     for (const cs of this.classes) {
       const ops: ClassInterval['ops'] = {};
       for (const [name, st] of cs.stats) {
-        ops[name] = { count: st.count, errors: st.errors, response: encode(st.response), service: encode(st.service), rows: st.rows };
+        ops[name] = { count: st.count, errors: st.errors, response: st.response.encode(), service: st.service.encode(), rows: st.rows };
         if (st.validation) {
           ops[name].validation = { ...st.validation };
           st.validation.checked = st.validation.mismatch = st.validation.missing = 0;
@@ -655,7 +655,7 @@ class LoadWorker {
         ops, requests: cs.requests.slice(), misrouted: cs.misrouted.slice(), started: cs.started, fallbacks,
         sentInWindow: cs.sentInWindow, sentAfterWindow: cs.sentAfterWindow,
         lagWithin1ms: cs.lagWithin1ms, lagWithin10ms: cs.lagWithin10ms,
-        scheduleLag: cs.plan.loop === 'open' ? encode(cs.scheduleLag) : undefined,
+        scheduleLag: cs.plan.loop === 'open' ? cs.scheduleLag.encode() : undefined,
         ...(viewLag ? { viewLag: viewLag.counts } : {}),
       };
       cs.requests.fill(0);

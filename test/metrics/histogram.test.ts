@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decode, encode, mergeInto, newHistogram, recordNs, summarize } from '../../src/metrics/histogram.js';
+import { decode, encode, LatencyRecorder, mergeInto, newHistogram, recordNs, summarize } from '../../src/metrics/histogram.js';
 import { HlogWriter } from '../../src/metrics/hlog.js';
 
 function rng(seed: number): () => number {
@@ -96,5 +96,34 @@ describe('.hlog files', () => {
     const last = readFileSync(`${out}.hgrm`, 'utf8').trim().split('\n').pop()!.split(',');
     expect(Number(last[2])).toBe(total);
     expect(Number(last[0])).toBeCloseTo(5.499, 2);
+  });
+});
+
+describe('LatencyRecorder (the worker hot path)', () => {
+  it('holds the same histogram as recording every value directly: counts, encoding, min, max, mean', () => {
+    const r = rng(7);
+    const direct = newHistogram();
+    const rec = new LatencyRecorder();
+    // every power-of-two edge, sub-µs, the first buckets, and a long tail up to ~2^33 µs
+    const edges: number[] = [-5000, -1, 0, 1, 499, 500, 1499, 1499.999, 1500, 2499.5, 2500, 123_500, 2047e3, 2048e3, 2049e3, 4095e3, 4096e3, 2 ** 32 * 1000 - 501, 2 ** 32 * 1000 - 500];
+    for (let k = 11; k < 34; k++) edges.push(2 ** k * 1000 - 1000, 2 ** k * 1000, 2 ** k * 1000 + 1000);
+    for (let round = 0; round < 3; round++) {
+      const values = [...edges];
+      for (let i = 0; i < 50_000; i++) values.push(r() < 0.01 ? 1e9 * r() * 100 : 1e5 * (1 + 50 * r() ** 3));
+      // whole microseconds and exact halves, as differences of millisecond clocks give
+      for (let i = 0; i < 5_000; i++) values.push(Math.floor(r() * 1e5) * 1000 + (i % 2 ? 500 : 0));
+      for (const ns of values) { recordNs(direct, ns); rec.recordNs(ns); }
+      const h = rec.flush();
+      expect(h.totalCount).toBe(direct.totalCount);
+      expect(h.maxValue).toBe(direct.maxValue);
+      expect(h.minNonZeroValue).toBe(direct.minNonZeroValue);
+      expect(h.mean).toBe(direct.mean);
+      expect(rec.encode()).toBe(encode(direct));
+      expect(summarize(decode(rec.encode()))).toEqual(summarize(decode(encode(direct))));
+      // an interval ends: both start again empty
+      rec.reset();
+      direct.reset();
+      expect(rec.flush().totalCount).toBe(0);
+    }
   });
 });
