@@ -3,8 +3,9 @@
  * node writes an sstable (a flush), each partition written since the last flush is sized and,
  * above the configured thresholds, recorded in that node's `system.large_partitions`,
  * `system.large_rows` and `system.large_cells` (node-local tables: a query sees the coordinator's
- * records). Records carry Scylla's columns; keys are shown as `key_to_str` does (the values'
- * text, `:`-joined).
+ * records). Records carry Scylla's columns; a partition key reads as Scylla writes it there
+ * (`{key: pk{<compound key in hex>}, token:<token>}`), a clustering key as its values' text,
+ * `:`-joined.
  *
  * Sizes are estimated as the data's serialized bytes: key, clustering key and cell values, plus
  * 8 bytes of timestamp per cell (and 8 more for a TTL). A partition that shrank below the
@@ -72,8 +73,12 @@ function valueText(type: CqlType, b: Buffer): string {
   }
 }
 
-export function partitionKeyText(table: TableMeta, p: Partition): string {
-  return table.partitionKey.map((c, i) => valueText(c.type, p.components[i])).join(':');
+export function partitionKeyText(_table: TableMeta, p: Partition): string {
+  // Scylla's text of a partition key in these tables: its internal compound form in hex (each
+  // component a 2-byte length and its bytes, one component included) and its token, e.g. int 1
+  // is `{key: pk{000400000001}, token:-4069959284402364209}`.
+  const hex = p.components.map((c) => c.length.toString(16).padStart(4, '0') + c.toString('hex')).join('');
+  return `{key: pk{${hex}}, token:${p.token}}`;
 }
 
 function clusteringKeyText(table: TableMeta, row: Row): string {

@@ -6,8 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../src/cql/connection.js';
 import { decodeRows, type Row } from '../../src/cql/rows.js';
+import { murmur3Token } from '../../src/routing/murmur3.js';
 import { resolveClusterOptions, startSim, type Sim } from '../../src/sim/index.js';
 import { simHost } from '../support/sim-host.js';
+
+/** How Scylla writes an int partition key in system.large_*: `{key: pk{<2-byte length + value, hex>}, token:<token>}`. */
+function intKeyText(n: number): string {
+  const v = Buffer.alloc(4);
+  v.writeInt32BE(n);
+  return `{key: pk{0004${v.toString('hex')}}, token:${murmur3Token(v)}}`;
+}
 
 describe('large data records', () => {
   let sim: Sim;
@@ -58,7 +66,8 @@ describe('large data records', () => {
       'compaction_time timestamp', 'dead_rows bigint', 'range_tombstones bigint', 'rows bigint',
     ]);
     const [rec] = decodeRows(r);
-    expect(rec.partition_key).toBe('1');
+    // the reference's own example (scylla-reference.md §7): int 1
+    expect(rec.partition_key).toBe('{key: pk{000400000001}, token:-4069959284402364209}');
     expect(rec.rows).toBe(600n);
     expect(rec.partition_size as bigint).toBeGreaterThan(BigInt(1024 * 1024));
     expect(rec.partition_size as bigint).toBeLessThan(BigInt(2 * 1024 * 1024));
@@ -68,7 +77,7 @@ describe('large data records', () => {
     for (const n of sim.nodes) {
       const u = await Connection.connect({ host: n.host, port: 9042 });
       try {
-        expect((await rows("SELECT partition_key FROM system.large_partitions WHERE keyspace_name = 'ld' AND table_name = 't'", u)).map((x) => x.partition_key)).toEqual(['1']);
+        expect((await rows("SELECT partition_key FROM system.large_partitions WHERE keyspace_name = 'ld' AND table_name = 't'", u)).map((x) => x.partition_key)).toEqual([intKeyText(1)]);
       } finally {
         await u.close();
       }
@@ -86,17 +95,17 @@ describe('large data records', () => {
     await c.query(`INSERT INTO ld.t (p, c, tags) VALUES (4, 7, {${Array.from({ length: 60 }, (_, i) => i).join(', ')}})`);
     sim.flush();
     const parts = await rows("SELECT partition_key, rows, partition_size, dead_rows FROM system.large_partitions WHERE keyspace_name = 'ld' AND table_name = 't'");
-    expect(parts.map((x) => [x.partition_key, x.rows, x.dead_rows])).toEqual([['2', 1001n, 0n]]);
+    expect(parts.map((x) => [x.partition_key, x.rows, x.dead_rows])).toEqual([[intKeyText(2), 1001n, 0n]]);
     // deleted rows stay as tombstones until compaction: counted as dead
     for (let i = 0; i < 3; i++) await c.query(`DELETE FROM ld.t WHERE p = 2 AND c = ${i}`);
     sim.flush();
     const after = await rows("SELECT rows, dead_rows FROM system.large_partitions WHERE keyspace_name = 'ld' AND table_name = 't'");
     expect(after).toEqual([{ rows: 1001n, dead_rows: 3n }]);
     const lr = await rows("SELECT partition_key, clustering_key, row_size FROM system.large_rows WHERE keyspace_name = 'ld' AND table_name = 't'");
-    expect(lr).toEqual([{ partition_key: '3', clustering_key: '42', row_size: expect.any(BigInt) }]);
+    expect(lr).toEqual([{ partition_key: intKeyText(3), clustering_key: '42', row_size: expect.any(BigInt) }]);
     expect(lr[0].row_size as bigint).toBeGreaterThan(300n * 1024n);
     const cells = await rows("SELECT partition_key, clustering_key, column_name, cell_size, collection_elements FROM system.large_cells WHERE keyspace_name = 'ld' AND table_name = 't'");
     // ordered by cell_size, largest first
-    expect(cells.map((x) => [x.partition_key, x.clustering_key, x.column_name, x.collection_elements])).toEqual([['3', '42', 'v', 0n], ['4', '7', 'tags', 60n]]);
+    expect(cells.map((x) => [x.partition_key, x.clustering_key, x.column_name, x.collection_elements])).toEqual([[intKeyText(3), '42', 'v', 0n], [intKeyText(4), '7', 'tags', 60n]]);
   });
 });
