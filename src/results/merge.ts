@@ -22,7 +22,7 @@ import { decode, mergeInto, newHistogram, summarize, encode, type Histogram } fr
 import type { ClassSpec, PhaseSpec } from '../profile/types.js';
 import {
   addViewLag, isLagOp,
-  type Bottleneck, type ClassResult, type IntervalRecord, type MergedLoader, type NodeResult, type OpResult, type PhaseResult, type RunResult, type ScheduleResult, type ViewLagCounts,
+  type Bottleneck, type ClassResult, type IntervalRecord, type MergedLoader, type NodeResult, type OpResult, type PhaseResult, type RunResult, type ScheduleResult, type ViewLagCounts, type ValidationResult, type CdcResult, type LargePartitionRecord,
 } from './result.js';
 import { sloChecks } from './slo.js';
 
@@ -131,6 +131,7 @@ function mergeClass(name: string, phase: string, spec: ClassSpec | undefined, pa
     const service = newHistogram();
     let count = 0;
     let rows = 0;
+    let validation: ValidationResult | undefined;
     const errorsByKind: Record<string, number> = {};
     for (const p of parts) {
       const o = p.ops[op];
@@ -139,6 +140,8 @@ function mergeClass(name: string, phase: string, spec: ClassSpec | undefined, pa
       mergeInto(service, decodeOr(o.service.histogram));
       count += o.count;
       rows += o.rows ?? 0;
+      // --validate: each loader checked its own reads; a failure anywhere is the merged run's
+      if (o.validation) validation = { checked: (validation?.checked ?? 0) + o.validation.checked, mismatch: (validation?.mismatch ?? 0) + o.validation.mismatch, missing: (validation?.missing ?? 0) + o.validation.missing };
       for (const [k, v] of Object.entries(o.errorsByKind)) errorsByKind[k] = (errorsByKind[k] ?? 0) + v;
     }
     const errors = sum(Object.values(errorsByKind));
@@ -146,7 +149,7 @@ function mergeClass(name: string, phase: string, spec: ClassSpec | undefined, pa
       completed += count + errors;
       errorsTotal += errors;
     }
-    ops[op] = { count, errors, errorsByKind, rows, response: latencyOf(response), service: latencyOf(service) };
+    ops[op] = { count, errors, errorsByKind, rows, response: latencyOf(response), service: latencyOf(service), ...(validation ? { validation } : {}) };
   }
   const open = c0.loop === 'open';
   const windowMs = Math.max(...parts.map((p) => p.rate.windowMs ?? 0));
@@ -198,6 +201,11 @@ function mergeClass(name: string, phase: string, spec: ClassSpec | undefined, pa
   const latency = c0.latency;
   const checks = sloChecks(spec?.slo, Object.fromEntries(Object.entries(ops).filter(([op]) => !isLagOp(op))), latency, completed, errorsTotal);
   const viewLag = parts.reduce<ViewLagCounts | undefined>((a, p) => (p.viewLag ? addViewLag(a, p.viewLag) : a), undefined);
+  const cdc = mergeCdc(parts);
+  if (cdc && cdc.expected !== null) {
+    checks.push({ op: 'cdc-lag', metric: 'cdcMissing', limit: cdc.writeErrors, actual: cdc.missing, pass: cdc.missing <= cdc.writeErrors });
+    checks.push({ op: 'cdc-lag', metric: 'cdcDuplicate', limit: 0, actual: cdc.duplicate, pass: cdc.duplicate === 0 });
+  }
   return {
     workload: c0.workload, serviceLevel: c0.serviceLevel, serviceLevelTimeoutMs: c0.serviceLevelTimeoutMs ?? null,
     routing: c0.routing, loop: c0.loop, latency,
@@ -215,7 +223,50 @@ function mergeClass(name: string, phase: string, spec: ClassSpec | undefined, pa
     schedule,
     slo: { spec: spec?.slo ?? null, checks, pass: checks.every((x) => x.pass) },
     ...(viewLag ? { viewLag } : {}),
+    ...(cdc ? { cdc } : {}),
   };
+}
+
+/**
+ * A `kind: cdc` class run by n loaders: each loader's consumer reads the whole log and checks the
+ * changes of its own segment's writers. So the changes it read are the same log (the largest
+ * count is taken, not a sum), while what each expected, missed, saw twice or had fail adds up;
+ * unexpected is what the log held beyond every loader's writers.
+ */
+function mergeCdc(parts: ClassResult[]): CdcResult | undefined {
+  const cs = parts.map((p) => p.cdc).filter((c): c is CdcResult => c !== undefined);
+  if (cs.length === 0) return undefined;
+  const c0 = cs[0];
+  const validated = cs.every((c) => c.expected !== null);
+  const expected = validated ? sum(cs.map((c) => c.expected!)) : null;
+  const missing = sum(cs.map((c) => c.missing));
+  const changes = Math.max(...cs.map((c) => c.changes));
+  return {
+    ...c0,
+    queries: sum(cs.map((c) => c.queries)), failedQueries: sum(cs.map((c) => c.failedQueries)),
+    rows: Math.max(...cs.map((c) => c.rows)), changes, expected, missing,
+    duplicate: sum(cs.map((c) => c.duplicate)),
+    unexpected: expected === null ? c0.unexpected : Math.max(0, changes - (expected - missing)),
+    writeErrors: sum(cs.map((c) => c.writeErrors)),
+    caughtUp: cs.every((c) => c.caughtUp), drainMs: Math.max(...cs.map((c) => c.drainMs)),
+    notValidated: cs.find((c) => c.notValidated !== null)?.notValidated ?? null,
+  };
+}
+
+/** The loaders' records of one partition are one record: the largest size any replica recorded, every node that did. */
+function mergeLargePartitions(inputs: MergeInput[]): LargePartitionRecord[] | undefined {
+  const all = inputs.flatMap((x) => x.result.largePartitionRecords ?? []);
+  if (!inputs.some((x) => x.result.largePartitionRecords !== undefined)) return undefined;
+  const byKey = new Map<string, LargePartitionRecord>();
+  for (const r of all) {
+    const k = `${r.keyspace}\u0000${r.table}\u0000${r.partitionKey}`;
+    const m = byKey.get(k);
+    if (!m) { byKey.set(k, { ...r, nodes: [...r.nodes] }); continue; }
+    m.partitionBytes = Math.max(m.partitionBytes, r.partitionBytes);
+    m.rows = m.rows === null ? r.rows : r.rows === null ? m.rows : Math.max(m.rows, r.rows);
+    m.nodes = [...new Set([...m.nodes, ...r.nodes])].sort();
+  }
+  return [...byKey.values()].sort((a, b) => b.partitionBytes - a.partitionBytes);
 }
 
 interface PhasePart { input: MergeInput; phase: PhaseResult; startMs: number }
@@ -385,6 +436,7 @@ export function mergeResults(inputs: MergeInput[], o: { partial?: boolean; runId
   }
   if (missing.length > 0) warnings.push(`merged ${ordered.length} of ${count} segments (--partial): segment${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing, so the totals are short of the profile's`);
   const stopped = ordered.filter((x) => x.result.stopped !== null).map((x) => `segment ${x.result.segment!.index}/${count}: ${x.result.stopped}`);
+  const largePartitionRecords = mergeLargePartitions(ordered);
   const env0 = lead.result.environment;
   const models = [...new Set(ordered.map((x) => x.result.environment.cpuModel))];
   const result: RunResult = {
@@ -408,6 +460,7 @@ export function mergeResults(inputs: MergeInput[], o: { partial?: boolean; runId
     phases,
     // the union: each loader's own (naming it), then what the merge found about all of them
     warnings: [...new Set([...ordered.flatMap((x) => x.result.warnings.map((w) => `segment ${x.result.segment!.index}/${count}: ${w}`)), ...warnings])],
+    ...(largePartitionRecords ? { largePartitionRecords } : {}),
     merged: {
       segments: count, merged: ordered.map((x) => x.result.segment!.index), missing,
       loaders: ordered.map((x) => loaderBreakdown(x, mergedStarts)),

@@ -111,6 +111,16 @@ describe('4 segments vs 1 loader on the emulator', () => {
     }
   });
 
+  it('--validate figures add up across loaders: what each checked, mismatched or missed', () => {
+    const all = readResult(merged).result;
+    const parts = segments.map((d) => phaseOf(readResult(d).result, 'measure').classes.reads.ops.get.validation!);
+    const m = phaseOf(all, 'measure').classes.reads.ops.get.validation!;
+    expect(parts.every((v) => v !== undefined)).toBe(true);
+    expect(m.checked).toBe(parts.reduce((a, v) => a + v.checked, 0));
+    expect(m.checked).toBeGreaterThan(0);
+    expect([m.mismatch, m.missing]).toEqual([0, 0]);
+  });
+
   it('merged op counts within 0.5 % of the single run; the same 900 load batches', () => {
     const one = readResult(single).result;
     const all = readResult(merged).result;
