@@ -3,10 +3,11 @@
  *
  * - the log table `<base>_scylla_cdc_log` (Scylla's columns, CDCPartitioner, TWCS and the other
  *   default properties), created with the base or by ALTER, kept when CDC is turned off;
- * - stream ids: vnode keyspaces use one generation made when the cluster starts, one entry per
- *   vnode range with one stream per shard whose token is the first token of that shard in the
- *   range (so the log row lands on the base write's replicas and shard); tablet keyspaces use one
- *   stream per tablet, the tablet's last token;
+ * - stream ids: vnode keyspaces use generations, the first made when the cluster starts, more by
+ *   `newCdcGeneration` (as a topology change would), each one entry per vnode range with one
+ *   stream per shard whose token is the first token of that shard in the range (so the log row
+ *   lands on the base write's replicas and shard); tablet keyspaces use per table stream sets, one
+ *   stream per tablet, the tablet's last token; a write uses the generation of its timestamp;
  * - for each base write, per partition and timestamp, the log rows: pre-images, deltas,
  *   post-images, numbered by `cdc$batch_seq_no` under one `cdc$time`, the last one
  *   `cdc$end_of_batch`, every cell with the CDC TTL; written with the base write, on the same
@@ -72,8 +73,12 @@ export interface TabletStreams {
   streams: Buffer[];
 }
 
-const generations = new WeakMap<Cluster, VnodeGeneration>();
-const tabletStreams = new WeakMap<TableMeta, TabletStreams>();
+/** Every vnode generation of the cluster, oldest first (the first made when the cluster started). */
+const generations = new WeakMap<Cluster, VnodeGeneration[]>();
+/** Every stream set of a tablet log table, oldest first. */
+const tabletStreams = new WeakMap<TableMeta, TabletStreams[]>();
+/** The random bits of stream ids, drawn on from the cluster's seed generation after generation. */
+const randoms = new WeakMap<Cluster, Generator<bigint>>();
 
 const MASK64 = (1n << 64n) - 1n;
 const BIAS = 1n << 63n;
@@ -132,49 +137,108 @@ function streamId(token: bigint, index: number, random: bigint): Buffer {
   return b;
 }
 
-/** The vnode generation in effect since the cluster started (made once, from the ring). */
-export function vnodeGeneration(cluster: Cluster): VnodeGeneration {
-  let g = generations.get(cluster);
-  if (g) return g;
+function randomsOf(cluster: Cluster): Generator<bigint> {
+  let r = randoms.get(cluster);
+  if (!r) { r = splitmix(cluster.options.seed); randoms.set(cluster, r); }
+  return r;
+}
+
+/** A vnode generation over the current ring: per range one stream per shard, fresh random bits. */
+function makeVnodeGeneration(cluster: Cluster, timestampMs: number): VnodeGeneration {
   const tokens = cluster.ring.tokens;
   const shards = cluster.options.shards;
-  const rnd = splitmix(cluster.options.seed);
+  const rnd = randomsOf(cluster);
   const ranges = tokens.map((end, i) => {
     const start = tokens[(i + tokens.length - 1) % tokens.length];
     const streams: Buffer[] = [];
     for (let s = 0; s < shards; s++) streams.push(streamId(firstTokenForShard(start, end, s, shards), i, rnd.next().value as bigint));
     return { end, streams };
   });
-  g = { timestampMs: cluster.startedAtMs, ranges };
-  generations.set(cluster, g);
+  return { timestampMs, ranges };
+}
+
+/** The cluster's vnode generations, oldest first: the first one in effect since the cluster started. */
+export function vnodeGenerations(cluster: Cluster): VnodeGeneration[] {
+  let g = generations.get(cluster);
+  if (!g) {
+    g = [makeVnodeGeneration(cluster, cluster.startedAtMs)];
+    generations.set(cluster, g);
+  }
   return g;
 }
 
-/** A tablet log table's streams: one per tablet, the tablet's last token (cdc/generation.cc create_table_streams_mutation). */
-export function tabletStreamsOf(log: TableMeta): TabletStreams | undefined {
+/** A tablet log table's stream sets, oldest first: one stream per tablet, at the tablet's last token (cdc/generation.cc create_table_streams_mutation). */
+export function tabletStreamsOf(log: TableMeta): TabletStreams[] | undefined {
   return tabletStreams.get(log);
 }
 
-function checkTimestamp(ts: number, genMs: number): void {
+/**
+ * Scylla's delay before a new generation operates (cdc/generation.cc new_generation_timestamp):
+ * 2 × ring_delay (30 s) + generation_leeway, so that every node learns it before writes use it.
+ */
+export const NEW_GENERATION_DELAY_MS = 2 * 30_000 + GENERATION_LEEWAY_US / 1000;
+
+/**
+ * A new CDC generation, as a topology change makes one: its timestamp `delayMs` from now (after
+ * the last generation's), new stream ids for every vnode range and shard (same tokens: the ring
+ * did not change, so the log stays co-located; new random bits), and for every tablet log table
+ * a new stream set (one new stream per tablet) from the same time. Writes stamped at or after it
+ * go to the new streams.
+ */
+export function newCdcGeneration(cluster: Cluster, delayMs = NEW_GENERATION_DELAY_MS): { timestampMs: number } {
+  if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delayMs must be a number >= 0, got ${String(delayMs)}`);
+  const gens = vnodeGenerations(cluster);
+  let timestampMs = Math.round(Date.now() + delayMs);
+  const after = (list: { timestampMs: number }[]): void => { timestampMs = Math.max(timestampMs, list[list.length - 1].timestampMs + 1); };
+  after(gens);
+  const tablets: { log: TableMeta; base: TableMeta; list: TabletStreams[] }[] = [];
+  for (const ks of cluster.schema.keyspaces.values()) {
+    for (const base of ks.tables.values()) {
+      const list = base.cdcLog && base.tablets ? tabletStreams.get(base.cdcLog) : undefined;
+      if (list) { after(list); tablets.push({ log: base.cdcLog!, base, list }); }
+    }
+  }
+  gens.push(makeVnodeGeneration(cluster, timestampMs));
+  const rnd = randomsOf(cluster);
+  for (const { base, list } of tablets) list.push({ timestampMs, streams: base.tablets!.lastTokens.map((t) => streamId(t, 0, rnd.next().value as bigint)) });
+  return { timestampMs };
+}
+
+function fmtUs(us: number): string {
+  return new Date(Math.floor(us / 1000)).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/**
+ * The generation a write stamped `ts` (µs) uses (cdc/metadata.cc get_vnode_stream): the latest
+ * one starting at or before it. Refused as Scylla does: stamped beyond now + leeway ("from the
+ * future"), or at or before now − leeway unless it falls in the generation still current at
+ * now − leeway ("from the past"). A write just before the first generation (client clocks) uses it.
+ */
+function generationAt<G extends { timestampMs: number }>(gens: G[], ts: number): G {
   const nowUs = Date.now() * 1000;
-  const fmt = (us: number): string => new Date(Math.floor(us / 1000)).toISOString().replace('T', ' ').replace('Z', '');
   if (ts > nowUs + GENERATION_LEEWAY_US) {
-    throw new InvalidRequest(`cdc: attempted to get a stream "from the future" (${fmt(ts)}; current server time: ${fmt(nowUs)}). With CDC you cannot send writes with timestamps arbitrarily into the future, because we don't know what streams will be used at that time.\nWe *do* allow sending writes into the near future, but our ability to do that is limited. If you really must use your own timestamps, then make sure your clocks are well-synchronized  with the database's clocks.`);
+    throw new InvalidRequest(`cdc: attempted to get a stream "from the future" (${fmtUs(ts)}; current server time: ${fmtUs(nowUs)}). With CDC you cannot send writes with timestamps arbitrarily into the future, because we don't know what streams will be used at that time.\nWe *do* allow sending writes into the near future, but our ability to do that is limited. If you really must use your own timestamps, then make sure your clocks are well-synchronized  with the database's clocks.`);
   }
-  if (ts <= nowUs - GENERATION_LEEWAY_US && ts < genMs * 1000) {
-    throw new InvalidRequest(`cdc: attempted to get a stream "from the past" (${fmt(ts)}; current server time: ${fmt(nowUs)}). With CDC you cannot send writes with timestamps too far into the past, because that would break consistency properties.\nWe *do* allow sending writes into the near past, but our ability to do that is limited. Are you using client-side timestamps? Make sure your clocks are well-synchronized with the database's clocks.`);
+  const usedAt = (us: number): number => {
+    let i = -1;
+    for (let k = 0; k < gens.length && gens[k].timestampMs * 1000 <= us; k++) i = k;
+    return i;
+  };
+  if (ts <= nowUs - GENERATION_LEEWAY_US) {
+    const i = usedAt(nowUs - GENERATION_LEEWAY_US);
+    const isPrevious = i >= 0 && i + 1 < gens.length && gens[i + 1].timestampMs * 1000 <= nowUs;
+    if (i < 0 || ts < gens[i].timestampMs * 1000 || isPrevious) {
+      throw new InvalidRequest(`cdc: attempted to get a stream "from the past" (${fmtUs(ts)}; current server time: ${fmtUs(nowUs)}). With CDC you cannot send writes with timestamps too far into the past, because that would break consistency properties.\nWe *do* allow sending writes into the near past, but our ability to do that is limited. Are you using client-side timestamps? Make sure your clocks are well-synchronized with the database's clocks.`);
+    }
   }
+  return gens[Math.max(0, usedAt(ts))];
 }
 
 /** The stream a base write with this token and timestamp goes to (cdc/metadata.cc get_vnode_stream / get_tablet_stream). */
 export function streamFor(cluster: Cluster, base: TableMeta, log: TableMeta, token: bigint, hi: number, lo: number, ts: number): Buffer {
-  const ts2 = tabletStreams.get(log);
-  if (ts2 && base.tablets) {
-    checkTimestamp(ts, ts2.timestampMs);
-    return ts2.streams[tabletIndexOf(base.tablets.lastTokens, token)];
-  }
-  const g = vnodeGeneration(cluster);
-  checkTimestamp(ts, g.timestampMs);
+  const sets = tabletStreams.get(log);
+  if (sets && base.tablets) return generationAt(sets, ts).streams[tabletIndexOf(base.tablets.lastTokens, token)];
+  const g = generationAt(vnodeGenerations(cluster), ts);
   return g.ranges[cluster.ring.rangeIndexOf(token)].streams[shardOfHalves(hi, lo, cluster.options.shards)];
 }
 
@@ -259,20 +323,19 @@ export function ensureLogTable(cluster: Cluster, ks: KeyspaceMeta, base: TableMe
   if (base.tablets) {
     // co-located with the base: the same tablets on the same replicas
     log.tablets = { lastTokens: [...base.tablets.lastTokens], replicas: base.tablets.replicas.map((r) => r.map((x) => ({ ...x }))) };
-    tabletStreams.set(log, { timestampMs: Date.now(), streams: base.tablets.lastTokens.map((t) => streamId(t, 0, 0n)) });
+    tabletStreams.set(log, [{ timestampMs: Date.now(), streams: base.tablets.lastTokens.map((t) => streamId(t, 0, 0n)) }]);
   }
   ks.tables.set(logName, log);
   base.cdcLog = log;
   return log;
 }
 
-/** Rows of system_distributed.cdc_streams_descriptions_v2 and cdc_generation_timestamps. */
+/** Rows of system_distributed.cdc_generation_timestamps and cdc_streams_descriptions_v2: every generation. */
 export function generationRows(cluster: Cluster): { timestamps: Record<string, unknown>[]; streams: Record<string, unknown>[] } {
-  const g = vnodeGeneration(cluster);
-  const time = new Date(g.timestampMs);
+  const gens = vnodeGenerations(cluster);
   return {
-    timestamps: [{ key: 'timestamps', time, expired: null }],
-    streams: g.ranges.map((r) => ({ time, range_end: r.end, streams: r.streams })),
+    timestamps: gens.map((g) => ({ key: 'timestamps', time: new Date(g.timestampMs), expired: null })),
+    streams: gens.flatMap((g) => g.ranges.map((r) => ({ time: new Date(g.timestampMs), range_end: r.end, streams: r.streams }))),
   };
 }
 

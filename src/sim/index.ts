@@ -9,6 +9,7 @@ import { deadlines } from './deadline.js';
 import { Executor } from './executor.js';
 import { Faults, type FaultConfig } from './faults.js';
 import { flushLargeData } from './large-data.js';
+import { newCdcGeneration } from './cdc.js';
 import { SimServer } from './server.js';
 import { DEFAULT_VIEW_DELAY, type ViewUpdateDelay } from './view-backlog.js';
 import { startMetricsServer, startNodeMetricsServer } from './metrics.js';
@@ -103,6 +104,12 @@ export interface Sim {
   faults: Faults;
   /** Every node flushes now (`nodetool flush`; POST /admin/flush): large partitions, rows and cells are recorded. */
   flush(): void;
+  /**
+   * A new CDC generation, as a topology change makes one (POST /admin/cdc/generation): it operates
+   * from `delayMs` after now (default Scylla's 2 × ring_delay + leeway, 65 s); writes stamped from
+   * then on go to its streams. Returns its timestamp.
+   */
+  newCdcGeneration(o?: { delayMs?: number }): { timestampMs: number };
   stop(): Promise<void>;
 }
 
@@ -208,6 +215,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     })),
     faults,
     flush: () => flushLargeData(cluster),
+    newCdcGeneration: (o) => newCdcGeneration(cluster, o?.delayMs),
     stop: async () => {
       if (flushTimer) clearInterval(flushTimer);
       faults.stop();

@@ -11,6 +11,7 @@
  *   GET  /admin/stats             per (node, shard) counters (JSON)
  *   GET  /admin/service-levels    per (node, shard, service level) served/shed/queued counters (JSON)
  *   POST /admin/flush             every node flushes (nodetool flush): large partitions/rows/cells are recorded
+ *   POST /admin/cdc/generation    a new CDC generation, as a topology change makes: {"delayMs": 2000} (default Scylla's 65 s)
  */
 import http from 'node:http';
 import { ErrorCode } from '../cql/errors.js';
@@ -18,6 +19,7 @@ import type { Cluster, SimNode } from './cluster.js';
 import { cqlStatsOf, messageCounts, reactorUtilization } from './cql-stats.js';
 import type { FaultConfig, Faults, StallSpec } from './faults.js';
 import { flushLargeData } from './large-data.js';
+import { newCdcGeneration } from './cdc.js';
 import { LATENCY_BUCKETS_US, type LatencyHistogram } from './latency.js';
 import { labelValue, renderQosMetrics, serviceLevelStats } from './qos.js';
 
@@ -150,6 +152,14 @@ export async function startMetricsServer(cluster: Cluster, faults: Faults, hooks
     if (req.method === 'POST' && url === '/admin/flush') {
       flushLargeData(cluster);
       return send(200, JSON.stringify({ flushed: cluster.nodes.length }));
+    }
+    if (req.method === 'POST' && url === '/admin/cdc/generation') {
+      return readJson((v) => {
+        const delayMs = (v as { delayMs?: unknown } | null)?.delayMs;
+        if (delayMs !== undefined && typeof delayMs !== 'number') throw new Error(`delayMs must be a number, got ${JSON.stringify(delayMs)}`);
+        const g = newCdcGeneration(cluster, delayMs);
+        send(200, JSON.stringify({ timestampMs: g.timestampMs, timestamp: new Date(g.timestampMs).toISOString() }));
+      });
     }
     if (req.method === 'POST' && url === '/admin/stall') {
       return readJson((v) => { faults.stall(v as StallSpec); send(200, JSON.stringify(faults.state())); });

@@ -151,11 +151,21 @@ export function installSystemKeyspaces(cluster: Cluster): void {
   define(distributed, 'cdc_generation_timestamps', 'key text, time timestamp, expired timestamp', ['key'], ['time desc'], (c) => generationRows(c).timestamps);
   define(distributed, 'cdc_streams_descriptions_v2', 'time timestamp, range_end bigint, streams frozen<set<blob>>', ['time'], ['range_end'], (c) => generationRows(c).streams);
   define(system, 'cdc_timestamps', 'keyspace_name text, table_name text, timestamp timestamp', ['keyspace_name', 'table_name'], ['timestamp desc'],
-    (c) => cdcTabletTables(c).map(({ ks, base, streams }) => ({ keyspace_name: ks, table_name: base, timestamp: new Date(streams.timestampMs) })));
+    (c) => cdcTabletTables(c).flatMap(({ ks, base, sets }) => sets.map((s) => ({ keyspace_name: ks, table_name: base, timestamp: new Date(s.timestampMs) }))));
+  // per timestamp: its streams (state 0, current); from the second on also those it closed (1) and opened (2)
   define(system, 'cdc_streams', 'keyspace_name text, table_name text, timestamp timestamp, stream_state tinyint, stream_id blob', ['keyspace_name', 'table_name'], ['timestamp', 'stream_state', 'stream_id'],
-    (c) => cdcTabletTables(c).flatMap(({ ks, base, streams }) => streams.streams.map((id) => ({
-      keyspace_name: ks, table_name: base, timestamp: new Date(streams.timestampMs), stream_state: 0, stream_id: id,
-    }))));
+    (c) => cdcTabletTables(c).flatMap(({ ks, base, sets }) => sets.flatMap((s, i) => {
+      const row = (state: number, id: Buffer): Record<string, unknown> => ({ keyspace_name: ks, table_name: base, timestamp: new Date(s.timestampMs), stream_state: state, stream_id: id });
+      const out = s.streams.map((id) => row(0, id));
+      if (i > 0) {
+        const hex = (l: Buffer[]): Set<string> => new Set(l.map((b) => b.toString('hex')));
+        const prev = sets[i - 1].streams;
+        const [was, now] = [hex(prev), hex(s.streams)];
+        out.push(...prev.filter((id) => !now.has(id.toString('hex'))).map((id) => row(1, id)));
+        out.push(...s.streams.filter((id) => !was.has(id.toString('hex'))).map((id) => row(2, id)));
+      }
+      return out;
+    })));
 
   // large data (db/system_keyspace.cc; node-local: the coordinator's records, filled at flush by large-data.ts)
   define(system, 'large_partitions', `keyspace_name text, table_name text, sstable_name text, partition_size bigint, partition_key text,
@@ -225,13 +235,13 @@ export function installSystemKeyspaces(cluster: Cluster): void {
     (c) => [...c.roles.values()].map((r) => ({ role: r.name, can_login: r.canLogin, is_superuser: r.isSuperuser, salted_hash: r.saltedHash })));
 }
 
-/** Tablet tables with CDC streams: the base table's name and its log's streams. */
-function cdcTabletTables(cluster: Cluster): { ks: string; base: string; streams: TabletStreams }[] {
-  const out: { ks: string; base: string; streams: TabletStreams }[] = [];
+/** Tablet tables with CDC streams: the base table's name and its log's stream sets, oldest first. */
+function cdcTabletTables(cluster: Cluster): { ks: string; base: string; sets: TabletStreams[] }[] {
+  const out: { ks: string; base: string; sets: TabletStreams[] }[] = [];
   for (const k of userKeyspaces(cluster)) {
     for (const t of k.tables.values()) {
-      const streams = t.cdcLog && tabletStreamsOf(t.cdcLog);
-      if (streams) out.push({ ks: k.name, base: t.name, streams });
+      const sets = t.cdcLog && tabletStreamsOf(t.cdcLog);
+      if (sets) out.push({ ks: k.name, base: t.name, sets });
     }
   }
   return out;
