@@ -125,4 +125,49 @@ describe.skipIf(skipRust)('scylla-cdc (Rust) reads the emulator\'s CDC log', () 
     checkChanges(r.changes, logRows, expected);
     expect(new Set(r.changes.map((ch) => ch.stream)).size).toBeLessThanOrEqual(4);
   });
+
+  // last: the new generation is the cluster's
+  it('across a new generation (vnodes and tablets): every change once, from the old streams before its time and the new ones after', async () => {
+    await c.query("CREATE KEYSPACE gv WITH replication = {'class': 'NetworkTopologyStrategy', 'replication_factor': 2}");
+    await c.query("CREATE KEYSPACE gt WITH replication = {'class': 'NetworkTopologyStrategy', 'replication_factor': 2} AND tablets = {'enabled': true, 'initial': 4}");
+    for (const ks of ['gv', 'gt']) await c.query(`CREATE TABLE ${ks}.t (p int, c int, v text, PRIMARY KEY (p, c)) WITH cdc = {'enabled': true}`);
+    const startMs = Date.now() - 1000;
+    const write = async (from: number, to: number): Promise<void> => {
+      for (let p = from; p < to; p++) for (const ks of ['gv', 'gt']) await c.query(`INSERT INTO ${ks}.t (p, c, v) VALUES (${p}, 0, 'v${p}')`);
+    };
+    await write(0, 40);
+    const { timestampMs } = sim.newCdcGeneration({ delayMs: 1000 });
+    await new Promise((r) => setTimeout(r, timestampMs - Date.now() + 50));
+    await write(40, 80);
+    const endMs = Date.now() + 200;
+    const streamsOf = async (cql: string, col: string): Promise<Set<string>> => {
+      const r = await c.query(cql);
+      return new Set((r.kind === 'rows' ? decodeRows(r) : []).flatMap((x) => (col === 'streams' ? [...(x[col] as Set<Buffer>)] : [x[col] as Buffer]).map((b) => b.toString('hex'))));
+    };
+    const at = (ms: number): string => new Date(ms).toISOString();
+    const [oldGen] = (await c.query("SELECT time FROM system_distributed.cdc_generation_timestamps WHERE key = 'timestamps' ORDER BY time ASC LIMIT 1").then((r) => (r.kind === 'rows' ? decodeRows(r) : [])));
+    const gens = {
+      gv: [await streamsOf(`SELECT streams FROM system_distributed.cdc_streams_descriptions_v2 WHERE time = '${at((oldGen.time as Date).getTime())}'`, 'streams'),
+        await streamsOf(`SELECT streams FROM system_distributed.cdc_streams_descriptions_v2 WHERE time = '${at(timestampMs)}'`, 'streams')],
+      gt: [await streamsOf("SELECT stream_id, timestamp FROM system.cdc_streams WHERE keyspace_name = 'gt' AND table_name = 't' AND stream_state = 0 ALLOW FILTERING", 'stream_id'),
+        await streamsOf(`SELECT stream_id FROM system.cdc_streams WHERE keyspace_name = 'gt' AND table_name = 't' AND timestamp = '${at(timestampMs)}' AND stream_state = 0`, 'stream_id')],
+    };
+    // the tablet table's first set: every current stream minus the new ones
+    for (const s of gens.gt[1]) gens.gt[0].delete(s);
+    for (const ks of ['gv', 'gt'] as const) {
+      const lr = await c.query(`SELECT * FROM ${ks}.t_scylla_cdc_log`);
+      const logRows = lr.kind === 'rows' ? decodeRows(lr) : [];
+      expect(logRows).toHaveLength(80);
+      const r = await runConsumer(host, ks, 't', startMs, endMs);
+      expect(r.code, r.stderr.slice(0, 3000)).toBe(0);
+      expect(r.rows).toBe(80);
+      const expected = new Map(Array.from({ length: 80 }, (_, p) => [`2:${p}:0`, 1]));
+      const id = (ch: { stream: string; time: string; seq: number }): string => `${ch.stream}/${ch.time}/${ch.seq}`;
+      expect(new Set(r.changes.map(id)).size).toBe(80);
+      expect(r.changes.map(id).sort()).toEqual(logRows.map((x) => id({ stream: (x['cdc$stream_id'] as Buffer).toString('hex'), time: x['cdc$time'] as string, seq: x['cdc$batch_seq_no'] as number })).sort());
+      for (const ch of r.changes) expect(expected.get(`${ch.op}:${String(ch.cols.p)}:${String(ch.cols.c)}`), `${ks} p=${String(ch.cols.p)}`).toBe(1);
+      // the first 40 keys were written in the old generation's streams, the others in the new one's
+      for (const ch of r.changes) expect(gens[ks][Number(ch.cols.p) < 40 ? 0 : 1].has(ch.stream), `${ks} p=${String(ch.cols.p)}`).toBe(true);
+    }
+  });
 });
