@@ -113,7 +113,7 @@ async function client(kind: Kind): Promise<void> {
   process.send!({ done });
 }
 
-async function throughput(kind: Kind): Promise<number> {
+async function throughput(kind: Kind): Promise<{ perCpuS: number; perWallS: number }> {
   const child = fork(fileURLToPath(import.meta.url), ['--client', kind]);
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
@@ -125,7 +125,7 @@ async function throughput(kind: Kind): Promise<number> {
   const wallS = (Date.now() - t0) / 1000;
   const cpuS = (cpu.user + cpu.system) / 1e6;
   console.log(`prepared ${kind.padEnd(9)}: ${done} ops in ${wallS.toFixed(1)} s wall = ${(done / wallS).toFixed(0)} ops/s; emulator CPU ${cpuS.toFixed(2)} s = ${(done / cpuS).toFixed(0)} ops per CPU-second`);
-  return done / cpuS;
+  return { perCpuS: done / cpuS, perWallS: done / wallS };
 }
 
 function memory(rf: number): void {
@@ -178,7 +178,10 @@ if (process.argv[2] === '--client') {
   const cdc = await fresh(() => throughput('cdc-write'));
   const inserts = await fresh(() => throughput('insert'));
   const cdcInserts = await fresh(() => throughput('cdc-insert'));
-  console.log(`CDC on / off, writes per emulator CPU-second: overwrites ${(cdc / plain).toFixed(2)}, new partitions ${(cdcInserts / inserts).toFixed(2)} (${os.cpus().length} cores)`);
+  // both: ops/s is what a client sees (the emulator's GC also runs on the other core); per
+  // CPU-second is the emulator's own cost, the stricter figure
+  const r = (a: number, b: number): string => (a / b).toFixed(2);
+  console.log(`CDC on / off, write throughput (ops/s): overwrites ${r(cdc.perWallS, plain.perWallS)}, new partitions ${r(cdcInserts.perWallS, inserts.perWallS)}; writes per emulator CPU-second: overwrites ${r(cdc.perCpuS, plain.perCpuS)}, new partitions ${r(cdcInserts.perCpuS, inserts.perCpuS)} (${os.cpus().length} cores)`);
   // memory in a fresh process: this one's heap holds the throughput run's garbage
   const m = fork(fileURLToPath(import.meta.url), ['--memory'], { execArgv: ['--expose-gc'] });
   await new Promise((r) => m.once('exit', r));

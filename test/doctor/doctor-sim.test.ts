@@ -333,7 +333,8 @@ describe('doctor on the emulator', () => {
       expect(f.status).toBe('FAIL');
       expect(f.summary).toBe('1 partition over 100 MB (largest 102.0 MB)');
       expect(f.evidence[0].source).toMatch(/:9042 system\.large_partitions$/);
-      expect(f.evidence[0].detail).toMatch(/^partition 1: 102\.0 MB, 51 rows \(on \S+:9042\)$/);
+      // the key as Scylla records it: int 1 is the reference's own example
+      expect(f.evidence[0].detail).toMatch(/^partition \{key: pk\{000400000001\}, token:-4069959284402364209\}: 102\.0 MB, 51 rows \(on \S+:9042\)$/);
       expect(f.guidance).toBe('red line: partitions larger than 100 MB');
       expect(f.fix).toMatch(/add a bucket/);
     } finally {
