@@ -79,7 +79,7 @@ describe('scylla-bench sim (the built CLI as a process)', () => {
         const r = await c.query("SELECT partition_key, rows FROM system.large_partitions WHERE keyspace_name = 'lc' AND table_name = 't'");
         found = r.kind === 'rows' ? decodeRows(r) : [];
       }
-      expect(found).toEqual([{ partition_key: '1', rows: 6n }]);
+      expect(found).toEqual([{ partition_key: '{key: pk{000400000001}, token:-4069959284402364209}', rows: 6n }]); // int 1, as Scylla writes it (the reference's example)
     } finally {
       await c.close();
       child!.kill('SIGTERM');
