@@ -4,8 +4,8 @@
  * same bytes a .hlog line holds); the coordinator decodes and adds them: percentiles are read
  * from merged histograms, never averaged.
  */
-import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
+import { decodeCompressedBase64, encodeCompressedBase64, newInt32Histogram } from './hdr-codec.js';
 
 export type { Histogram };
 
@@ -14,14 +14,7 @@ export const HIGHEST_US = 3_600_000_000;
 export const SIGNIFICANT_DIGITS = 3;
 
 export function newHistogram(): Histogram {
-  return hdr.build({
-    bitBucketSize: 32,
-    lowestDiscernibleValue: LOWEST_US,
-    highestTrackableValue: HIGHEST_US,
-    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
-    autoResize: true,
-    useWebAssembly: false,
-  });
+  return newInt32Histogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS, true);
 }
 
 /** Records a latency given in nanoseconds (sub-µs values count as 1 µs). */
@@ -113,12 +106,11 @@ function valueAt(index: number): number {
 }
 
 export function encode(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+  return encodeCompressedBase64(h);
 }
 
 export function decode(b64: string): Histogram {
-  const h = hdr.decodeFromCompressedBase64(b64, 32, false);
-  return h;
+  return decodeCompressedBase64(b64);
 }
 
 /** Adds `from` into `into` (exact: bucket counts add). */
