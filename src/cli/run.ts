@@ -236,11 +236,11 @@ export function progressPrinter(): { print: (line: string) => void; clear: () =>
 /**
  * A loader's coordinator thread allocates little per op (a second's histograms), yet V8 grows its
  * young generation to 16–32 MiB a semi-space and keeps it, holding dead buffers until a scavenge.
- * Once start-up's burst (module loading, profile parsing: growth makes it cheaper) is over, growth
- * is turned off: the young generation shrinks back and stays there for the run, 15–30 MiB leaner
- * at no CPU per op we could measure (bench/soak.ts, bench/engine.ts). V8's flags are the
- * process's: the workers started next keep their initial young generation too (under their own
- * cap, WORKER_YOUNG_GENERATION_MB).
+ * Growth is turned off: the young generation stays at its initial size for the run, 15–30 MiB
+ * leaner at no CPU per op we could measure (bench/soak.ts, bench/engine.ts). bin/scylla-bench.js
+ * turns it off before the CLI even loads (growth during module loading alone made the peak); this
+ * call covers runs started in-process. V8's flags are the process's: the workers started next
+ * keep their initial young generation too (under their own cap, WORKER_YOUNG_GENERATION_MB).
  */
 export function leanYoungGeneration(): void {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
