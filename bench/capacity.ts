@@ -15,16 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { readResult } from '../src/results/read.js';
 import type { CapacityResult } from '../src/results/capacity.js';
 import type { PhaseResult } from '../src/results/result.js';
+import { arg } from './args.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const OUT = path.join(ROOT, 'results/bench-capacity');
 const PROFILE = 'bench/profiles/capacity-sweep.yaml';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
 
 function cli(args: string[]): { dir: string; wallMs: number; spawnedAtMs: number } {
   const spawnedAtMs = Date.now();

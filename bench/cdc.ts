@@ -16,14 +16,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSim } from '../src/sim/spawn.js';
 import type { RunResult } from '../src/results/result.js';
+import { arg } from './args.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
 
 export async function main(): Promise<void> {
   const rate = Number(arg('rate', '10000'));

@@ -13,6 +13,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { arg } from './args.js';
 
 const HEADER = 9;
 const SELF = fileURLToPath(import.meta.url);
@@ -172,10 +173,6 @@ export async function loopbackFloor(o: FloorOptions): Promise<FloorResult> {
   }
 }
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const i = process.argv.indexOf('--serve');

@@ -12,15 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSim } from '../src/sim/index.js';
+import { arg } from './args.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const BIN = path.join(ROOT, 'bin/scylla-bench.js');
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
 
 /** The CLI in a child process; asynchronous: the emulator lives in this process and must keep answering. */
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -44,7 +41,7 @@ export async function main(): Promise<void> {
   writeFileSync(strict, "'*': {p99: +0%}\n");
   let seed = 1;
   const runOn = async (p99: number): Promise<string> => {
-    const sim = await startSim({ nodes: 1, shards: 2, host: '127.81.0.1', capacity: false, seed: seed++, faults: { latencyMs: { read: { lognormal: { p50: 2, p99 } } } } });
+    const sim = await startSim({ nodes: 1, shards: 2, host: '127.81.0.2', capacity: false, seed: seed++, faults: { latencyMs: { read: { lognormal: { p50: 2, p99 } } } } });
     try {
       const r = await cli(['run', profile, '--target', `${sim.nodes[0].host}:9042`, '--json', '--out', path.join(dir, 'results')]);
       if (r.code !== 0) throw new Error(`run failed (${r.code}): ${r.stderr.slice(-300)}`);

@@ -16,19 +16,12 @@ import { relativeVerdict } from '../src/results/gate.js';
 import { quantileEstimate } from '../src/results/series.js';
 import { ratioOfLogs, type RatioInterval } from '../src/results/significance.js';
 import { lognormal, modelQuantileMs, Rng, syntheticRun, withP99Scaled, type LatencyModel } from '../src/results/synthetic.js';
+import { positiveArg } from './args.js';
 
-const args = process.argv.slice(2);
-function arg(name: string, dflt: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = Number(args[i + 1]);
-  if (!(v > 0)) { console.error(`--${name}: expected a positive number`); process.exit(2); }
-  return v;
-}
-const pairs = arg('pairs', 10_000);
-const seconds = arg('seconds', 60);
-const rate = arg('rate', 1000);
-const seed = arg('seed', 1);
+const pairs = positiveArg('pairs', 10_000);
+const seconds = positiveArg('seconds', 60);
+const rate = positiveArg('rate', 1000);
+const seed = positiveArg('seed', 1);
 
 const slowdown = { secondSigma: 0.05, secondPhi: 0.5 };
 const models: Record<string, { model: LatencyModel; text: string }> = {

@@ -13,15 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { Coordinator } from '../src/engine/coordinator.js';
 import { loadProfile } from '../src/profile/load.js';
 import { spawnSim } from '../src/sim/spawn.js';
+import { arg } from './args.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const HOST = '127.79.0.1';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
 
 /** The share of a core planned per loader core: room for GC, bursts and a slower cluster's longer queues. */
 const HEADROOM = 0.5;

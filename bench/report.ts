@@ -23,6 +23,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { readHistoryInput, readInput, renderReport } from '../src/report/index.js';
 import type { RunResult } from '../src/results/result.js';
+import { arg } from './args.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -33,10 +34,6 @@ const HOUR_SEC = 3600;
 /** Set by the page's script once every chart has drawn (evaluated in the page). */
 const ALL_DRAWN = 'document.body.dataset.charts !== undefined && document.body.dataset.chartsDrawn === document.body.dataset.charts';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
 
 function realSweep(): string {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/scylla-bench.js'), 'capacity', 'test/fixtures/engine/capacity.yaml', '--target', 'sim:127.79.0.2', '--duration', '2s', '--warmup', '1s', '--precision', '10%', '--json', '--out', OUT], { cwd: ROOT, encoding: 'utf8' });
@@ -60,7 +57,7 @@ function yearOfHistory(dir: string): void {
 }
 
 function realRun(): string {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/scylla-bench.js'), 'run', 'test/report/fixtures/mixed.yaml', '--target', 'sim:127.79.0.1', '--json', '--out', OUT], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/scylla-bench.js'), 'run', 'test/report/fixtures/mixed.yaml', '--target', 'sim:127.79.0.7', '--json', '--out', OUT], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`run failed (${r.status}): ${r.stderr}`);
   return path.resolve(ROOT, JSON.parse(r.stdout).resultDir as string);
 }

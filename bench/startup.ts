@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSim } from '../src/sim/spawn.js';
+import { arg } from './args.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -18,10 +19,6 @@ const ROOT = path.resolve(HERE, '../..');
 const PRELOAD = path.join(HERE, 'cpu-at-exit.js');
 const FIRST_REQUEST = path.join(HERE, 'cpu-at-first-request.js');
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
 
 function measure(args: string[]): { cpuMs: number; rssMb: number; firstRequestCpuMs: number } {
   const r = spawnSync(process.execPath, ['--import', `file://${PRELOAD}`, '--import', `file://${FIRST_REQUEST}`, BIN, ...args], { cwd: ROOT, encoding: 'utf8' });
@@ -43,7 +40,7 @@ export async function main(): Promise<void> {
     const xs = Array.from({ length: n }, () => measure(args));
     console.log(`${args.join(' ').padEnd(10)} ${median(xs.map((x) => x.cpuMs)).toFixed(0).padStart(5)} ms CPU, peak RSS ${median(xs.map((x) => x.rssMb)).toFixed(0)} MiB (target ≤ 200 ms)`);
   }
-  const sim = await spawnSim({ nodes: 1, shards: 2, host: '127.79.0.1', capacity: false });
+  const sim = await spawnSim({ nodes: 1, shards: 2, host: '127.79.0.5', capacity: false });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-startup-'));
   try {
     const profile = path.join(dir, 'one.yaml');
