@@ -51,7 +51,7 @@ function keyFigures(r: RunData, pi: number): string {
       const lat = c.latency;
       const L = o[lat];
       const k = (...f: string[]): string => pointer(...base, 'ops', on, ...f);
-      rows.push(`<tr><td>${esc(cn)}</td><td>${esc(on)}</td><td>${esc(lat)}</td>${cell(k('count'), o.count, int(o.count))}${cell(k('errors'), o.errors, int(o.errors), o.errors > 0 ? 'bad' : '')}`
+      rows.push(`<tr><td>${esc(cn)}</td><td>${esc(on)}</td><td>${esc(lat)}</td>${cell(k('count'), o.count, int(o.count))}${cell(k('errors'), o.errors, int(o.errors), o.errors > 0 ? 'bad' : '')}${cell(k('rows'), o.rows, int(o.rows))}`
         + `<td>${windowSec > 0 ? int(o.count / windowSec) : na}</td>`
         + `${cell(k(lat, 'p50Ms'), L.p50Ms, ms(L.p50Ms))}${cell(k(lat, 'p90Ms'), L.p90Ms, ms(L.p90Ms))}${cell(k(lat, 'p99Ms'), L.p99Ms, ms(L.p99Ms))}`
         + `${cell(k(lat, 'p999Ms'), L.p999Ms, ms(L.p999Ms))}${cell(k(lat, 'maxMs'), L.maxMs, ms(L.maxMs))}</tr>`);
@@ -68,7 +68,7 @@ function keyFigures(r: RunData, pi: number): string {
       + `<td class="${c.slo.pass ? '' : 'bad'}" data-k="${esc(k('slo', 'pass'))}" data-v="${c.slo.pass}">${esc(slo)}</td></tr>`;
   }).join('');
   return `<h3>Key figures — phase ${esc(p.name)} (${clock(windowSec)} window)</h3>
-<div class="scroll"><table class="figures"><thead><tr><th>class</th><th>op</th><th>latency</th><th>ops</th><th>errors</th><th>ops/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>
+<div class="scroll"><table class="figures"><thead><tr><th>class</th><th>op</th><th>latency</th><th>ops</th><th>errors</th><th>rows</th><th>ops/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>
 <div class="scroll"><table class="figures"><thead><tr><th>class</th><th>workload</th><th>routing</th><th>service level</th><th>loop</th><th>target ops/s</th><th>achieved ops/s</th><th>schedule</th><th>misroute (client)</th><th>shard imbalance</th><th>SLO</th></tr></thead><tbody>${classRows}</tbody></table></div>`;
 }
 
@@ -250,6 +250,78 @@ function heatmap(r: RunData, pi: number): string {
   return out.join('\n');
 }
 
+const KiB = 1024;
+/** Large-partition records listed on the page (all of them stay in result.json). */
+const MAX_RECORDS_SHOWN = 50;
+const bytes = (n: number): string => (n >= KiB * KiB ? `${fixed(n / (KiB * KiB), 1)} MiB` : n >= KiB ? `${fixed(n / KiB, 1)} KiB` : `${int(n)} B`);
+
+/**
+ * What the run checked of the data itself, in every phase: `--validate` (rows compared with the
+ * generators), each CDC consumer (changes read against the changes the writers made), each view
+ * the writes were followed into, and partition sizes (estimated before the run; recorded by the
+ * cluster after it). Empty when the run checked none of these.
+ */
+export function dataChecks(r: RunData): string {
+  const out: string[] = [];
+  const validateRows: string[] = [];
+  const cdcRows: string[] = [];
+  const viewRows: string[] = [];
+  r.phases.forEach((p, pi) => {
+    for (const [cn, c] of Object.entries(p.classes)) {
+      const k = (...f: (string | number)[]): string => pointer('phases', pi, 'classes', cn, ...f);
+      for (const [on, o] of Object.entries(c.ops)) {
+        const v = o.validation;
+        if (!v) continue;
+        validateRows.push(`<tr><td>${esc(p.name)}</td><td>${esc(cn)}</td><td>${esc(on)}</td>${cell(k('ops', on, 'rows'), o.rows, int(o.rows))}${cell(k('ops', on, 'validation', 'checked'), v.checked, int(v.checked))}`
+          + `${cell(k('ops', on, 'validation', 'mismatch'), v.mismatch, int(v.mismatch), v.mismatch > 0 ? 'bad' : 'good')}${cell(k('ops', on, 'validation', 'missing'), v.missing, int(v.missing), v.missing > 0 ? 'bad' : 'good')}</tr>`);
+      }
+      const d = c.cdc;
+      if (d) {
+        cdcRows.push(`<tr><td>${esc(p.name)}</td><td>${esc(cn)}</td><td>${esc(d.table)}</td><td>${esc(d.generationSource)}: ${int(d.generations)} generation(s), ${int(d.streams)} streams in ${int(d.groups)} groups</td>`
+          + `${cell(k('cdc', 'changes'), d.changes, int(d.changes))}${cell(k('cdc', 'expected'), d.expected, d.expected === null ? na : int(d.expected))}`
+          + `${cell(k('cdc', 'missing'), d.missing, int(d.missing), d.missing > d.writeErrors ? 'bad' : 'good')}${cell(k('cdc', 'duplicate'), d.duplicate, int(d.duplicate), d.duplicate > 0 ? 'bad' : 'good')}`
+          + `${cell(k('cdc', 'unexpected'), d.unexpected, int(d.unexpected))}<td>${int(d.queries)} (${int(d.failedQueries)} failed)</td>`
+          + `${cell(k('cdc', 'caughtUp'), d.caughtUp, d.caughtUp ? `yes, ${fixed(d.drainMs / 1000, 1)} s after the writers` : `NO (drained ${fixed(d.drainMs / 1000, 1)} s)`, d.caughtUp ? 'good' : 'bad')}`
+          + `<td class="wrap">${d.notValidated === null ? 'validated' : esc(`not validated: ${d.notValidated}`)}</td></tr>`);
+      }
+      const w = c.viewLag;
+      if (w) {
+        viewRows.push(`<tr><td>${esc(p.name)}</td><td>${esc(cn)}</td>${cell(k('viewLag', 'sampled'), w.sampled, int(w.sampled))}${cell(k('viewLag', 'seen'), w.seen, int(w.seen))}`
+          + `${cell(k('viewLag', 'timeouts'), w.timeouts, int(w.timeouts), w.timeouts > 0 ? 'bad' : 'good')}${cell(k('viewLag', 'unresolved'), w.unresolved, int(w.unresolved))}<td>${int(w.polls)} (${int(w.pollErrors)} failed)</td></tr>`);
+      }
+    }
+  });
+  if (validateRows.length > 0) {
+    out.push(`<h4>Reads validated (--validate)</h4><p class="note">Every row a read returned, compared with the values the generators give it (later overwrites, TTLs and deletes of the run itself respected); a read of a row the run wrote that returned nothing is missing.</p>
+<div class="scroll"><table class="figures"><thead><tr><th>phase</th><th>class</th><th>op</th><th>rows returned</th><th>rows checked</th><th>mismatch</th><th>missing</th></tr></thead><tbody>${validateRows.join('')}</tbody></table></div>`);
+  }
+  if (cdcRows.length > 0) {
+    out.push(`<h4>CDC consumers</h4><p class="note">Changes read from the log against the changes the writer classes made; the lag itself is the <code>cdc-lag</code> op above (read time − the write's <code>cdc$time</code>). A missing change is allowed only for a failed write.</p>
+<div class="scroll"><table class="figures"><thead><tr><th>phase</th><th>class</th><th>log of</th><th>streams</th><th>changes read</th><th>written</th><th>missing</th><th>duplicate</th><th>unexpected</th><th>queries</th><th>caught up</th><th></th></tr></thead><tbody>${cdcRows.join('')}</tbody></table></div>`);
+  }
+  if (viewRows.length > 0) {
+    out.push(`<h4>Materialized views followed</h4><p class="note">Sampled base writes polled for in every view they reach; the lag (write acknowledged → row visible) is the <code>view-lag</code> op above.</p>
+<div class="scroll"><table class="figures"><thead><tr><th>phase</th><th>class</th><th>writes sampled</th><th>rows seen</th><th>timed out</th><th>unresolved at the end</th><th>polls</th></tr></thead><tbody>${viewRows.join('')}</tbody></table></div>`);
+  }
+  const est = r.partitions ?? [];
+  if (est.length > 0) {
+    const rows = est.map((e, i) => `<tr><td>${esc(e.workload)}</td><td>${esc(e.table)}</td><td>${fixed(e.rowsPerPartition.mean, 1)} / ${int(e.rowsPerPartition.max)}</td><td>${bytes(e.meanRowBytes)}</td><td>${bytes(e.meanPartitionBytes)}</td>`
+      + `${cell(pointer('partitions', i, 'maxPartitionBytes'), e.maxPartitionBytes, bytes(e.maxPartitionBytes), e.overRedLine ? 'bad' : '')}</tr>`).join('');
+    const recs = r.largePartitionRecords;
+    // the largest first; a cluster can hold thousands of records, the page shows the worst ones
+    const shown = (recs ?? []).map((x, i) => ({ x, i })).sort((a, b) => b.x.partitionBytes - a.x.partitionBytes).slice(0, MAX_RECORDS_SHOWN);
+    const more = (recs?.length ?? 0) - shown.length;
+    const recRows = shown.map(({ x, i }) => `<tr><td>${esc(`${x.keyspace}.${x.table}`)}</td><td><code>${esc(x.partitionKey)}</code></td>${cell(pointer('largePartitionRecords', i, 'partitionBytes'), x.partitionBytes, bytes(x.partitionBytes), 'bad')}<td>${x.rows === null ? na : int(x.rows)}</td><td>${esc(x.nodes.join(', '))}</td></tr>`).join('')
+      + (more > 0 ? `<tr><td colspan="5" class="note">and ${int(more)} more in result.json</td></tr>` : '');
+    out.push(`<h4>Partition sizes</h4><p class="note">Estimated from the workloads before the run (cells only: a floor); over 100 MB is ScyllaDB's red line. After the run, the partitions the cluster itself recorded in <code>system.large_partitions</code>.</p>
+<div class="scroll"><table class="figures"><thead><tr><th>workload</th><th>table</th><th>rows per partition (mean / max)</th><th>mean row</th><th>mean partition</th><th>largest partition</th></tr></thead><tbody>${rows}</tbody></table></div>`
+      + (recs === undefined ? '<p class="note">The target has no <code>system.large_partitions</code>.</p>'
+        : recs.length === 0 ? '<p class="note good">No partition of the run\'s tables in <code>system.large_partitions</code>.</p>'
+          : `<div class="scroll"><table class="figures"><thead><tr><th>table</th><th>partition</th><th>size</th><th>rows</th><th>recorded by</th></tr></thead><tbody>${recRows}</tbody></table></div>`));
+  }
+  return out.length === 0 ? '' : `<h3>Data checks</h3>\n${out.join('\n')}`;
+}
+
 /** `anchor`: each phase's first row gets the id `${anchor}-${phase}` (a capacity step links to it). */
 export function selfCheck(r: RunData, anchor?: string): string {
   const rateRows: string[] = [];
@@ -303,6 +375,6 @@ export function runSection(r: RunData, charts: Charts): string {
     parts.push('<p class="note">No phase ran classes: nothing to measure.</p>');
     return parts.join('\n');
   }
-  parts.push(keyFigures(r, pi), overTime(r, charts), spectra(r, pi, charts), heatmap(r, pi), selfCheck(r));
+  parts.push(keyFigures(r, pi), overTime(r, charts), spectra(r, pi, charts), heatmap(r, pi), dataChecks(r), selfCheck(r));
   return parts.join('\n');
 }
