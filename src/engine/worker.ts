@@ -55,6 +55,7 @@ function xorshift(seed: number): () => number {
 }
 
 interface OpStats {
+  /** In a closed loop, `service` itself. */
   response: LatencyRecorder;
   service: LatencyRecorder;
   count: number;
@@ -260,7 +261,12 @@ class LoadWorker {
         cum.push(total);
       }
       const stats = new Map<string, OpStats>();
-      for (const o of cp.ops) stats.set(o.name, { response: new LatencyRecorder(), service: new LatencyRecorder(), count: 0, errors: {}, rows: 0 });
+      for (const o of cp.ops) {
+        // a closed loop sends an op at its intended start (chain), so its response time is its
+        // service time: one recorder holds both, recorded and encoded once
+        const service = new LatencyRecorder();
+        stats.set(o.name, { response: cp.loop === 'open' ? new LatencyRecorder() : service, service, count: 0, errors: {}, rows: 0 });
+      }
       if (this.validation) this.bindChecks(this.validation, cp, w, ops, stats, gens);
       states.push({
         plan: cp, router, keyspace: ks, ops, cumWeights: cum.map((c) => c / total),
@@ -410,6 +416,7 @@ class LoadWorker {
     if (now >= plan.endAbsMs) { this.classDone(cs); return; }
     const ticket = globalSlot(Atomics.add(cs.counters, 0, 1), plan.segment);
     if (cs.plan.countLimit !== undefined && ticket >= cs.plan.countLimit) { this.classDone(cs); return; }
+    // intended start = send time: the op's response recorder is its service recorder (see init)
     this.issue(cs, now, ticket, cs.resume, now);
   }
 
@@ -559,7 +566,7 @@ class LoadWorker {
     } else {
       st.count++;
       st.service.recordNs((done - sendAbs) * 1e6);
-      st.response.recordNs((done - intendedAbsMs) * 1e6);
+      if (st.response !== st.service) st.response.recordNs((done - intendedAbsMs) * 1e6);
     }
     if (cs.done || this.stopping) this.maybePhaseDone();
   }
@@ -636,7 +643,8 @@ class LoadWorker {
     for (const cs of this.classes) {
       const ops: ClassInterval['ops'] = {};
       for (const [name, st] of cs.stats) {
-        ops[name] = { count: st.count, errors: st.errors, response: st.response.encode(), service: st.service.encode(), rows: st.rows };
+        const service = st.service.encode();
+        ops[name] = { count: st.count, errors: st.errors, response: st.response === st.service ? service : st.response.encode(), service, rows: st.rows };
         if (st.validation) {
           ops[name].validation = { ...st.validation };
           st.validation.checked = st.validation.mismatch = st.validation.missing = 0;

@@ -17,80 +17,90 @@ export function newHistogram(): Histogram {
   return newInt32Histogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS, true);
 }
 
-/** Records a latency given in nanoseconds (sub-µs values count as 1 µs). */
+/** Records a latency given in nanoseconds (sub-µs, negative and NaN values count as 1 µs). */
 export function recordNs(h: Histogram, latencyNs: number): void {
   const us = Math.round(latencyNs / 1000);
-  h.recordValue(us < LOWEST_US ? LOWEST_US : us);
+  // NaN fails every comparison: written so that it too lands on the lowest value
+  h.recordValue(us >= LOWEST_US ? us : LOWEST_US);
 }
 
 /**
- * The hot-path recorder a worker keeps per histogram: hdr-histogram-js' recordValue computes the
+ * The hot-path recorder a worker keeps per histogram. hdr-histogram-js' recordValue computes the
  * bucket with Math.log2 and Math.pow (~75 ns a value here, 5–10 % of an op's CPU), so values are
  * counted in a flat array indexed exactly as HdrHistogram indexes them (3 significant digits,
- * unit 1 µs: 1024 half-buckets per power of two), computed with Math.clz32, and added to the
- * histogram only when it is read (once a second). The histogram then holds the same counts — and
- * the same exact min and max — as if every value had been recorded into it directly.
+ * unit 1 µs: 1024 half-buckets per power of two), computed with Math.clz32: a record is one
+ * increment, nothing else. The worker ships only the encoding, which holds bucket counts alone
+ * (every reader decodes it: min and max come back as their buckets' edges), so `encode` has
+ * hdr-codec write HdrHistogram's compressed V2 bytes straight from the array — the very bytes
+ * hdr-histogram-js writes for a histogram fed the same values — without filling a histogram
+ * first (that cost ~0.45 ms a histogram a second).
  */
 export class LatencyRecorder {
-  readonly histogram: Histogram = newHistogram();
-  /** Values below 2^32 µs (71 min); larger ones, which never happen in practice, go straight to the histogram. */
+  /** Values below 1 h (HIGHEST_US); longer ones, which never happen in practice, go to `overflow`. */
   private readonly counts = new Uint32Array(COUNTS_LENGTH);
-  private lo = COUNTS_LENGTH;
-  private hi = -1;
-  private minUs = Infinity;
-  private maxUs = 0;
+  /** Values of 1 h or more, in µs (never in practice): a histogram records them at encoding. */
+  private readonly overflowUs: number[] = [];
+  /** Created for the first of those; kept, as its size grows with them (its header says so). */
+  private overflow: Histogram | undefined;
 
   /** Records a latency given in nanoseconds (sub-µs values count as 1 µs), as recordNs does. */
   recordNs(latencyNs: number): void {
-    if (latencyNs >= MAX_COUNTED_NS) { this.histogram.recordValue(Math.round(latencyNs / 1000)); return; }
-    // rounds half up like Math.round, at a tenth of its cost (~7 ns a value here); below 1.5 µs,
-    // negative or NaN: the lowest value, as recordNs records it
-    const us = latencyNs >= 1500 ? ((latencyNs + 500) / 1000) >>> 0 : LOWEST_US;
-    const i = countsIndex(us);
-    this.counts[i]++;
-    if (i < this.lo) this.lo = i;
-    if (i > this.hi) this.hi = i;
-    if (us < this.minUs) this.minUs = us;
-    if (us > this.maxUs) this.maxUs = us;
+    // below 1.5 µs, negative or NaN: the lowest value, as recordNs records it
+    if (!(latencyNs >= 1500)) { this.counts[LOWEST_INDEX]++; return; }
+    if (latencyNs >= MAX_COUNTED_NS) { this.overflowUs.push(Math.round(latencyNs / 1000)); return; }
+    // rounds half up like Math.round, at a tenth of its cost (~7 ns a value here); < 2^32, so
+    // >>> 0 is an exact floor
+    const us = ((latencyNs + 500) / 1000) >>> 0;
+    let bucket = 31 - Math.clz32(us) - SUB_BUCKET_HALF_MAGNITUDE;
+    if (bucket < 0) bucket = 0;
+    this.counts[((bucket + 1) << SUB_BUCKET_HALF_MAGNITUDE) + (us >>> bucket) - SUB_BUCKET_HALF]++;
   }
 
-  /** Moves what was counted into `histogram` (its exact min and max recorded as themselves). */
-  flush(): Histogram {
-    if (this.hi < 0) return this.histogram;
-    const h = this.histogram;
+  /**
+   * HdrHistogram's compressed V2 base64 of what was recorded since the last reset: the bytes
+   * `encode(h)` gives for a histogram `h` fed the same values with recordNs (and reset as often).
+   */
+  encode(): string {
     const c = this.counts;
-    const minAt = countsIndex(this.minUs);
-    const maxAt = countsIndex(this.maxUs);
-    c[minAt]--;
-    if (this.maxUs !== this.minUs) c[maxAt]--;
-    for (let i = this.lo; i <= this.hi; i++) {
-      if (c[i] > 0) { h.recordValueWithCount(valueAt(i), c[i]); c[i] = 0; }
+    let top = COUNTS_LENGTH - 1;
+    while (top > 0 && c[top] === 0) top--;
+    if (this.overflowUs.length > 0) {
+      // a histogram resizes itself for these: let it hold them, and every count, and encode
+      const h = (this.overflow ??= newHistogram());
+      h.reset();
+      for (const us of this.overflowUs) h.recordValue(us);
+      for (let i = 1; i <= top; i++) if (c[i] > 0) h.recordValueWithCount(valueAt(i), c[i]);
+      return encode(h);
     }
-    h.recordValue(this.minUs);
-    if (this.maxUs !== this.minUs) h.recordValue(this.maxUs);
-    this.lo = COUNTS_LENGTH; this.hi = -1; this.minUs = Infinity; this.maxUs = 0;
-    return h;
+    // the header holds highestTrackableValue, which auto-resizing grew for earlier long values
+    const highest = this.overflow ? this.overflow.highestTrackableValue : HIGHEST_US;
+    if (top === 0 && highest === HIGHEST_US) return EMPTY_ENCODED;
+    return encodeCounts(c, top, highest);
   }
 
-  encode(): string { return encode(this.flush()); }
+  /** The histogram a reader decodes from `encode()` (min and max at their buckets' edges). */
+  snapshot(): Histogram {
+    return decode(this.encode());
+  }
 
   reset(): void {
-    this.counts.fill(0, this.lo, this.hi + 1);
-    this.lo = COUNTS_LENGTH; this.hi = -1; this.minUs = Infinity; this.maxUs = 0;
-    this.histogram.reset();
+    this.counts.fill(0);
+    this.overflowUs.length = 0;
   }
 }
 
 /** HdrHistogram's layout for 3 significant digits and a 1 µs unit: sub-buckets of 2048, half 1024. */
 const SUB_BUCKET_HALF_MAGNITUDE = 10;
 const SUB_BUCKET_HALF = 1 << SUB_BUCKET_HALF_MAGNITUDE;
-/** Latencies from here on round to 2^32 µs or more: the histogram records them itself. */
-const MAX_COUNTED_NS = 4294967296 * 1000 - 500;
-/** Bucket indexes 0..21 cover every value below 2^32. */
+/** Latencies from here on round to 1 h (HIGHEST_US) or more: a histogram records them itself. */
+const MAX_COUNTED_NS = HIGHEST_US * 1000 - 500;
+/** Bucket indexes 0..21 cover every value below 2^32 (and so below HIGHEST_US). */
 const COUNTS_LENGTH = (32 - SUB_BUCKET_HALF_MAGNITUDE + 1) * SUB_BUCKET_HALF;
+/** The index of 1 µs, the lowest value. */
+const LOWEST_INDEX = 1;
 
-/** HdrHistogram's countsArrayIndex for 1 ≤ us < 2^32. */
-function countsIndex(us: number): number {
+/** HdrHistogram's countsArrayIndex for 0 ≤ us < 2^32 (the hot path inlines it). */
+function countsArrayIndex(us: number): number {
   let bucket = 31 - Math.clz32(us) - SUB_BUCKET_HALF_MAGNITUDE;
   if (bucket < 0) bucket = 0;
   // us < 2^32: >>> is an exact floor(us / 2^bucket)
@@ -104,6 +114,26 @@ function valueAt(index: number): number {
   if (bucket < 0) { sub -= SUB_BUCKET_HALF; bucket = 0; }
   return sub * 2 ** bucket;
 }
+
+/**
+ * The recorder's counts as hdr-codec's encoder reads a histogram (CountsAccess there: digits,
+ * lowest, highest, maxValue, countsArrayIndex, getCountAtIndex), so the bytes come from the one
+ * V2 writer, without filling a histogram first.
+ */
+function encodeCounts(c: Uint32Array, top: number, highestTrackableValue: number): string {
+  const view = {
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    lowestDiscernibleValue: LOWEST_US,
+    highestTrackableValue,
+    // the encoder writes cells up to its max's index: `top`
+    maxValue: valueAt(top),
+    countsArrayIndex,
+    getCountAtIndex: (index: number): number => c[index],
+  };
+  return encodeCompressedBase64(view as unknown as Histogram);
+}
+
+const EMPTY_ENCODED = encode(newHistogram());
 
 export function encode(h: Histogram): string {
   return encodeCompressedBase64(h);

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decode, encode, LatencyRecorder, mergeInto, newHistogram, recordNs, summarize } from '../../src/metrics/histogram.js';
+import { decode, encode, type Histogram, LatencyRecorder, mergeInto, newHistogram, recordNs, summarize } from '../../src/metrics/histogram.js';
 import { HlogWriter } from '../../src/metrics/hlog.js';
 
 function rng(seed: number): () => number {
@@ -99,31 +99,89 @@ describe('.hlog files', () => {
   });
 });
 
+/** hdr-histogram-js' JsHistogram methods its Histogram type leaves out. */
+interface Buckets {
+  highestEquivalentValue(value: number): number;
+  lowestEquivalentValue(value: number): number;
+  getCountAtIndex(index: number): number;
+}
+
 describe('LatencyRecorder (the worker hot path)', () => {
-  it('holds the same histogram as recording every value directly: counts, encoding, min, max, mean', () => {
+  // every power-of-two edge, sub-µs, the 1.5 µs rounding edge, the first buckets, 1 h and 2^32 µs
+  const edges: number[] = [0, 1, 499, 500, 1499, 1499.999, 1500, 1500.001, 2499.5, 2500, 123_500, 2047e3, 2048e3, 2049e3, 4095e3, 4096e3,
+    3_600_000_000e3 - 501, 3_600_000_000e3 - 500, 2 ** 32 * 1000 - 501, 2 ** 32 * 1000 - 500];
+  for (let k = 11; k < 34; k++) edges.push(2 ** k * 1000 - 1000, 2 ** k * 1000 - 500, 2 ** k * 1000, 2 ** k * 1000 + 1000);
+  const long = (ns: number): boolean => ns >= 3_600_000_000e3 - 500;
+
+  /** The recorder against hdr-histogram-js fed the same values: as shipped, byte for byte, and as every reader decodes it. */
+  function expectSame(rec: LatencyRecorder, direct: Histogram): void {
+    const b64 = rec.encode();
+    expect(b64).toBe(encode(direct));
+    expect(rec.encode(), 'encoding leaves the recorder as it was').toBe(b64);
+    const got = rec.snapshot();
+    const want = decode(encode(direct));
+    expect(got.totalCount).toBe(direct.totalCount);
+    expect(got.maxValue).toBe(want.maxValue);
+    expect(got.minNonZeroValue).toBe(want.minNonZeroValue);
+    if (direct.totalCount > 0) {
+      // the shipped min and max are the exact ones' bucket edges
+      const js = direct as unknown as Buckets;
+      expect(got.maxValue).toBe(js.highestEquivalentValue(direct.maxValue));
+      expect(got.minNonZeroValue).toBe(js.lowestEquivalentValue(direct.minNonZeroValue));
+    }
+    expect(got.mean).toBe(want.mean);
+    for (const p of [0, 1, 10, 25, 50, 75, 90, 99, 99.9, 99.99, 99.999, 100]) expect(got.getValueAtPercentile(p), `p${p}`).toBe(direct.getValueAtPercentile(p));
+    expect(summarize(got)).toEqual(summarize(want));
+  }
+
+  function values(r: () => number, withLong: boolean): number[] {
+    const out = edges.filter((ns) => withLong || !long(ns));
+    for (let i = 0; i < 50_000; i++) out.push(r() < 0.01 ? 1e9 * r() * (withLong ? 100 : 10) : 1e5 * (1 + 50 * r() ** 3));
+    // whole microseconds and exact halves, as differences of millisecond clocks give
+    for (let i = 0; i < 5_000; i++) out.push(Math.floor(r() * 1e5) * 1000 + (i % 2 ? 500 : 0));
+    return out;
+  }
+
+  it('ships what hdr-histogram-js fed every value ships: the same bytes, counts, min, max, mean, percentiles', () => {
     const r = rng(7);
     const direct = newHistogram();
     const rec = new LatencyRecorder();
-    // every power-of-two edge, sub-µs, the first buckets, and a long tail up to ~2^33 µs
-    const edges: number[] = [-5000, -1, 0, 1, 499, 500, 1499, 1499.999, 1500, 2499.5, 2500, 123_500, 2047e3, 2048e3, 2049e3, 4095e3, 4096e3, 2 ** 32 * 1000 - 501, 2 ** 32 * 1000 - 500];
-    for (let k = 11; k < 34; k++) edges.push(2 ** k * 1000 - 1000, 2 ** k * 1000, 2 ** k * 1000 + 1000);
-    for (let round = 0; round < 3; round++) {
-      const values = [...edges];
-      for (let i = 0; i < 50_000; i++) values.push(r() < 0.01 ? 1e9 * r() * 100 : 1e5 * (1 + 50 * r() ** 3));
-      // whole microseconds and exact halves, as differences of millisecond clocks give
-      for (let i = 0; i < 5_000; i++) values.push(Math.floor(r() * 1e5) * 1000 + (i % 2 ? 500 : 0));
-      for (const ns of values) { recordNs(direct, ns); rec.recordNs(ns); }
-      const h = rec.flush();
-      expect(h.totalCount).toBe(direct.totalCount);
-      expect(h.maxValue).toBe(direct.maxValue);
-      expect(h.minNonZeroValue).toBe(direct.minNonZeroValue);
-      expect(h.mean).toBe(direct.mean);
-      expect(rec.encode()).toBe(encode(direct));
-      expect(summarize(decode(rec.encode()))).toEqual(summarize(decode(encode(direct))));
-      // an interval ends: both start again empty
+    // an interval with latencies of more than an hour, then ones without (the histogram keeps the
+    // size it grew to, and says so in the header), then an empty one
+    for (const withLong of [true, false, true, false]) {
+      for (const ns of values(r, withLong)) { recordNs(direct, ns); rec.recordNs(ns); }
+      expectSame(rec, direct);
       rec.reset();
       direct.reset();
-      expect(rec.flush().totalCount).toBe(0);
+      expectSame(rec, direct);
     }
+  });
+
+  it('a recorder that never saw an hour-long latency: the same bytes, interval after interval', () => {
+    const r = rng(11);
+    const direct = newHistogram();
+    const rec = new LatencyRecorder();
+    expectSame(rec, direct);
+    for (let round = 0; round < 3; round++) {
+      for (const ns of values(r, false)) { recordNs(direct, ns); rec.recordNs(ns); }
+      expectSame(rec, direct);
+      rec.reset();
+      direct.reset();
+    }
+    // one value of each kind alone
+    for (const ns of edges.filter((x) => !long(x))) {
+      recordNs(direct, ns); rec.recordNs(ns);
+      expectSame(rec, direct);
+      rec.reset(); direct.reset();
+    }
+  });
+
+  it('negative and NaN latencies count as the lowest value, 1 µs, as sub-µs ones do', () => {
+    const rec = new LatencyRecorder();
+    const direct = newHistogram();
+    for (const ns of [-5000, -1, -0, NaN, 0, 400]) { rec.recordNs(ns); recordNs(direct, ns); }
+    expectSame(rec, direct);
+    expect(direct.totalCount).toBe(6);
+    expect((direct as unknown as Buckets).getCountAtIndex(1)).toBe(6);
   });
 });
