@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { decode, encode, type Histogram, LatencyRecorder, mergeInto, newHistogram, recordNs, summarize } from '../../src/metrics/histogram.js';
 import { HlogWriter } from '../../src/metrics/hlog.js';
@@ -145,15 +146,20 @@ describe('LatencyRecorder (the worker hot path)', () => {
   it('ships what hdr-histogram-js fed every value ships: the same bytes, counts, min, max, mean, percentiles', () => {
     const r = rng(7);
     const direct = newHistogram();
+    // and the library's own build and encoder, not only the codec this module uses
+    const lib = hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: true, useWebAssembly: false });
     const rec = new LatencyRecorder();
     // an interval with latencies of more than an hour, then ones without (the histogram keeps the
     // size it grew to, and says so in the header), then an empty one
     for (const withLong of [true, false, true, false]) {
-      for (const ns of values(r, withLong)) { recordNs(direct, ns); rec.recordNs(ns); }
+      for (const ns of values(r, withLong)) { recordNs(direct, ns); recordNs(lib, ns); rec.recordNs(ns); }
       expectSame(rec, direct);
+      expect(rec.encode()).toBe(hdr.encodeIntoCompressedBase64(lib));
       rec.reset();
       direct.reset();
+      lib.reset();
       expectSame(rec, direct);
+      expect(rec.encode()).toBe(hdr.encodeIntoCompressedBase64(lib));
     }
   });
 
