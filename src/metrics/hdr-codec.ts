@@ -23,17 +23,28 @@ const Int32Histogram = (createRequire(import.meta.url)('hdr-histogram-js/dist/In
   default: new (lowest: number, highest: number, significantDigits: number) => Histogram;
 }).default;
 
-/** What the codec reads and writes of hdr-histogram-js' JsHistogram beyond its public interface. */
-interface CountsAccess {
+/**
+ * What the encoder reads: hdr-histogram-js' JsHistogram has it all (beyond its public interface),
+ * and so can counts kept elsewhere (the worker's LatencyRecorder encodes its array directly).
+ */
+export interface EncodableCounts {
   readonly numberOfSignificantValueDigits: number;
   readonly lowestDiscernibleValue: number;
   readonly highestTrackableValue: number;
+  /** Cells are written up to this value's index. */
   readonly maxValue: number;
   countsArrayIndex(value: number): number;
   getCountAtIndex(index: number): number;
+}
+
+/** What the decoder writes into the JsHistogram it builds. */
+interface CountsAccess extends EncodableCounts {
   setCountAtIndex(index: number, count: number): void;
   establishInternalTackingValues(lengthToCover?: number): void;
 }
+
+// a JsHistogram has these members, though hdr-histogram-js' Histogram interface does not declare them
+const countsOf = (h: Histogram | EncodableCounts): EncodableCounts => h as unknown as EncodableCounts;
 
 const V2_COOKIE = 0x1c849303 | 0x10;
 const V2_COMPRESSED_COOKIE = 0x1c849304 | 0x10;
@@ -62,8 +73,8 @@ function putWord(buf: Buffer, at: number, value: number): number {
   return at;
 }
 
-export function encodeUncompressed(h: Histogram): Buffer {
-  const c = h as unknown as CountsAccess;
+export function encodeUncompressed(h: Histogram | EncodableCounts): Buffer {
+  const c = countsOf(h);
   const countsLimit = c.countsArrayIndex(c.maxValue) + 1;
   // worst case: every cell a non-zero 9-byte word
   const buf = Buffer.allocUnsafe(V2_HEADER_BYTES + countsLimit * MAX_WORD_BYTES);
@@ -87,7 +98,7 @@ export function encodeUncompressed(h: Histogram): Buffer {
 }
 
 /** HdrHistogram's compressed V2 form, base64: the text of a .hlog line and what workers ship. */
-export function encodeCompressedBase64(h: Histogram): string {
+export function encodeCompressedBase64(h: Histogram | EncodableCounts): string {
   const deflated = deflateSync(encodeUncompressed(h));
   const out = Buffer.allocUnsafe(8 + deflated.length);
   out.writeInt32BE(V2_COMPRESSED_COOKIE, 0);

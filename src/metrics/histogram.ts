@@ -5,7 +5,7 @@
  * from merged histograms, never averaged.
  */
 import type { Histogram } from 'hdr-histogram-js';
-import { decodeCompressedBase64, encodeCompressedBase64, newInt32Histogram } from './hdr-codec.js';
+import { decodeCompressedBase64, encodeCompressedBase64, newInt32Histogram, type EncodableCounts } from './hdr-codec.js';
 
 export type { Histogram };
 
@@ -116,12 +116,11 @@ function valueAt(index: number): number {
 }
 
 /**
- * The recorder's counts as hdr-codec's encoder reads a histogram (CountsAccess there: digits,
- * lowest, highest, maxValue, countsArrayIndex, getCountAtIndex), so the bytes come from the one
- * V2 writer, without filling a histogram first.
+ * The recorder's counts as hdr-codec's encoder reads a histogram (EncodableCounts), so the bytes
+ * come from the one V2 writer, without filling a histogram first.
  */
 function encodeCounts(c: Uint32Array, top: number, highestTrackableValue: number): string {
-  const view = {
+  const view: EncodableCounts = {
     numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
     lowestDiscernibleValue: LOWEST_US,
     highestTrackableValue,
@@ -130,7 +129,7 @@ function encodeCounts(c: Uint32Array, top: number, highestTrackableValue: number
     countsArrayIndex,
     getCountAtIndex: (index: number): number => c[index],
   };
-  return encodeCompressedBase64(view as unknown as Histogram);
+  return encodeCompressedBase64(view);
 }
 
 const EMPTY_ENCODED = encode(newHistogram());
