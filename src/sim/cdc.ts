@@ -395,21 +395,35 @@ function listAsTimeuuidMap(list: Buffer, tsUs: number): Buffer {
   return Buffer.concat(parts);
 }
 
-interface RowContext { log: TableMeta; base: TableMeta; ts: number; exp: number; ttl: number }
-
-/** A log row under construction: its cells (a later value for a column replaces the earlier). */
+/** A log row under construction: its cells as log column slot, value pairs (a later value for a column replaces the earlier). */
 class LogRow {
-  readonly ops: CellOp[] = [];
-  constructor(readonly ck: Buffer[], private readonly ctx: RowContext) {}
+  readonly cells: (number | Buffer | null)[] = [];
+  constructor(private readonly log: TableMeta, private readonly base: TableMeta) {}
   set(name: string, v: Buffer | null): void {
-    const { log, base, ts, exp, ttl } = this.ctx;
-    const col = log.byName.get(name);
-    if (!col) throw new InvalidRequest(`CDC log schema for ${base.keyspace}.${base.name} does not have base column ${name}`);
-    const op: CellOp = { col, op: 'set', v, cell: { v, ts, exp, ttl } };
-    const ops = this.ops;
-    for (let i = 0; i < ops.length; i++) if (ops[i].col === col) { ops[i] = op; return; }
-    ops.push(op);
+    const col = this.log.byName.get(name);
+    if (!col) throw new InvalidRequest(`CDC log schema for ${this.base.keyspace}.${this.base.name} does not have base column ${name}`);
+    const cells = this.cells;
+    const slot = col.slot;
+    for (let i = 0; i < cells.length; i += 2) if (cells[i] === slot) { cells[i + 1] = v; return; }
+    cells.push(slot, v);
   }
+}
+
+/**
+ * A group's log rows, all in its stream's partition under one cdc$time, numbered 0..n-1 by
+ * their index (cdc$batch_seq_no); every cell carries the group's timestamp, expiry and TTL.
+ */
+export interface LogBatch {
+  log: TableMeta;
+  stream: Buffer;
+  time: Buffer;
+  /** µs */
+  ts: number;
+  /** the cells' expiry, ms since the epoch (0 = never) */
+  expMs: number;
+  ttlS: number;
+  /** per row: its cells as slot, value pairs (values owned: every replica stores them as they are) */
+  rows: (number | Buffer | null)[][];
 }
 
 /** A base partition's writes at one timestamp: they become one `cdc$time` group. */
@@ -453,15 +467,12 @@ export function imageKeys(g: CdcGroup): Buffer[][] {
 }
 
 /** The log writes of a group: pre-images, deltas, post-images; one cdc$time, seq 0..n-1, the last ending the batch. */
-export function logWrites(g: CdcGroup, nowMs: number): PartitionWrite[] {
+export function logWrites(g: CdcGroup, nowMs: number): LogBatch | undefined {
   const { base, log, opts, ts } = g;
   const time = cdcTime(ts);
-  // a log row's cells by the log column's slot (a later value for a column replaces the earlier)
-  const exp = opts.ttl > 0 ? nowMs + opts.ttl * 1000 : 0;
-  const ctx: RowContext = { log, base, ts, exp, ttl: opts.ttl };
   const rows: LogRow[] = [];
   const newRow = (op: number, ck: Buffer[] | null): LogRow => {
-    const r = new LogRow([time, int32(rows.length)], ctx);
+    const r = new LogRow(log, base);
     r.set('cdc$operation', tinyint(op));
     base.partitionKey.forEach((c, i) => r.set(c.name, g.components[i]));
     if (ck) ck.forEach((v, i) => { if (base.clustering[i]) r.set(base.clustering[i].name, v); });
@@ -585,12 +596,8 @@ export function logWrites(g: CdcGroup, nowMs: number): PartitionWrite[] {
   // post-images: the whole row as it is after the change, when it still exists
   if (opts.postimage && g.postStatic) imageOf(Op.POST_IMAGE, null, g.postStatic, base.statics, null);
   if (opts.postimage && g.post) for (const img of g.post) if (img.live) image(Op.POST_IMAGE, img, null);
-  if (rows.length === 0) return [];
+  if (rows.length === 0) return undefined;
   rows[rows.length - 1].set('cdc$end_of_batch', TRUE);
-  // built owned (cells made once; values are the base write's owned copies or the log's own) so every replica shares them
-  const out: PartitionWrite[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    out[i] = { table: log, components: [g.stream], ts, ttlS: opts.ttl, owned: true, mutation: { kind: 'upsert', ck: rows[i].ck, marker: false, ops: rows[i].ops } };
-  }
-  return out;
+  const expMs = opts.ttl > 0 ? nowMs + opts.ttl * 1000 : 0;
+  return { log, stream: g.stream, time, ts, expMs, ttlS: opts.ttl, rows: rows.map((r) => r.cells) };
 }

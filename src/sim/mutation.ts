@@ -7,7 +7,7 @@ import { codecFor, serialize } from '../cql/codecs.js';
 import type { CqlType } from '../cql/types.js';
 import type { ColumnMeta, TableMeta } from './schema.js';
 import { compareFor, InvalidRequest } from './values.js';
-import { compactPartition, inRange, putCell, rowFor, writeCell, type Cell, type Partition, type Row } from './storage.js';
+import { buildAppended, compactPartition, inRange, putCell, rowFor, writeCell, type Cell, type Partition, type Row } from './storage.js';
 
 /** One change to one partition, applied identically on each replica. */
 export type Mutation =
@@ -75,6 +75,8 @@ export function applyMutation(p: Partition, w: PartitionWrite, nowMs: number): v
   const table = w.table;
   const m = w.mutation;
   const ts = w.ts;
+  // appended log rows first, as they were written before this (and the tombstone checks below see them)
+  if (p.appended !== undefined) buildAppended(p, p.appended);
   if (ts <= p.delTs) return; // shadowed by a newer partition tombstone
   const exp = w.ttlS > 0 ? nowMs + w.ttlS * 1000 : 0;
   switch (m.kind) {

@@ -16,11 +16,11 @@ import type { ExecExtras, Session } from './context.js';
 import { replicasOf } from './locator.js';
 import { applyMutation, ownWrite, type PartitionWrite } from './mutation.js';
 import type { KeyspaceMeta, TableMeta } from './schema.js';
-import { cellLive, comparePartitions, findRow, inRange, mergePartitions, rowLive, splitPartitionKey, type Cell, type Partition, type Row, type TableStore } from './storage.js';
+import { appendLogRow, cellLive, comparePartitions, findRow, inRange, mergePartitions, rowLive, splitPartitionKey, type Cell, type Partition, type Row, type TableStore } from './storage.js';
 import { tabletsPayload } from './tablets.js';
 import { InvalidRequest } from './values.js';
 import { updateViews, type RowImage } from './views.js';
-import { cdcOptionsOf, imageKeys, logWrites, streamFor, touchesStatics, type CdcGroup } from './cdc.js';
+import { cdcOptionsOf, imageKeys, logWrites, streamFor, touchesStatics, type CdcGroup, type LogBatch } from './cdc.js';
 
 const INT64_MAX = (1n << 63n) - 1n;
 
@@ -162,27 +162,24 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
     if (g && g.writes[g.writes.length - 1] === owned) {
       if (g.opts.postimage && g.pre) g.post = imagesOf(cluster, session, reps, owned, keyStr, nowMs, g.pre);
       if (g.opts.postimage && touchesStatics(g)) g.postStatic = staticCellsOf(session, reps, w.table, keyStr, nowMs) ?? [];
-      applyLogWrites(cluster, logWrites(g, nowMs), extras, nowMs);
+      applyLogWrites(cluster, logWrites(g, nowMs), extras);
     }
   }
 }
 
 /**
  * A group's log rows, all in one stream partition: routed once (the stream's token under the
- * CDC partitioner lands on the base write's replicas and shard) and applied as one mutation per
- * replica, as Scylla sends the log mutation with the base one. The consistency level was checked
- * for the base write on the same replicas.
+ * CDC partitioner lands on the base write's replicas and shard) and appended to the partition on
+ * every live replica, as Scylla sends the log mutation with the base one. The consistency level
+ * was checked for the base write on the same replicas.
  */
-function applyLogWrites(cluster: Cluster, ws: PartitionWrite[], extras: ExecExtras, nowMs: number): void {
-  if (ws.length === 0) return;
-  const log = ws[0].table;
+function applyLogWrites(cluster: Cluster, b: LogBatch | undefined, extras: ExecExtras): void {
+  if (!b) return;
+  const log = b.log;
   const ks = cluster.schema.keyspaces.get(log.keyspace);
   if (!ks) return;
-  const h: TokenHalves = { hi: 0, lo: 0 };
-  const key = ws[0].components[0];
-  const token = cluster.tokenFor(log, key, h);
-  const keyStr = key.toString('latin1');
-  for (const r of replicasOf(cluster, log, ks, token, h)) {
+  const at = streamKey(cluster, log, b.stream);
+  for (const r of replicasOf(cluster, log, ks, at.token, at.h)) {
     if (!r.node.up) {
       cluster.replicasMayDiffer = true;
       continue;
@@ -190,9 +187,23 @@ function applyLogWrites(cluster: Cluster, ws: PartitionWrite[], extras: ExecExtr
     const shard = r.node.shards[r.shard];
     shard.counters.replicaOps++;
     (extras.replicaShards ??= []).push(shard);
-    const p = shard.store.table(log).getOrCreate(key, keyStr, token);
-    for (const w of ws) applyMutation(p, w, nowMs);
+    const p = shard.store.table(log).getOrCreate(b.stream, at.keyStr, at.token);
+    for (let i = 0; i < b.rows.length; i++) appendLogRow(p, log, b.time, i, b.ts, b.expMs, b.ttlS, b.rows[i]);
   }
+}
+
+/** A stream's token, halves and key string (streams live as long as their generation: computed once). */
+const streamKeys = new WeakMap<Buffer, { token: bigint; h: TokenHalves; keyStr: string }>();
+
+function streamKey(cluster: Cluster, log: TableMeta, stream: Buffer): { token: bigint; h: TokenHalves; keyStr: string } {
+  let at = streamKeys.get(stream);
+  if (!at) {
+    const h: TokenHalves = { hi: 0, lo: 0 };
+    // the CDC partitioner: the same stream bytes give the same token on every log table
+    at = { token: cluster.tokenFor(log, stream, h), h, keyStr: stream.toString('latin1') };
+    streamKeys.set(stream, at);
+  }
+  return at;
 }
 
 const EMPTY = Buffer.alloc(0);

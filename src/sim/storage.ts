@@ -41,7 +41,18 @@ export interface RangeTombstone {
 }
 
 export class Partition {
-  rows: Row[] = [];
+  /** The rows in clustering order (log rows appended packed are built first: see LogAppend). */
+  get rows(): Row[] {
+    if (this.appended !== undefined) buildAppended(this, this.appended);
+    return this.builtRows;
+  }
+  set rows(rows: Row[]) {
+    if (this.appended !== undefined) buildAppended(this, this.appended);
+    this.builtRows = rows;
+  }
+  builtRows: Row[] = [];
+  /** CDC log rows written since the rows were last read or changed otherwise (cdc.ts). */
+  appended: LogAppend | undefined = undefined;
   /** rows the last flush measured (large-data.ts: fewer now means rows went away, measure all again) */
   sizedRows = 0;
   statics: (Cell | undefined)[] = [];
@@ -50,6 +61,96 @@ export class Partition {
   /** The partition key split into its column values (composite keys decoded once). */
   components: Buffer[] = [];
   constructor(readonly key: Buffer, readonly keyStr: string, readonly token: bigint) {}
+}
+
+/** cdc$batch_seq_no values, shared: a row's clustering key is never changed in place. */
+const SEQ_NOS = Array.from({ length: 64 }, (_, i) => int32Of(i));
+
+function int32Of(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeInt32BE(n);
+  return b;
+}
+
+/**
+ * CDC log rows appended to one log partition and not built into Rows yet. A log gets a row per
+ * base write and is read far less often, so its new rows wait here packed (numbers in typed
+ * arrays, the cdc$time UUIDs in one buffer, cells as slot/value pairs) rather than as ~20 small
+ * objects each that every GC copies and marks. The first read or other change of the
+ * partition's rows builds them, in order, exactly as applying their mutations would have:
+ * clustering key (cdc$time, cdc$batch_seq_no), no row marker, every cell with its row's write
+ * timestamp and expiry (last write wins against rows already there).
+ */
+export class LogAppend {
+  rowCount = 0;
+  /** per row: write timestamp (µs), expiry (ms since the epoch, 0 = never) */
+  private stamps = new Float64Array(32);
+  /** per row: TTL (s), cdc$batch_seq_no, end of its cells in `cells` */
+  private ints = new Int32Array(48);
+  /** per row: cdc$time, 16 bytes */
+  private times = Buffer.allocUnsafeSlow(256);
+  /** per cell: the log column's slot, then the (owned) value */
+  private cells: (number | Buffer | null)[] = [];
+
+  constructor(readonly table: TableMeta) {}
+
+  /** `cells`: slot, value pairs (values owned: they are stored as they are). */
+  push(time: Buffer, seqNo: number, ts: number, exp: number, ttl: number, cells: readonly (number | Buffer | null)[]): void {
+    const i = this.rowCount;
+    if (2 * i === this.stamps.length) this.grow();
+    this.stamps[2 * i] = ts;
+    this.stamps[2 * i + 1] = exp;
+    for (let j = 0; j < cells.length; j++) this.cells.push(cells[j]);
+    this.ints[3 * i] = ttl;
+    this.ints[3 * i + 1] = seqNo;
+    this.ints[3 * i + 2] = this.cells.length;
+    time.copy(this.times, 16 * i, 0, 16);
+    this.rowCount = i + 1;
+  }
+
+  private grow(): void {
+    const stamps = new Float64Array(this.stamps.length * 2);
+    stamps.set(this.stamps);
+    this.stamps = stamps;
+    const ints = new Int32Array(this.ints.length * 2);
+    ints.set(this.ints);
+    this.ints = ints;
+    const times = Buffer.allocUnsafeSlow(this.times.length * 2);
+    this.times.copy(times);
+    this.times = times;
+  }
+
+  /** Builds the rows into `p` (its `appended` already cleared, so rowFor sees the built rows). */
+  build(p: Partition): void {
+    const table = this.table;
+    const { stamps, ints, times, cells } = this;
+    let from = 0;
+    for (let i = 0; i < this.rowCount; i++) {
+      const ts = stamps[2 * i];
+      const exp = stamps[2 * i + 1];
+      const ttl = ints[3 * i];
+      const seqNo = ints[3 * i + 1];
+      const end = ints[3 * i + 2];
+      const start = from;
+      from = end;
+      if (ts <= p.delTs) continue;
+      const ck = [times.subarray(16 * i, 16 * i + 16), seqNo >= 0 && seqNo < SEQ_NOS.length ? SEQ_NOS[seqNo] : int32Of(seqNo)];
+      const row = rowFor(p, table, ck);
+      if (ts <= row.delTs) continue;
+      for (let j = start; j < end; j += 2) putCell(row.cells, cells[j] as number, { v: cells[j + 1] as Buffer | null, ts, exp, ttl });
+    }
+  }
+}
+
+/** Builds a partition's appended log rows into its rows (before anything reads or changes them). */
+export function buildAppended(p: Partition, a: LogAppend): void {
+  p.appended = undefined;
+  a.build(p);
+}
+
+/** Appends a log row to `p` (a partition of `table`, a CDC log table); see LogAppend. */
+export function appendLogRow(p: Partition, table: TableMeta, time: Buffer, seqNo: number, ts: number, exp: number, ttl: number, cells: readonly (number | Buffer | null)[]): void {
+  (p.appended ??= new LogAppend(table)).push(time, seqNo, ts, exp, ttl, cells);
 }
 
 /** Buckets of the ring index: the top BUCKET_BITS bits of the biased token pick the bucket. */
