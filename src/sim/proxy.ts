@@ -124,7 +124,7 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
     const hasViews = w.table.views.length > 0;
     let pre: RowImage[] | undefined;
     if (hasViews) pre = imagesOf(cluster, session, reps, owned, keyStr, nowMs);
-    const g = cdc?.get(w);
+    const g = cdc === undefined ? undefined : cdc instanceof Map ? cdc.get(w) : cdc;
     if (g && g.writes[0] === w) {
       g.components = w.table.partitionKey.length === 1 ? [ownedKey] : splitPartitionKey(ownedKey, w.table.partitionKey.length);
       g.stream = streamFor(cluster, w.table, g.log, token, h.hi, h.lo, w.ts);
@@ -145,6 +145,8 @@ export function applyWrites(cluster: Cluster, session: Session, ks: KeyspaceMeta
       const store = shard.store.table(w.table);
       const p = store.getOrCreate(ownedKey, keyStr, token);
       applyMutation(p, owned, nowMs);
+      // the log rows take the key's bytes the store already holds (not this request's copy)
+      if (g && g.writes[0] === w) g.components = p.components;
     }
     // the log rows take the base write's owned copies of its values
     if (g) g.writes[g.writes.indexOf(w)] = owned;
@@ -220,8 +222,17 @@ function keysAsImages(cks: Buffer[][]): RowImage[] {
   return cks.map((ck) => ({ ck, live: false, cells: [], markerTs: -Infinity, markerExp: 0 }));
 }
 
-/** Base writes to CDC tables grouped per (table, partition, timestamp), each write mapped to its group. */
-function cdcGroupsOf(writes: PartitionWrite[]): Map<PartitionWrite, CdcGroup> | undefined {
+/**
+ * Base writes to CDC tables grouped per (table, partition, timestamp), each write mapped to its
+ * group; a single write's group itself (the common case, without a Map per request).
+ */
+function cdcGroupsOf(writes: PartitionWrite[]): Map<PartitionWrite, CdcGroup> | CdcGroup | undefined {
+  if (writes.length === 1) {
+    const w = writes[0];
+    const log = w.table.cdcLog;
+    const opts = log && cdcOptionsOf(w.table);
+    return opts && opts.enabled ? { base: w.table, log: log!, opts, components: w.components, stream: EMPTY, ts: w.ts, writes: [w] } : undefined;
+  }
   let out: Map<PartitionWrite, CdcGroup> | undefined;
   let byKey: Map<string, CdcGroup> | undefined;
   for (const w of writes) {
@@ -230,10 +241,6 @@ function cdcGroupsOf(writes: PartitionWrite[]): Map<PartitionWrite, CdcGroup> | 
     const opts = cdcOptionsOf(w.table);
     if (!opts?.enabled) continue;
     out ??= new Map();
-    if (writes.length === 1) {
-      out.set(w, { base: w.table, log, opts, components: w.components, stream: EMPTY, ts: w.ts, writes: [w] });
-      break;
-    }
     byKey ??= new Map();
     const k = `${w.table.id}\u0000${partitionKeyBytes(w.components).toString('latin1')}\u0000${w.ts}`;
     let g = byKey.get(k);

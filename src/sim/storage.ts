@@ -72,72 +72,102 @@ function int32Of(n: number): Buffer {
   return b;
 }
 
+/** Values up to this size are copied into a LogAppend's bytes; larger ones are kept by reference. */
+const COPY_MAX_BYTES = 1024;
+
 /**
  * CDC log rows appended to one log partition and not built into Rows yet. A log gets a row per
  * base write and is read far less often, so its new rows wait here packed (numbers in typed
- * arrays, the cdc$time UUIDs in one buffer, cells as slot/value pairs) rather than as ~20 small
- * objects each that every GC copies and marks. The first read or other change of the
- * partition's rows builds them, in order, exactly as applying their mutations would have:
- * clustering key (cdc$time, cdc$batch_seq_no), no row marker, every cell with its row's write
- * timestamp and expiry (last write wins against rows already there).
+ * arrays; the cdc$time UUIDs and small values copied into one byte buffer; cells as slot/value
+ * entries) rather than as ~20 small objects each that every GC would copy and mark. The first
+ * read or other change of the partition's rows builds them, in order, exactly as applying their
+ * mutations would have: clustering key (cdc$time, cdc$batch_seq_no), no row marker, every cell
+ * with its row's write timestamp and expiry (last write wins against rows already there).
  */
 export class LogAppend {
   rowCount = 0;
   /** per row: write timestamp (µs), expiry (ms since the epoch, 0 = never) */
   private stamps = new Float64Array(32);
-  /** per row: TTL (s), cdc$batch_seq_no, end of its cells in `cells` */
-  private ints = new Int32Array(48);
-  /** per row: cdc$time, 16 bytes */
-  private times = Buffer.allocUnsafeSlow(256);
-  /** per cell: the log column's slot, then the (owned) value */
+  /** per row: TTL (s), cdc$batch_seq_no, offset of its cdc$time in `bytes`, end of its cells in `cells` */
+  private ints = new Int32Array(64);
+  private bytes = Buffer.allocUnsafeSlow(4096);
+  private bytesUsed = 0;
+  /**
+   * per cell: the log column's slot, then the value (a Buffer kept by reference, null, or the
+   * offset of its bytes in `bytes`), then its length when copied
+   */
   private cells: (number | Buffer | null)[] = [];
 
   constructor(readonly table: TableMeta) {}
 
-  /** `cells`: slot, value pairs (values owned: they are stored as they are). */
+  /** `cells`: slot, value pairs; values owned, and unchanged afterwards. */
   push(time: Buffer, seqNo: number, ts: number, exp: number, ttl: number, cells: readonly (number | Buffer | null)[]): void {
     const i = this.rowCount;
-    if (2 * i === this.stamps.length) this.grow();
+    if (2 * i === this.stamps.length) this.growRows();
     this.stamps[2 * i] = ts;
     this.stamps[2 * i + 1] = exp;
-    for (let j = 0; j < cells.length; j++) this.cells.push(cells[j]);
-    this.ints[3 * i] = ttl;
-    this.ints[3 * i + 1] = seqNo;
-    this.ints[3 * i + 2] = this.cells.length;
-    time.copy(this.times, 16 * i, 0, 16);
+    this.ints[4 * i] = ttl;
+    this.ints[4 * i + 1] = seqNo;
+    this.ints[4 * i + 2] = this.copy(time);
+    const out = this.cells;
+    for (let j = 0; j < cells.length; j += 2) {
+      const v = cells[j + 1] as Buffer | null;
+      // 1-byte values are the log's shared constants (operation, true): no need to copy them
+      if (v === null || v.length <= 1 || v.length > COPY_MAX_BYTES) out.push(cells[j], v, 0);
+      else out.push(cells[j], this.copy(v), v.length);
+    }
+    this.ints[4 * i + 3] = out.length;
     this.rowCount = i + 1;
   }
 
-  private grow(): void {
+  private copy(v: Buffer): number {
+    const at = this.bytesUsed;
+    if (at + v.length > this.bytes.length) {
+      const bytes = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, at + v.length));
+      bytes.set(this.bytes.subarray(0, at));
+      this.bytes = bytes;
+    }
+    // small values byte by byte: Buffer#copy and TypedArray#set cost more than the copy itself
+    const bytes = this.bytes;
+    const n = v.length;
+    if (n <= 128) for (let k = 0; k < n; k++) bytes[at + k] = v[k];
+    else bytes.set(v, at);
+    this.bytesUsed = at + v.length;
+    return at;
+  }
+
+  private growRows(): void {
     const stamps = new Float64Array(this.stamps.length * 2);
     stamps.set(this.stamps);
     this.stamps = stamps;
     const ints = new Int32Array(this.ints.length * 2);
     ints.set(this.ints);
     this.ints = ints;
-    const times = Buffer.allocUnsafeSlow(this.times.length * 2);
-    this.times.copy(times);
-    this.times = times;
   }
 
   /** Builds the rows into `p` (its `appended` already cleared, so rowFor sees the built rows). */
   build(p: Partition): void {
     const table = this.table;
-    const { stamps, ints, times, cells } = this;
+    const { stamps, ints, bytes, cells } = this;
     let from = 0;
     for (let i = 0; i < this.rowCount; i++) {
       const ts = stamps[2 * i];
       const exp = stamps[2 * i + 1];
-      const ttl = ints[3 * i];
-      const seqNo = ints[3 * i + 1];
-      const end = ints[3 * i + 2];
+      const ttl = ints[4 * i];
+      const seqNo = ints[4 * i + 1];
+      const timeAt = ints[4 * i + 2];
+      const end = ints[4 * i + 3];
       const start = from;
       from = end;
       if (ts <= p.delTs) continue;
-      const ck = [times.subarray(16 * i, 16 * i + 16), seqNo >= 0 && seqNo < SEQ_NOS.length ? SEQ_NOS[seqNo] : int32Of(seqNo)];
+      const ck = [bytes.subarray(timeAt, timeAt + 16), seqNo >= 0 && seqNo < SEQ_NOS.length ? SEQ_NOS[seqNo] : int32Of(seqNo)];
       const row = rowFor(p, table, ck);
       if (ts <= row.delTs) continue;
-      for (let j = start; j < end; j += 2) putCell(row.cells, cells[j] as number, { v: cells[j + 1] as Buffer | null, ts, exp, ttl });
+      for (let j = start; j < end; j += 3) {
+        const x = cells[j + 1];
+        const v = typeof x === 'number' ? bytes.subarray(x, x + (cells[j + 2] as number)) : x;
+        putCell(row.cells, cells[j] as number, { v, ts, exp, ttl });
+      }
     }
   }
 }
