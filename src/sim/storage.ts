@@ -74,29 +74,35 @@ function int32Of(n: number): Buffer {
 
 /** Values up to this size are copied into a LogAppend's bytes; larger ones are kept by reference. */
 const COPY_MAX_BYTES = 1024;
+/** One-byte values (booleans, tinyints, cdc$operation), shared by the rows built from packed ones. */
+const ONE_BYTE = Array.from({ length: 256 }, (_, i) => Buffer.from([i]));
+/** How a packed cell holds its value (in place of an offset into the bytes). */
+const NULL_VALUE = -1;
+const BY_REFERENCE = -2;
+const ONE_BYTE_VALUE = -3;
 
 /**
  * CDC log rows appended to one log partition and not built into Rows yet. A log gets a row per
  * base write and is read far less often, so its new rows wait here packed (numbers in typed
- * arrays; the cdc$time UUIDs and small values copied into one byte buffer; cells as slot/value
- * entries) rather than as ~20 small objects each that every GC would copy and mark. The first
- * read or other change of the partition's rows builds them, in order, exactly as applying their
- * mutations would have: clustering key (cdc$time, cdc$batch_seq_no), no row marker, every cell
- * with its row's write timestamp and expiry (last write wins against rows already there).
+ * arrays, the cdc$time UUIDs and values copied into one byte buffer) rather than as ~20 small
+ * objects each that every GC would copy and mark. The first read or other change of the
+ * partition's rows builds them, in order, exactly as applying their mutations would have:
+ * clustering key (cdc$time, cdc$batch_seq_no), no row marker, every cell with its row's write
+ * timestamp and expiry (last write wins against rows already there).
  */
 export class LogAppend {
   rowCount = 0;
+  private cellCount = 0;
   /** per row: write timestamp (µs), expiry (ms since the epoch, 0 = never) */
   private stamps = new Float64Array(32);
-  /** per row: TTL (s), cdc$batch_seq_no, offset of its cdc$time in `bytes`, end of its cells in `cells` */
-  private ints = new Int32Array(64);
+  /** per row: TTL (s), cdc$batch_seq_no, offset of its cdc$time in `bytes`, end of its cells */
+  private rowInts = new Int32Array(64);
+  /** per cell: the log column's slot, the value's offset in `bytes` (or NULL_VALUE, BY_REFERENCE, ONE_BYTE_VALUE), its length (or index in `refs`, or the byte) */
+  private cellInts = new Int32Array(192);
   private bytes = Buffer.allocUnsafeSlow(4096);
   private bytesUsed = 0;
-  /**
-   * per cell: the log column's slot, then the value (a Buffer kept by reference, null, or the
-   * offset of its bytes in `bytes`), then its length when copied
-   */
-  private cells: (number | Buffer | null)[] = [];
+  /** values too large to copy */
+  private refs: Buffer[] = [];
 
   constructor(readonly table: TableMeta) {}
 
@@ -106,17 +112,24 @@ export class LogAppend {
     if (2 * i === this.stamps.length) this.growRows();
     this.stamps[2 * i] = ts;
     this.stamps[2 * i + 1] = exp;
-    this.ints[4 * i] = ttl;
-    this.ints[4 * i + 1] = seqNo;
-    this.ints[4 * i + 2] = this.copy(time);
-    const out = this.cells;
+    const r = this.rowInts;
+    r[4 * i] = ttl;
+    r[4 * i + 1] = seqNo;
+    r[4 * i + 2] = this.copy(time);
+    let c = this.cellCount;
+    if (3 * (c + cells.length / 2) > this.cellInts.length) this.growCells(c + cells.length / 2);
+    const out = this.cellInts;
     for (let j = 0; j < cells.length; j += 2) {
       const v = cells[j + 1] as Buffer | null;
-      // 1-byte values are the log's shared constants (operation, true): no need to copy them
-      if (v === null || v.length <= 1 || v.length > COPY_MAX_BYTES) out.push(cells[j], v, 0);
-      else out.push(cells[j], this.copy(v), v.length);
+      out[3 * c] = cells[j] as number;
+      if (v === null) { out[3 * c + 1] = NULL_VALUE; out[3 * c + 2] = 0; }
+      else if (v.length === 1) { out[3 * c + 1] = ONE_BYTE_VALUE; out[3 * c + 2] = v[0]; }
+      else if (v.length > COPY_MAX_BYTES) { out[3 * c + 1] = BY_REFERENCE; out[3 * c + 2] = this.refs.push(v) - 1; }
+      else { out[3 * c + 1] = this.copy(v); out[3 * c + 2] = v.length; }
+      c++;
     }
-    this.ints[4 * i + 3] = out.length;
+    this.cellCount = c;
+    r[4 * i + 3] = c;
     this.rowCount = i + 1;
   }
 
@@ -127,11 +140,8 @@ export class LogAppend {
       bytes.set(this.bytes.subarray(0, at));
       this.bytes = bytes;
     }
-    // small values byte by byte: Buffer#copy and TypedArray#set cost more than the copy itself
-    const bytes = this.bytes;
-    const n = v.length;
-    if (n <= 128) for (let k = 0; k < n; k++) bytes[at + k] = v[k];
-    else bytes.set(v, at);
+    // TypedArray#set: Buffer#copy's argument checks cost more than copying a few bytes
+    this.bytes.set(v, at);
     this.bytesUsed = at + v.length;
     return at;
   }
@@ -140,33 +150,40 @@ export class LogAppend {
     const stamps = new Float64Array(this.stamps.length * 2);
     stamps.set(this.stamps);
     this.stamps = stamps;
-    const ints = new Int32Array(this.ints.length * 2);
-    ints.set(this.ints);
-    this.ints = ints;
+    const rowInts = new Int32Array(this.rowInts.length * 2);
+    rowInts.set(this.rowInts);
+    this.rowInts = rowInts;
+  }
+
+  private growCells(cells: number): void {
+    const cellInts = new Int32Array(Math.max(2 * this.cellInts.length, 3 * cells));
+    cellInts.set(this.cellInts);
+    this.cellInts = cellInts;
   }
 
   /** Builds the rows into `p` (its `appended` already cleared, so rowFor sees the built rows). */
   build(p: Partition): void {
     const table = this.table;
-    const { stamps, ints, bytes, cells } = this;
+    const { stamps, rowInts, cellInts, bytes, refs } = this;
     let from = 0;
     for (let i = 0; i < this.rowCount; i++) {
       const ts = stamps[2 * i];
       const exp = stamps[2 * i + 1];
-      const ttl = ints[4 * i];
-      const seqNo = ints[4 * i + 1];
-      const timeAt = ints[4 * i + 2];
-      const end = ints[4 * i + 3];
+      const ttl = rowInts[4 * i];
+      const seqNo = rowInts[4 * i + 1];
+      const timeAt = rowInts[4 * i + 2];
+      const end = rowInts[4 * i + 3];
       const start = from;
       from = end;
       if (ts <= p.delTs) continue;
       const ck = [bytes.subarray(timeAt, timeAt + 16), seqNo >= 0 && seqNo < SEQ_NOS.length ? SEQ_NOS[seqNo] : int32Of(seqNo)];
       const row = rowFor(p, table, ck);
       if (ts <= row.delTs) continue;
-      for (let j = start; j < end; j += 3) {
-        const x = cells[j + 1];
-        const v = typeof x === 'number' ? bytes.subarray(x, x + (cells[j + 2] as number)) : x;
-        putCell(row.cells, cells[j] as number, { v, ts, exp, ttl });
+      for (let c = start; c < end; c++) {
+        const at = cellInts[3 * c + 1];
+        const n = cellInts[3 * c + 2];
+        const v = at >= 0 ? bytes.subarray(at, at + n) : at === NULL_VALUE ? null : at === ONE_BYTE_VALUE ? ONE_BYTE[n] : refs[n];
+        putCell(row.cells, cellInts[3 * c], { v, ts, exp, ttl });
       }
     }
   }
