@@ -395,17 +395,24 @@ function listAsTimeuuidMap(list: Buffer, tsUs: number): Buffer {
   return Buffer.concat(parts);
 }
 
-/** A log row under construction: its cells as log column slot, value pairs (a later value for a column replaces the earlier). */
+/**
+ * A log row under construction: its cells as log column slot, value pairs (a later value for a
+ * column replaces the earlier); the slot complemented (~slot) for a value the base's store holds
+ * anyway (its partition key), which the log then keeps by reference rather than copying.
+ */
 class LogRow {
   readonly cells: (number | Buffer | null)[] = [];
   constructor(private readonly log: TableMeta, private readonly base: TableMeta) {}
-  set(name: string, v: Buffer | null): void {
+  set(name: string, v: Buffer | null, stored = false): void {
     const col = this.log.byName.get(name);
     if (!col) throw new InvalidRequest(`CDC log schema for ${this.base.keyspace}.${this.base.name} does not have base column ${name}`);
     const cells = this.cells;
     const slot = col.slot;
-    for (let i = 0; i < cells.length; i += 2) if (cells[i] === slot) { cells[i + 1] = v; return; }
-    cells.push(slot, v);
+    for (let i = 0; i < cells.length; i += 2) {
+      const s = cells[i] as number;
+      if (s === slot || ~s === slot) { cells[i] = stored ? ~slot : slot; cells[i + 1] = v; return; }
+    }
+    cells.push(stored ? ~slot : slot, v);
   }
 }
 
@@ -422,7 +429,7 @@ export interface LogBatch {
   /** the cells' expiry, ms since the epoch (0 = never) */
   expMs: number;
   ttlS: number;
-  /** per row: its cells as slot, value pairs (values owned: every replica stores them as they are) */
+  /** per row: its cells as slot (~slot: keep the value by reference), value pairs; values owned: every replica stores them as they are */
   rows: (number | Buffer | null)[][];
 }
 
@@ -511,7 +518,7 @@ function singleDelta(g: CdcGroup, nowMs: number): LogBatch | undefined {
   const r = new LogRow(log, base);
   r.set('cdc$operation', tinyint(m.marker ? Op.INSERT : Op.UPDATE));
   const pk = base.partitionKey;
-  for (let i = 0; i < pk.length; i++) r.set(pk[i].name, g.components[i]);
+  for (let i = 0; i < pk.length; i++) r.set(pk[i].name, g.components[i], true);
   const ck = m.ck;
   for (let i = 0; i < ck.length; i++) if (base.clustering[i]) r.set(base.clustering[i].name, ck[i]);
   const full = opts.delta === 'full';
@@ -531,7 +538,7 @@ export function logWrites(g: CdcGroup, nowMs: number): LogBatch | undefined {
   const newRow = (op: number, ck: Buffer[] | null): LogRow => {
     const r = new LogRow(log, base);
     r.set('cdc$operation', tinyint(op));
-    base.partitionKey.forEach((c, i) => r.set(c.name, g.components[i]));
+    base.partitionKey.forEach((c, i) => r.set(c.name, g.components[i], true));
     if (ck) ck.forEach((v, i) => { if (base.clustering[i]) r.set(base.clustering[i].name, v); });
     rows.push(r);
     return r;

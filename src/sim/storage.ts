@@ -72,11 +72,14 @@ function int32Of(n: number): Buffer {
   return b;
 }
 
-/** Values up to this size are copied into a LogAppend's bytes; larger ones are kept by reference. */
+/** Values up to this size are copied into a LogAppend's chunks; larger ones are kept by reference. */
 const COPY_MAX_BYTES = 1024;
+/** A LogAppend's byte chunks: the first small (a log has a partition per stream), doubling up to the last size. */
+const FIRST_CHUNK_BYTES = 1024;
+const LAST_CHUNK_BYTES = 65536;
 /** One-byte values (booleans, tinyints, cdc$operation), shared by the rows built from packed ones. */
 const ONE_BYTE = Array.from({ length: 256 }, (_, i) => Buffer.from([i]));
-/** How a packed cell holds its value (in place of an offset into the bytes). */
+/** How a packed cell holds its value, in place of a chunk index. */
 const NULL_VALUE = -1;
 const BY_REFERENCE = -2;
 const ONE_BYTE_VALUE = -3;
@@ -84,7 +87,7 @@ const ONE_BYTE_VALUE = -3;
 /**
  * CDC log rows appended to one log partition and not built into Rows yet. A log gets a row per
  * base write and is read far less often, so its new rows wait here packed (numbers in typed
- * arrays, the cdc$time UUIDs and values copied into one byte buffer) rather than as ~20 small
+ * arrays, the cdc$time UUIDs and small values copied into byte chunks) rather than as ~20 small
  * objects each that every GC would copy and mark. The first read or other change of the
  * partition's rows builds them, in order, exactly as applying their mutations would have:
  * clustering key (cdc$time, cdc$batch_seq_no), no row marker, every cell with its row's write
@@ -95,55 +98,67 @@ export class LogAppend {
   private cellCount = 0;
   /** per row: write timestamp (µs), expiry (ms since the epoch, 0 = never) */
   private stamps = new Float64Array(32);
-  /** per row: TTL (s), cdc$batch_seq_no, offset of its cdc$time in `bytes`, end of its cells */
-  private rowInts = new Int32Array(64);
-  /** per cell: the log column's slot, the value's offset in `bytes` (or NULL_VALUE, BY_REFERENCE, ONE_BYTE_VALUE), its length (or index in `refs`, or the byte) */
-  private cellInts = new Int32Array(192);
-  private bytes = Buffer.allocUnsafeSlow(4096);
-  private bytesUsed = 0;
-  /** values too large to copy */
+  /** per row: TTL (s), cdc$batch_seq_no, chunk and offset of its cdc$time, end of its cells */
+  private rowInts = new Int32Array(5 * 16);
+  /**
+   * per cell: the log column's slot; the chunk of its value (or NULL_VALUE, BY_REFERENCE,
+   * ONE_BYTE_VALUE); the offset in the chunk (or the index in `refs`, or the byte); the length
+   */
+  private cellInts = new Int32Array(4 * 64);
+  private chunks: Buffer[] = [Buffer.allocUnsafeSlow(FIRST_CHUNK_BYTES)];
+  private chunkUsed = 0;
+  /** values kept by reference */
   private refs: Buffer[] = [];
 
   constructor(readonly table: TableMeta) {}
 
-  /** `cells`: slot, value pairs; values owned, and unchanged afterwards. */
+  /**
+   * `cells`: slot, value pairs, values owned and unchanged afterwards; a value to keep by
+   * reference (one the store holds anyway) comes with its slot complemented (~slot).
+   */
   push(time: Buffer, seqNo: number, ts: number, exp: number, ttl: number, cells: readonly (number | Buffer | null)[]): void {
     const i = this.rowCount;
     if (2 * i === this.stamps.length) this.growRows();
     this.stamps[2 * i] = ts;
     this.stamps[2 * i + 1] = exp;
     const r = this.rowInts;
-    r[4 * i] = ttl;
-    r[4 * i + 1] = seqNo;
-    r[4 * i + 2] = this.copy(time);
+    r[5 * i] = ttl;
+    r[5 * i + 1] = seqNo;
+    this.copy(time, r, 5 * i + 2);
     let c = this.cellCount;
-    if (3 * (c + cells.length / 2) > this.cellInts.length) this.growCells(c + cells.length / 2);
+    if (4 * (c + cells.length / 2) > this.cellInts.length) this.growCells(c + cells.length / 2);
     const out = this.cellInts;
     for (let j = 0; j < cells.length; j += 2) {
+      const slot = cells[j] as number;
       const v = cells[j + 1] as Buffer | null;
-      out[3 * c] = cells[j] as number;
-      if (v === null) { out[3 * c + 1] = NULL_VALUE; out[3 * c + 2] = 0; }
-      else if (v.length === 1) { out[3 * c + 1] = ONE_BYTE_VALUE; out[3 * c + 2] = v[0]; }
-      else if (v.length > COPY_MAX_BYTES) { out[3 * c + 1] = BY_REFERENCE; out[3 * c + 2] = this.refs.push(v) - 1; }
-      else { out[3 * c + 1] = this.copy(v); out[3 * c + 2] = v.length; }
-      c++;
+      const at = 4 * c++;
+      out[at] = slot < 0 ? ~slot : slot;
+      if (v === null) out[at + 1] = NULL_VALUE;
+      else if (v.length === 1) { out[at + 1] = ONE_BYTE_VALUE; out[at + 2] = v[0]; }
+      else if (slot < 0 || v.length > COPY_MAX_BYTES) { out[at + 1] = BY_REFERENCE; out[at + 2] = this.refs.push(v) - 1; }
+      else { this.copy(v, out, at + 1); out[at + 3] = v.length; }
     }
     this.cellCount = c;
-    r[4 * i + 3] = c;
+    r[5 * i + 4] = c;
     this.rowCount = i + 1;
   }
 
-  private copy(v: Buffer): number {
-    const at = this.bytesUsed;
-    if (at + v.length > this.bytes.length) {
-      const bytes = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, at + v.length));
-      bytes.set(this.bytes.subarray(0, at));
-      this.bytes = bytes;
+  /** Copies v into the chunks; its chunk and offset go to into[at], into[at + 1]. */
+  private copy(v: Buffer, into: Int32Array, at: number): void {
+    let k = this.chunks.length - 1;
+    let chunk = this.chunks[k];
+    if (this.chunkUsed + v.length > chunk.length) {
+      // a new chunk rather than a bigger copy: the bytes written stay where they are
+      chunk = Buffer.allocUnsafeSlow(Math.min(2 * chunk.length, LAST_CHUNK_BYTES));
+      this.chunks.push(chunk);
+      this.chunkUsed = 0;
+      k++;
     }
     // TypedArray#set: Buffer#copy's argument checks cost more than copying a few bytes
-    this.bytes.set(v, at);
-    this.bytesUsed = at + v.length;
-    return at;
+    chunk.set(v, this.chunkUsed);
+    into[at] = k;
+    into[at + 1] = this.chunkUsed;
+    this.chunkUsed += v.length;
   }
 
   private growRows(): void {
@@ -156,7 +171,7 @@ export class LogAppend {
   }
 
   private growCells(cells: number): void {
-    const cellInts = new Int32Array(Math.max(2 * this.cellInts.length, 3 * cells));
+    const cellInts = new Int32Array(Math.max(2 * this.cellInts.length, 4 * cells));
     cellInts.set(this.cellInts);
     this.cellInts = cellInts;
   }
@@ -164,26 +179,26 @@ export class LogAppend {
   /** Builds the rows into `p` (its `appended` already cleared, so rowFor sees the built rows). */
   build(p: Partition): void {
     const table = this.table;
-    const { stamps, rowInts, cellInts, bytes, refs } = this;
+    const { stamps, rowInts, cellInts, chunks, refs } = this;
     let from = 0;
     for (let i = 0; i < this.rowCount; i++) {
       const ts = stamps[2 * i];
       const exp = stamps[2 * i + 1];
-      const ttl = rowInts[4 * i];
-      const seqNo = rowInts[4 * i + 1];
-      const timeAt = rowInts[4 * i + 2];
-      const end = rowInts[4 * i + 3];
+      const ttl = rowInts[5 * i];
+      const seqNo = rowInts[5 * i + 1];
+      const end = rowInts[5 * i + 4];
       const start = from;
       from = end;
       if (ts <= p.delTs) continue;
-      const ck = [bytes.subarray(timeAt, timeAt + 16), seqNo >= 0 && seqNo < SEQ_NOS.length ? SEQ_NOS[seqNo] : int32Of(seqNo)];
+      const timeAt = rowInts[5 * i + 3];
+      const ck = [chunks[rowInts[5 * i + 2]].subarray(timeAt, timeAt + 16), seqNo >= 0 && seqNo < SEQ_NOS.length ? SEQ_NOS[seqNo] : int32Of(seqNo)];
       const row = rowFor(p, table, ck);
       if (ts <= row.delTs) continue;
       for (let c = start; c < end; c++) {
-        const at = cellInts[3 * c + 1];
-        const n = cellInts[3 * c + 2];
-        const v = at >= 0 ? bytes.subarray(at, at + n) : at === NULL_VALUE ? null : at === ONE_BYTE_VALUE ? ONE_BYTE[n] : refs[n];
-        putCell(row.cells, cellInts[3 * c], { v, ts, exp, ttl });
+        const kind = cellInts[4 * c + 1];
+        const n = cellInts[4 * c + 2];
+        const v = kind >= 0 ? chunks[kind].subarray(n, n + cellInts[4 * c + 3]) : kind === NULL_VALUE ? null : kind === ONE_BYTE_VALUE ? ONE_BYTE[n] : refs[n];
+        putCell(row.cells, cellInts[4 * c], { v, ts, exp, ttl });
       }
     }
   }

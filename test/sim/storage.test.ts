@@ -132,7 +132,7 @@ describe('CDC log rows appended packed (LogAppend)', () => {
     expect(packed.rows[0].cells[slot('v')]).toEqual({ v: Buffer.from('ff00', 'hex'), ts: 5_000, exp: nowMs + 30_000, ttl: 30 });
   });
 
-  it('copies small values (a later change to the caller\'s buffer changes nothing stored) and keeps 1-byte ones as they are', () => {
+  it('copies small values (a later change to the caller\'s buffer changes nothing stored) keeps stored ones by reference', () => {
     const key = Buffer.from('00', 'hex');
     const packed = new TableStore(log).getOrCreate(key, key.toString('latin1'), 1n);
     const v = Buffer.from('0102', 'hex');
@@ -140,8 +140,12 @@ describe('CDC log rows appended packed (LogAppend)', () => {
     appendLogRow(packed, log, time(2_000, 1), 0, 2_000, 0, 0, [slot('v'), v, slot('cdc$operation'), Buffer.from([2])]);
     // the value was copied: changing the caller's buffer later changes nothing stored
     v[0] = 7;
-    expect(packed.rows.map((r) => r.cells[slot('v')]!.v!.toString('hex'))).toEqual(['0102', '0102']);
-    expect(packed.rows.map((r) => r.ck[1].readInt32BE(0))).toEqual([0, 0]);
+    // a value the store holds anyway (~slot) is kept as it is, not copied
+    const stored = Buffer.from('0a0b0c', 'hex');
+    appendLogRow(packed, log, time(3_000, 1), 1, 3_000, 0, 0, [~slot('v'), stored]);
+    expect(packed.rows.map((r) => r.cells[slot('v')]!.v!.toString('hex'))).toEqual(['0102', '0102', '0a0b0c']);
+    expect(packed.rows[2].cells[slot('v')]!.v).toBe(stored);
+    expect(packed.rows.map((r) => r.ck[1].readInt32BE(0))).toEqual([0, 0, 1]);
     expect(packed.rows[1].cells[slot('cdc$operation')]!.v).toEqual(Buffer.from([2]));
   });
 });
