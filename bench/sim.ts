@@ -11,7 +11,8 @@
  * for overwrites of 10 000 keys (the log grows, the base does not) and for inserts of new
  * partitions (both grow). After each CDC phase the log must hold one row per write (else the bench
  * fails); reading it then also builds the rows the writes appended packed, and that CPU time is
- * printed and charged in a second ratio.
+ * printed and charged in a second ratio. Off and on alternate for SB_BENCH_ROUNDS rounds (2),
+ * each phase from an empty emulator, and the ratios sum the rounds.
  *
  * Memory: rows written straight through the executor (no network), heap measured after GC.
  */
@@ -117,7 +118,8 @@ async function client(kind: Kind): Promise<void> {
   process.send!({ done, errors });
 }
 
-interface Throughput { perCpuS: number; perWallS: number; withLogReadPerCpuS?: number }
+/** One phase: its ops, wall and emulator CPU seconds, and (CDC) the CPU seconds of the log's first read. */
+interface Throughput { done: number; wallS: number; cpuS: number; logReadS: number }
 
 async function throughput(sim: Sim, kind: Kind): Promise<Throughput> {
   const child = fork(fileURLToPath(import.meta.url), ['--client', kind]);
@@ -132,7 +134,7 @@ async function throughput(sim: Sim, kind: Kind): Promise<Throughput> {
   const cpuS = (cpu.user + cpu.system) / 1e6;
   if (errors > 0) throw new Error(`${kind}: ${errors} of ${done} requests failed`);
   console.log(`prepared ${kind.padEnd(9)}: ${done} ops in ${wallS.toFixed(1)} s wall = ${(done / wallS).toFixed(0)} ops/s; emulator CPU ${cpuS.toFixed(2)} s = ${(done / cpuS).toFixed(0)} ops per CPU-second`);
-  const out: Throughput = { perCpuS: done / cpuS, perWallS: done / wallS };
+  const out: Throughput = { done, wallS, cpuS, logReadS: 0 };
   if (isCdc(kind)) {
     // the log must hold a row per write; reading its rows the first time also builds the rows
     // appended packed (storage.ts LogAppend), a cost the writes deferred: timed and charged too
@@ -141,8 +143,8 @@ async function throughput(sim: Sim, kind: Kind): Promise<Throughput> {
     const read = process.cpuUsage(readCpu0);
     const readS = (read.user + read.system) / 1e6;
     if (logRows !== done) throw new Error(`${kind}: the CDC log holds ${logRows} rows after ${done} writes`);
-    out.withLogReadPerCpuS = done / (cpuS + readS);
-    console.log(`  its CDC log: ${logRows} rows (one per write); their first read took ${readS.toFixed(2)} s CPU; writes + that read = ${out.withLogReadPerCpuS.toFixed(0)} per CPU-second`);
+    out.logReadS = readS;
+    console.log(`  its CDC log: ${logRows} rows (one per write); their first read took ${readS.toFixed(2)} s CPU; writes + that read = ${(done / (cpuS + readS)).toFixed(0)} per CPU-second`);
   }
   return out;
 }
@@ -202,14 +204,30 @@ if (process.argv[2] === '--client') {
       await sim.stop();
     }
   };
-  const plain = await fresh(async (sim) => { const w = await throughput(sim, 'write'); await throughput(sim, 'read'); return w; });
-  const cdc = await fresh((sim) => throughput(sim, 'cdc-write'));
-  const inserts = await fresh((sim) => throughput(sim, 'insert'));
-  const cdcInserts = await fresh((sim) => throughput(sim, 'cdc-insert'));
+  // CDC off and on alternate, round after round, and the ratios sum the rounds: on a shared
+  // machine the load changes from one 5-second phase to the next
+  const rounds = Math.max(1, Number(process.env.SB_BENCH_ROUNDS ?? 2));
+  const phases: Partial<Record<Kind, Throughput[]>> = {};
+  const record = (kind: Kind, t: Throughput): void => { (phases[kind] ??= []).push(t); };
+  for (let round = 0; round < rounds; round++) {
+    await fresh(async (sim) => { record('write', await throughput(sim, 'write')); if (round === 0) await throughput(sim, 'read'); });
+    record('cdc-write', await fresh((sim) => throughput(sim, 'cdc-write')));
+    record('insert', await fresh((sim) => throughput(sim, 'insert')));
+    record('cdc-insert', await fresh((sim) => throughput(sim, 'cdc-insert')));
+  }
+  const sum = (kind: Kind): Throughput => phases[kind]!.reduce((a, t) => ({ done: a.done + t.done, wallS: a.wallS + t.wallS, cpuS: a.cpuS + t.cpuS, logReadS: a.logReadS + t.logReadS }));
+  const rates = (kind: Kind): { perWallS: number; perCpuS: number; withLogReadPerCpuS: number } => {
+    const t = sum(kind);
+    return { perWallS: t.done / t.wallS, perCpuS: t.done / t.cpuS, withLogReadPerCpuS: t.done / (t.cpuS + t.logReadS) };
+  };
+  const plain = rates('write');
+  const cdc = rates('cdc-write');
+  const inserts = rates('insert');
+  const cdcInserts = rates('cdc-insert');
   // both: ops/s is what a client sees (the emulator's GC also runs on the other core); per
   // CPU-second is the emulator's own cost, the stricter figure
   const r = (a: number, b: number): string => (a / b).toFixed(2);
-  console.log(`CDC on / off, write throughput (ops/s): overwrites ${r(cdc.perWallS, plain.perWallS)}, new partitions ${r(cdcInserts.perWallS, inserts.perWallS)}; writes per emulator CPU-second: overwrites ${r(cdc.perCpuS, plain.perCpuS)}, new partitions ${r(cdcInserts.perCpuS, inserts.perCpuS)}; with the log's first read: overwrites ${r(cdc.withLogReadPerCpuS!, plain.perCpuS)}, new partitions ${r(cdcInserts.withLogReadPerCpuS!, inserts.perCpuS)} (${os.cpus().length} cores)`);
+  console.log(`CDC on / off, write throughput (ops/s): overwrites ${r(cdc.perWallS, plain.perWallS)}, new partitions ${r(cdcInserts.perWallS, inserts.perWallS)}; writes per emulator CPU-second: overwrites ${r(cdc.perCpuS, plain.perCpuS)}, new partitions ${r(cdcInserts.perCpuS, inserts.perCpuS)}; with the log's first read: overwrites ${r(cdc.withLogReadPerCpuS, plain.perCpuS)}, new partitions ${r(cdcInserts.withLogReadPerCpuS, inserts.perCpuS)} (${rounds} alternating rounds, ${os.cpus().length} cores)`);
   // memory in a fresh process: this one's heap holds the throughput run's garbage
   const m = fork(fileURLToPath(import.meta.url), ['--memory'], { execArgv: ['--expose-gc'] });
   await new Promise((r) => m.once('exit', r));
