@@ -126,7 +126,8 @@ export class LogAppend {
     r[5 * i + 1] = seqNo;
     this.copy(time, r, 5 * i + 2);
     let c = this.cellCount;
-    if (4 * (c + cells.length / 2) > this.cellInts.length) this.growCells(c + cells.length / 2);
+    const pairs = cells.length >> 1;
+    if (4 * (c + pairs) > this.cellInts.length) this.growCells(c + pairs);
     const out = this.cellInts;
     for (let j = 0; j < cells.length; j += 2) {
       const slot = cells[j] as number;
