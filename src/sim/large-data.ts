@@ -15,7 +15,7 @@ import { codecFor } from '../cql/codecs.js';
 import type { CqlType } from '../cql/types.js';
 import type { Cluster, SimNode } from './cluster.js';
 import type { TableMeta } from './schema.js';
-import { rowLive, type Cell, type Partition, type Row } from './storage.js';
+import { buildAppended, rowLive, type Cell, type Partition, type Row } from './storage.js';
 
 const MB = 1024 * 1024;
 const CELL_OVERHEAD = 8;
@@ -114,14 +114,19 @@ export function flushLargeData(cluster: Cluster): void {
         const rows: Found<LargeRowRecord>[] = [];
         const cells: Found<LargeCellRecord>[] = [];
         const live = table.regular.map((col) => table.byName.get(col.name) === col);
+        const limits = { rowBytes: cfg.rowMb * MB, cellBytes: cfg.cellMb * MB, elements: cfg.collectionElements };
         for (const p of store.dirty) {
           const id = `${table.id}\u0000${p.keyStr}`;
           const pk = partitionKeyText(table, p);
           let rowRecs = rec.rows.get(id);
           let cellRecs = rec.cells.get(id);
-          if (p.rows.length < p.sizedRows) {
+          // CDC log rows appended packed are sized packed, unless one of them could be recorded
+          if (p.appended !== undefined && !p.appended.sizeNew(p, live, limits)) buildAppended(p, p.appended);
+          const packed = p.appended;
+          const rowCount = p.builtRows.length + (packed ? packed.sizedLiveRows : 0);
+          if (rowCount < p.sizedRows) {
             // rows went away (deletes compacted): measure everything again
-            for (const r of p.rows) r.sizeBytes = -1;
+            for (const r of p.builtRows) r.sizeBytes = -1;
             rowRecs?.clear();
             cellRecs?.clear();
           }
@@ -148,7 +153,7 @@ export function flushLargeData(cluster: Cluster): void {
             return rs;
           };
           let size = p.key.length + measure('static', p.statics, table.statics, table.statics.map((col) => table.byName.get(col.name) === col), null, 0);
-          for (const row of p.rows) {
+          for (const row of p.builtRows) {
             if (row.sizeBytes < 0) {
               let ckBytes = 0;
               for (const b of row.ck) ckBytes += b.length + 2;
@@ -156,12 +161,13 @@ export function flushLargeData(cluster: Cluster): void {
             }
             size += row.sizeBytes;
           }
-          p.sizedRows = p.rows.length;
+          if (packed) size += packed.sizedBytes;
+          p.sizedRows = rowCount;
           rec.partitions.delete(id);
-          if (size > cfg.partitionMb * MB || p.rows.length > cfg.rowsCount) {
+          if (size > cfg.partitionMb * MB || rowCount > cfg.rowsCount) {
             const r: LargePartitionRecord = {
               keyspace_name: table.keyspace, table_name: table.name, sstable_name: sstable, partition_size: BigInt(size), partition_key: pk,
-              rows: BigInt(p.rows.length), range_tombstones: BigInt(p.ranges.length), dead_rows: 0n, compaction_time: now,
+              rows: BigInt(rowCount), range_tombstones: BigInt(p.ranges.length), dead_rows: 0n, compaction_time: now,
             };
             // dead rows are counted when the table is read (a pass over the partition at every flush would cost O(rows) each time)
             partitionOf.set(r, p);

@@ -177,6 +177,51 @@ export class LogAppend {
     this.cellInts = cellInts;
   }
 
+  /** Rows sized by flushes (large-data.ts) so far, how many of them a build keeps, and their bytes. */
+  sizedRows = 0;
+  sizedLiveRows = 0;
+  sizedBytes = 0;
+
+  /**
+   * Sizes the rows appended since the last call as large-data.ts measures a built row (its
+   * clustering key's bytes + 2 per component, per live column its value + 8, + 8 with a TTL) and
+   * adds them to sizedBytes, so a flush need not build them. False (nothing changed) when a row
+   * could measure otherwise once built (range tombstones in the partition) or is one a flush
+   * records (a row, cell or collection over `limits`): then the flush builds and measures the rows.
+   */
+  sizeNew(p: Partition, live: readonly boolean[], limits: { rowBytes: number; cellBytes: number; elements: number }): boolean {
+    if (p.ranges.length > 0) return false;
+    const { stamps, rowInts, cellInts, chunks, refs } = this;
+    const regular = this.table.regular;
+    let bytes = 0;
+    let liveRows = 0;
+    for (let i = this.sizedRows; i < this.rowCount; i++) {
+      // as build() skips it
+      if (stamps[2 * i] <= p.delTs) continue;
+      const cellOverhead = 8 + (rowInts[5 * i] > 0 ? 8 : 0);
+      let rowBytes = 16 + 2 + 4 + 2;
+      for (let c = i === 0 ? 0 : rowInts[5 * (i - 1) + 4]; c < rowInts[5 * i + 4]; c++) {
+        const slot = cellInts[4 * c];
+        const kind = cellInts[4 * c + 1];
+        if (!live[slot] || kind === NULL_VALUE) continue;
+        const n = cellInts[4 * c + 2];
+        const length = kind >= 0 ? cellInts[4 * c + 3] : kind === ONE_BYTE_VALUE ? 1 : refs[n].length;
+        const size = length + cellOverhead;
+        const t = regular[slot].type;
+        const elements = length >= 4 && (t.kind === 'list' || t.kind === 'set' || t.kind === 'map') && !t.frozen ? (kind >= 0 ? chunks[kind].readInt32BE(n) : refs[n].readInt32BE(0)) : 0;
+        if (size > limits.cellBytes || elements > limits.elements) return false;
+        rowBytes += size;
+      }
+      if (rowBytes > limits.rowBytes) return false;
+      bytes += rowBytes;
+      liveRows++;
+    }
+    this.sizedRows = this.rowCount;
+    this.sizedLiveRows += liveRows;
+    this.sizedBytes += bytes;
+    return true;
+  }
+
   /** Builds the rows into `p` (its `appended` already cleared, so rowFor sees the built rows). */
   build(p: Partition): void {
     const table = this.table;

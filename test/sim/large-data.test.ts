@@ -108,4 +108,37 @@ describe('large data records', () => {
     // ordered by cell_size, largest first
     expect(cells.map((x) => [x.partition_key, x.clustering_key, x.column_name, x.collection_elements])).toEqual([[intKeyText(3), '42', 'v', 0n], [intKeyText(4), '7', 'tags', 60n]]);
   });
+
+  it('sizes CDC log rows still packed as it sizes them built: same rows and bytes, and they stay packed', async () => {
+    // the same writes to two CDC tables; node 0 reads one log before the flush (building its
+    // rows) and not the other (its rows stay packed through the flush)
+    const small = Buffer.alloc(100, 1).toString('hex');
+    const large = Buffer.alloc(2000, 2).toString('hex'); // kept by reference, not copied
+    for (const t of ['packed', 'built']) {
+      await c.query(`CREATE TABLE ld.${t} (p int, c int, v blob, tags set<int>, PRIMARY KEY (p, c)) WITH cdc = {'enabled': true}`);
+      // batches of one partition: one cdc$time each, cdc$batch_seq_no 0..99
+      for (let b = 0; b < 11; b++) {
+        const inserts = Array.from({ length: 100 }, (_, i) => `INSERT INTO ld.${t} (p, c, v, tags) VALUES (5, ${b * 100 + i}, 0x${i % 10 === 0 ? large : small}, {${i}, 1000}) USING TTL 600;`);
+        await c.query(`BEGIN UNLOGGED BATCH ${inserts.join(' ')} APPLY BATCH`);
+      }
+    }
+    expect((await rows('SELECT count(*) FROM ld.built_scylla_cdc_log'))[0].count).toBe(1100n);
+    const node0Logs = (t: string) => sim.cluster.nodes[0].shards.flatMap((sh) => [...(sh.store.tables.get(sim.cluster.schema.keyspaces.get('ld')!.tables.get(`${t}_scylla_cdc_log`)!.id)?.partitions.values() ?? [])]);
+    expect(node0Logs('packed').map((p) => p.appended?.rowCount)).toEqual([1100]);
+    expect(node0Logs('built').map((p) => p.appended)).toEqual([undefined]);
+    sim.flush();
+    expect(node0Logs('packed').map((p) => p.appended?.rowCount)).toEqual([1100]);
+    // (reading the records counts each partition's dead rows: that builds them)
+    const record = async (t: string): Promise<Row[]> => rows(`SELECT partition_key, rows, partition_size FROM system.large_partitions WHERE keyspace_name = 'ld' AND table_name = '${t}_scylla_cdc_log'`);
+    const built = await record('built');
+    expect(built.map((x) => x.rows)).toEqual([1100n]);
+    expect(await record('packed')).toEqual(built);
+    // more rows after the rows were built: the flush measures the built rows and sizes the new packed ones
+    expect(node0Logs('packed').map((p) => p.appended)).toEqual([undefined]);
+    for (const t of ['packed', 'built']) await c.query(`INSERT INTO ld.${t} (p, c, v) VALUES (5, 5000, 0x${small})`);
+    sim.flush();
+    const grown = await record('built');
+    expect(grown.map((x) => x.rows)).toEqual([1101n]);
+    expect(await record('packed')).toEqual(grown);
+  });
 });
