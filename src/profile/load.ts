@@ -125,15 +125,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
     if (c.service_level !== undefined) spec.serviceLevel = c.service_level;
     if (c.routing !== undefined) spec.routing = c.routing;
     if (c.validate === true) spec.validate = true;
-    if (c.slo !== undefined) {
-      const slo: SloSpec = {};
-      if (c.slo.p50 !== undefined) slo.p50Ms = c.slo.p50;
-      if (c.slo.p99 !== undefined) slo.p99Ms = c.slo.p99;
-      if (c.slo.p999 !== undefined) slo.p999Ms = c.slo.p999;
-      if (c.slo.max_error_ratio !== undefined) slo.maxErrorRatio = c.slo.max_error_ratio;
-      if (c.slo.max !== undefined) slo.maxMs = c.slo.max;
-      spec.slo = slo;
-    }
+    if (c.slo !== undefined) spec.slo = sloOf(c.slo);
     if (c.view_lag !== undefined) spec.viewLag = viewLagOf(src, c.view_lag, w, mix, [...path, 'view_lag'], name);
     return spec;
   };
@@ -169,15 +161,7 @@ export async function loadProfile(file: string, overrides: ProfileOverrides = {}
     // no operation of the workload: its one op, `cdc-lag`, is the consumer's (engine/cdc.ts)
     const spec: ClassSpec = { name, kind: 'cdc', cdc, workload: w.name, mix: {}, maxInFlight: 1, pos: src.pos(path, 'key') };
     if (c.routing !== undefined) spec.routing = c.routing;
-    if (c.slo !== undefined) {
-      const slo: SloSpec = {};
-      if (c.slo.p50 !== undefined) slo.p50Ms = c.slo.p50;
-      if (c.slo.p99 !== undefined) slo.p99Ms = c.slo.p99;
-      if (c.slo.p999 !== undefined) slo.p999Ms = c.slo.p999;
-      if (c.slo.max !== undefined) slo.maxMs = c.slo.max;
-      if (c.slo.max_error_ratio !== undefined) slo.maxErrorRatio = c.slo.max_error_ratio;
-      spec.slo = slo;
-    }
+    if (c.slo !== undefined) spec.slo = sloOf(c.slo);
     return spec;
   };
 
@@ -426,6 +410,17 @@ function resolveMix(src: YamlSource, mix: unknown, w: WorkloadSpec, path: Path, 
  * A class's `view_lag:` with its defaults; refused when no write of the mix goes to a table with
  * (one of the named) views, or a named view is not one of the workload's.
  */
+/** A class's `slo:` as the engine checks it (milliseconds and a ratio); the same for every kind of class. */
+function sloOf(slo: NonNullable<ClassInput['slo']>): SloSpec {
+  const out: SloSpec = {};
+  if (slo.p50 !== undefined) out.p50Ms = slo.p50;
+  if (slo.p99 !== undefined) out.p99Ms = slo.p99;
+  if (slo.p999 !== undefined) out.p999Ms = slo.p999;
+  if (slo.max !== undefined) out.maxMs = slo.max;
+  if (slo.max_error_ratio !== undefined) out.maxErrorRatio = slo.max_error_ratio;
+  return out;
+}
+
 function viewLagOf(src: YamlSource, v: NonNullable<ClassInput['view_lag']>, w: WorkloadSpec, mix: Record<string, number>, path: Path, className: string): ViewLagSpec {
   const views = w.views ?? [];
   for (const [i, name] of (v.views ?? []).entries()) {
